@@ -1,0 +1,1 @@
+"""Demand: interval forecasts and staffing requirements from queueing models."""

@@ -1,0 +1,1 @@
+"""Supply: agent profiles, customer needs and explainable agent-queue fit."""

@@ -1,0 +1,3 @@
+from staffing.cli.main import main
+
+main()
