@@ -1,0 +1,305 @@
+"""`site.toml`: the site's configuration as pydantic v2 models.
+
+One class per section; defaults live here and nowhere else. See docs/site-folder.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CHANNELS = ("voice", "chat", "email", "back_office")
+_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def hhmm_to_minute(text: str) -> int:
+    """'08:30' -> 510. '24:00' is allowed as the end of a day."""
+    m = _HHMM.match(text.strip())
+    if not m:
+        raise ValueError(f"expected a time HH:MM, got {text!r}")
+    minute = int(m.group(1)) * 60 + int(m.group(2))
+    if minute > 1440:
+        raise ValueError(f"expected a time up to 24:00, got {text!r}")
+    return minute
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """'08:00-20:00' -> (480, 1200); an end at or before the start runs past midnight."""
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"expected a window HH:MM-HH:MM, got {text!r}")
+    start, end = hhmm_to_minute(parts[0]), hhmm_to_minute(parts[1])
+    if end <= start:
+        end += 1440
+    return start, end
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(_Strict):
+    name: str
+    timezone: str = "UTC"
+    interval_minutes: Literal[15, 30] = 30
+    currency: str = "USD"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as 'America/New_York'")
+        return value
+
+
+class Files(_Strict):
+    history: str = "history.csv"
+    demographics: str = "demographics.csv"
+    segments: str = "segments.csv"
+    agents: str = "agents.csv"
+    outcomes: str | None = None
+    forecast: str | None = None
+    fit: str | None = None
+    audit: str | None = None
+
+
+class OpeningHours(_Strict):
+    """Opening windows per weekday ('08:00-20:00'); a missing day is closed."""
+
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = None
+    sun: str | None = None
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_window(value)
+        return value
+
+    def windows(self) -> dict[int, tuple[int, int]]:
+        out = {}
+        for i, day in enumerate(WEEKDAYS):
+            text = getattr(self, day)
+            if text:
+                out[i] = parse_window(text)
+        return out
+
+
+class ChannelConfig(_Strict):
+    """Service model and target of one channel; queues may override the target."""
+
+    model: Literal["erlang_c", "erlang_a", "chat", "deferred"]
+    hours: OpeningHours
+    service_level: float | None = Field(default=None, gt=0, lt=1)
+    answer_seconds: float | None = Field(default=None, gt=0)
+    patience_seconds: float | None = Field(default=None, gt=0)
+    concurrency: int = Field(default=1, ge=1, le=10)
+    response_minutes: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _target_complete(self) -> "ChannelConfig":
+        if self.model == "deferred":
+            if self.response_minutes is None:
+                raise ValueError("model 'deferred' needs response_minutes")
+        else:
+            if self.service_level is None or self.answer_seconds is None:
+                raise ValueError(f"model {self.model!r} needs service_level and answer_seconds")
+        if self.model == "erlang_a" and self.patience_seconds is None:
+            raise ValueError("model 'erlang_a' needs patience_seconds")
+        return self
+
+
+class QueueConfig(_Strict):
+    channel: str
+    driver: str
+    language: str
+    service_level: float | None = Field(default=None, gt=0, lt=1)
+    answer_seconds: float | None = Field(default=None, gt=0)
+    response_minutes: float | None = Field(default=None, gt=0)
+
+    @property
+    def id(self) -> str:
+        return f"{self.channel}/{self.driver}/{self.language}"
+
+
+class Staffing(_Strict):
+    shrinkage: float = Field(default=0.30, ge=0, lt=1)
+    max_occupancy: float = Field(default=0.88, gt=0, le=1)
+
+
+class ShiftTemplate(_Strict):
+    """A family of shifts: every start from earliest to latest in steps, one length."""
+
+    name: str
+    length_minutes: int = Field(gt=0, le=14 * 60)
+    earliest_start: str = "06:00"
+    latest_start: str = "14:00"
+    start_step_minutes: int = Field(default=30, gt=0)
+    lunch_minutes: int = Field(default=0, ge=0)
+    lunch_earliest_minutes: int = Field(default=180, ge=0)
+    lunch_latest_minutes: int = Field(default=300, ge=0)
+    breaks: int = Field(default=0, ge=0, le=4)
+    break_minutes: int = Field(default=15, ge=0)
+    contracts: list[Literal["full_time", "part_time"]] = ["full_time", "part_time"]
+
+    @field_validator("earliest_start", "latest_start")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        hhmm_to_minute(value)
+        return value
+
+    @property
+    def paid_minutes(self) -> int:
+        return self.length_minutes - self.lunch_minutes
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ShiftTemplate":
+        if hhmm_to_minute(self.latest_start) < hhmm_to_minute(self.earliest_start):
+            raise ValueError("latest_start is before earliest_start")
+        if self.lunch_minutes and not (
+            self.lunch_earliest_minutes <= self.lunch_latest_minutes < self.length_minutes
+        ):
+            raise ValueError("lunch window must lie inside the shift")
+        return self
+
+
+class Rule(_Strict):
+    """A rule that is hard, soft with a weight, or off."""
+
+    mode: Literal["hard", "soft", "off"] = "hard"
+    weight: float = Field(default=1.0, ge=0)
+
+
+class Rules(_Strict):
+    """Labour and ESAT rules. Numbers are limits; `*_mode` says hard, soft or off."""
+
+    min_rest_hours: float = Field(default=11, ge=0, le=24)
+    max_consecutive_days: int = Field(default=5, ge=1, le=7)
+    min_weekend_days_off: int = Field(default=1, ge=0, le=2)
+    max_channel_changes_per_day: int = Field(default=2, ge=0)
+    min_stint_intervals: int = Field(default=2, ge=1)
+    availability: Rule = Rule(mode="hard")
+    contract_hours: Rule = Rule(mode="hard")
+    days_per_week: Rule = Rule(mode="hard")
+    min_rest: Rule = Rule(mode="hard")
+    consecutive_days: Rule = Rule(mode="hard")
+    weekend_off: Rule = Rule(mode="soft", weight=50)
+    channel_changes: Rule = Rule(mode="hard")
+    never_channel: Rule = Rule(mode="hard")
+    preferred_start: Rule = Rule(mode="soft", weight=3)
+    preferred_days_off: Rule = Rule(mode="soft", weight=10)
+    fairness_floor: float = Field(default=0.5, ge=0, le=1)
+
+
+class ObjectiveWeights(_Strict):
+    """Weights of the roster objective, per agent-interval unless stated."""
+
+    under_coverage: float = Field(default=1000, ge=0)
+    fit: float = Field(default=10, ge=0)
+    preference: float = Field(default=5, ge=0)
+    switching: float = Field(default=2, ge=0)
+    over_coverage: float = Field(default=1, ge=0)
+    fairness: float = Field(default=20, ge=0)
+
+
+class FitWeights(_Strict):
+    proficiency: float = Field(default=0.4, ge=0)
+    language: float = Field(default=0.2, ge=0)
+    style: float = Field(default=0.3, ge=0)
+    channel_preference: float = Field(default=0.1, ge=0)
+
+    @model_validator(mode="after")
+    def _positive(self) -> "FitWeights":
+        if self.proficiency + self.language + self.style + self.channel_preference <= 0:
+            raise ValueError("fit weights must not all be 0")
+        return self
+
+
+class Culture(_Strict):
+    """Communication-style dimensions, each 0-1, with their weight in style alignment."""
+
+    dimensions: dict[str, float] = {"formality": 1.0, "pace": 1.0, "warmth": 1.0, "tech_depth": 1.0}
+    protected_attributes: list[str] = [
+        "age", "date_of_birth", "birth_date", "dob", "sex", "gender", "race", "ethnicity",
+        "national_origin", "nationality", "citizenship", "religion", "disability", "pregnancy",
+        "marital_status", "sexual_orientation", "union_membership", "veteran_status",
+        "name", "first_name", "last_name", "full_name", "photo", "photo_url", "postcode",
+        "zip", "zip_code", "postal_code", "birthplace", "place_of_birth", "accent", "accent_rating",
+    ]
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dims(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            raise ValueError("at least one culture dimension is needed")
+        for name, weight in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"dimension name {name!r} must be lower_snake_case")
+            if weight < 0:
+                raise ValueError(f"dimension {name!r} weight must be >= 0, got {weight}")
+        return value
+
+
+class SpecialDay(_Strict):
+    date: str
+    multiplier: float = Field(ge=0)
+    note: str = ""
+
+
+class Costs(_Strict):
+    full_time_hourly: float = Field(default=22.0, ge=0)
+    part_time_hourly: float = Field(default=19.0, ge=0)
+
+
+class SiteConfig(_Strict):
+    site: SiteInfo
+    files: Files = Files()
+    channels: dict[str, ChannelConfig]
+    queues: list[QueueConfig]
+    staffing: Staffing = Staffing()
+    shift_templates: list[ShiftTemplate]
+    rules: Rules = Rules()
+    objective: ObjectiveWeights = ObjectiveWeights()
+    fit_weights: FitWeights = FitWeights()
+    culture: Culture = Culture()
+    special_days: list[SpecialDay] = []
+    costs: Costs = Costs()
+
+    @model_validator(mode="after")
+    def _cross(self) -> "SiteConfig":
+        for name in self.channels:
+            if name not in CHANNELS:
+                raise ValueError(f"unknown channel {name!r}; expected one of {', '.join(CHANNELS)}")
+        seen = set()
+        for q in self.queues:
+            if q.channel not in self.channels:
+                raise ValueError(f"queue {q.id!r} uses channel {q.channel!r} that [channels] does not declare")
+            if q.id in seen:
+                raise ValueError(f"queue {q.id!r} is declared twice")
+            seen.add(q.id)
+        if not self.queues:
+            raise ValueError("at least one [[queues]] entry is needed")
+        if not self.shift_templates:
+            raise ValueError("at least one [[shift_templates]] entry is needed")
+        return self
+
+    @property
+    def queue_ids(self) -> list[str]:
+        return [q.id for q in self.queues]
+
+    def queue(self, queue_id: str) -> QueueConfig:
+        for q in self.queues:
+            if q.id == queue_id:
+                return q
+        raise KeyError(queue_id)
