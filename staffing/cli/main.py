@@ -1,0 +1,74 @@
+"""Entry point of the `staffing` CLI. Commands live one per module and are registered below."""
+
+from __future__ import annotations
+
+import click
+
+from staffing import __version__
+from staffing.errors import StaffingError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Failure(click.ClickException):
+    """A library error shown as 'Error: ...' with the error's documented exit code."""
+
+    def __init__(self, error: StaffingError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class StaffingGroup(click.Group):
+    """Turns the library's typed errors into messages and exit codes: never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except StaffingError as exc:
+            raise _Failure(exc) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; outputs already written are intact.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=StaffingGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="staffing")
+def cli() -> None:
+    """Culture-fit staffing matcher for contact centres.
+
+    Forecast demand, turn it into staffing requirements, score how well every agent
+    fits every queue's customers, and build a weekly roster with OR-Tools.
+
+    \b
+    Example:
+      staffing init mysite && staffing check mysite
+      staffing demo --out demo
+    """
+
+
+def _register() -> None:
+    # Each command module exposes one click command or group; keep this list sorted.
+    from staffing.cli import check_cmd, demo_cmd, init_cmd
+
+    for module in (check_cmd, demo_cmd, init_cmd):
+        cli.add_command(module.command)
+    # Optional command modules (added by later features) register here.
+    import importlib
+
+    for name in ("forecast_cmd", "requirements_cmd", "fit_cmd", "roster_cmd", "validate_cmd",
+                 "report_cmd", "export_cmd", "scenario_cmd"):
+        try:
+            module = importlib.import_module(f"staffing.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"staffing.cli.{name}":
+                continue
+            raise
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="staffing")
