@@ -1,0 +1,42 @@
+"""`staffing check`: validate a site folder and summarise it for a planner."""
+
+from __future__ import annotations
+
+import click
+
+from staffing.cli.options import site_argument
+from staffing.site import load_site
+from staffing.site.summary import site_summary
+
+
+@click.command("check")
+@site_argument
+def command(site_dir: str) -> None:
+    """Validate the site folder DIR and print what it holds.
+
+    Every problem is listed with the file, the row as a spreadsheet shows it, the column,
+    the value found and what was expected. Exit code 3 when the site is invalid.
+
+    \b
+    Example:
+      staffing check mysite
+    """
+    site = load_site(site_dir)
+    s = site_summary(site)
+    click.echo(f"Site {s['site']} ({s['timezone']}, {s['interval_minutes']}-minute intervals): OK")
+    click.echo("Queues:")
+    for row in s["queues"]:
+        click.echo(f"  {row['channel']:<12} {row['queues']:>2} queues, languages {', '.join(row['languages'])}")
+    click.echo(f"History: {s['history_first']} to {s['history_last']} ({s['history_weeks']} weeks)")
+    click.echo("Volume in the last week of history:")
+    for row in s["last_week_volume"]:
+        aht = f"{row['aht_seconds']:.0f} s" if row["aht_seconds"] == row["aht_seconds"] and row["aht_seconds"] is not None else "-"
+        click.echo(f"  {row['channel']:<8} {row['driver']:<14} {row['contacts']:>8,} contacts, AHT {aht}")
+    click.echo(f"Agents: {s['agents']}")
+    for row in s["agents_by_contract"]:
+        click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, contract hours {row['min_hours']:,.0f}-{row['max_hours']:,.0f} a week")
+    click.echo("  speaking (fluency >= 0.6): " + ", ".join(f"{r['language']} {r['agents']}" for r in s["agents_by_language"]))
+    if s["warnings"]:
+        click.echo(f"Warnings ({len(s['warnings'])}):", err=True)
+        for w in s["warnings"]:
+            click.echo(f"  - {w}", err=True)

@@ -1,0 +1,29 @@
+"""`staffing demo`: create the demo site and run every stage on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from staffing.pipeline import run_demo
+
+
+@click.command("demo")
+@click.option("--out", "out", default="demo", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo site and its outputs.")
+@click.option("--agents", default=300, show_default=True, type=click.IntRange(10, 20000), help="Number of agents.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(1, 3600), help="Roster solve time limit, seconds.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="CP-SAT worker threads.")
+def command(out: str, agents: int, seed: int, time_limit: float, workers: int) -> None:
+    """Create the demo site in OUT/site and run every stage on it.
+
+    Writes the site, then the forecast, requirements, fit matrix, roster, validation and
+    reports into OUT/run, as far as those stages exist.
+
+    \b
+    Example:
+      staffing demo --out demo
+    """
+    for line in run_demo(Path(out), agents=agents, seed=seed, time_limit=time_limit, workers=workers):
+        click.echo(line)
