@@ -31,13 +31,14 @@ class Problem:
     message: str
     row: int | None = None  # 1-based as a spreadsheet shows it (header is row 1)
     column: str | None = None
+    label: str = "column"  # "key" for site.toml
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f" row {self.row}"
         if self.column is not None:
-            where += f", column {self.column}" if self.row is not None else f" column {self.column}"
+            where += f", {self.label} {self.column}"
         return f"{where}: {self.message}"
 
 

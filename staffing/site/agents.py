@@ -171,6 +171,7 @@ def read_agents(path: Path, dimensions: list[str], protected: list[str], warning
     file = path.name
     problems: list[Problem] = []
     records: list[AgentRecord] = []
+    rows: list[int] = []
     if path.suffix.lower() == ".json":
         try:
             items = json.loads(path.read_text(encoding="utf-8"))
@@ -190,7 +191,7 @@ def read_agents(path: Path, dimensions: list[str], protected: list[str], warning
             set_aside = {k: item.pop(k) for k in list(item) if _is_protected(k, protected)}
             if set_aside:
                 audit_rows.append({"agent_id": str(item.get("agent_id", "")), **{_norm(k): str(v) for k, v in set_aside.items()}})
-            _validate_record(item, {k: k for k in item}, file, i + 1, problems, records)
+            _validate_record(item, {k: k for k in item}, file, i + 1, problems, records, rows)
         audit = pl.DataFrame(audit_rows) if audit_rows else None
         if audit is not None:
             warnings.append(f"{file}: protected or proxy fields {', '.join(c for c in audit.columns if c != 'agent_id')} set aside for the fairness audit only; never used in fit or assignment")
@@ -217,39 +218,42 @@ def read_agents(path: Path, dimensions: list[str], protected: list[str], warning
         if style_missing:
             warnings.append(f"{file}: no style column for dimension(s) {', '.join(style_missing)}; style fit treats them as unknown")
         for i, row in enumerate(raw.iter_rows(named=True)):
-            try:
-                fields, where = _csv_row_to_fields(row, dimensions)
-                for name in PACKED_COLUMNS:
-                    try:
-                        fields[name] = _pairs(fields[name], name)
-                    except ValueError as exc:
-                        problems.append(Problem(file, str(exc), row=i + offset, column=name))
-                        fields[name] = None
-                if fields["languages"] is None or fields["skills"] is None:
-                    continue
-            except ValueError as exc:  # pragma: no cover - defensive
-                problems.append(Problem(file, str(exc), row=i + offset))
+            fields, where = _csv_row_to_fields(row, dimensions)
+            bad = False
+            for day, window in fields["availability"].items():
+                try:
+                    parse_window(window)
+                except ValueError as exc:
+                    problems.append(Problem(file, f"{exc}; expected HH:MM-HH:MM, or empty when unavailable", row=i + offset, column=f"avail_{day}"))
+                    bad = True
+            for name in PACKED_COLUMNS:
+                try:
+                    fields[name] = _pairs(fields[name], name)
+                except ValueError as exc:
+                    problems.append(Problem(file, str(exc), row=i + offset, column=name))
+                    bad = True
+            if bad:
                 continue
-            _validate_record(fields, where, file, i + offset, problems, records)
-    ids = [r.agent_id for r in records]
+            _validate_record(fields, where, file, i + offset, problems, records, rows)
     seen: dict[str, int] = {}
-    for i, agent_id in enumerate(ids):
-        if agent_id in seen:
-            problems.append(Problem(file, f"duplicate agent id {agent_id!r} (first seen in record {seen[agent_id]}); expected unique agent_id", column="agent_id"))
-        seen.setdefault(agent_id, i + 1)
+    for record, row in zip(records, rows):
+        if record.agent_id in seen:
+            problems.append(Problem(file, f"duplicate agent id {record.agent_id!r} (first on row {seen[record.agent_id]}); expected unique agent_id", row=row, column="agent_id"))
+        seen.setdefault(record.agent_id, row)
     if problems:
         raise InputError(problems, headline=f"invalid agents file {path}")
-    return records, audit
+    return records, audit, rows
 
 
-def _validate_record(fields: dict, where: dict[str, str], file: str, row: int, problems: list[Problem], records: list[AgentRecord]) -> None:
+def _validate_record(fields: dict, where: dict[str, str], file: str, row: int, problems: list[Problem], records: list[AgentRecord], rows: list[int]) -> None:
     try:
         records.append(AgentRecord.model_validate(fields))
+        rows.append(row)
     except ValidationError as exc:
         for err in exc.errors()[:MAX_REPORTED]:
             loc = err["loc"]
             field = str(loc[0]) if loc else None
-            column = where.get(field, field) if field else None
+            column = where.get(field, field) if field else ("min_hours_week" if "contract minimum" in err["msg"] else None)
             if field == "availability" and len(loc) > 1:
                 column = f"avail_{loc[1]}"
             elif field == "style" and len(loc) > 1:

@@ -54,7 +54,7 @@ class SiteInfo(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as 'America/New_York'")
+            raise ValueError("unknown time zone; expected an IANA name such as 'America/New_York'")
         return value
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.agents import AgentRecord, agent_tables, read_agents
-from staffing.site.config import WEEKDAYS, SiteConfig
+from staffing.site.config import WEEKDAYS, SiteConfig, hhmm_to_minute, parse_window
 from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, read_raw, row_offset, segments_schema, validate_table
 
 SITE_TOML = "site.toml"
@@ -124,7 +124,7 @@ def read_config(root: Path) -> SiteConfig:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or None
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "missing required key"
@@ -132,7 +132,7 @@ def read_config(root: Path) -> SiteConfig:
                 msg = "unknown key; check the spelling against docs/site-folder.md"
             elif "input" in err and not isinstance(err["input"], (dict, list)):
                 msg = f"{msg}, got {err['input']!r}"
-            problems.append(Problem(SITE_TOML, msg, column=key))
+            problems.append(Problem(SITE_TOML, msg, column=key, label="key"))
         raise InputError(problems, total=len(problems), headline="invalid site.toml") from None
 
 
@@ -162,12 +162,13 @@ def load_site(root: str | Path) -> Site:
         outcomes, out_path = table(config.files.outcomes, OUTCOMES)
     agents_path = root / config.files.agents
     records: list[AgentRecord] = []
+    agent_rows: list[int] = []
     audit = None
     try:
         if not agents_path.is_file():
             problems.append(Problem(config.files.agents, f"file not found in {root} (named in site.toml [files])"))
         else:
-            records, audit = read_agents(agents_path, dims, config.culture.protected_attributes, warnings)
+            records, audit, agent_rows = read_agents(agents_path, dims, config.culture.protected_attributes, warnings)
     except InputError as exc:
         problems.extend(exc.problems)
     if config.files.audit:
@@ -226,8 +227,8 @@ def load_site(root: str | Path) -> Site:
     skills = tables["agent_skills"]
     for row in skills.filter(~pl.col("queue_id").is_in(sorted(queue_ids))).head(MAX_REPORTED).iter_rows(named=True):
         idx = next(i for i, r in enumerate(records) if r.agent_id == row["agent_id"])
-        problems.append(Problem(agents_path.name, f"skill names unknown queue {row['queue_id']!r}; expected one of the queues declared in site.toml", row=idx + row_offset(agents_path), column="skills"))
-    problems.extend(_availability_problems(records, config, agents_path))
+        problems.append(Problem(agents_path.name, f"skill names unknown queue {row['queue_id']!r}; expected one of the queues declared in site.toml", row=agent_rows[idx], column="skills"))
+    problems.extend(_availability_problems(records, agent_rows, config, agents_path))
     for channel in sorted({c for r in records for c in r.channel_prefs} - set(config.channels)):
         warnings.append(f"{agents_path.name}: preference for unknown channel {channel!r} ignored")
     eligible = skills.filter(pl.col("proficiency") > 0).get_column("queue_id").unique().to_list()
@@ -266,16 +267,13 @@ def load_site(root: str | Path) -> Site:
     )
 
 
-def _availability_problems(records: list[AgentRecord], config: SiteConfig, path: Path) -> list[Problem]:
+def _availability_problems(records: list[AgentRecord], rows: list[int], config: SiteConfig, path: Path) -> list[Problem]:
     """An agent whose availability cannot hold the contract minimum with any shift template."""
     problems = []
-    off = row_offset(path)
-    from staffing.site.config import hhmm_to_minute, parse_window
-
-    for i, r in enumerate(records):
+    for r, row in zip(records, rows):
         templates = [t for t in config.shift_templates if r.contract in t.contracts]
         if not templates:
-            problems.append(Problem(path.name, f"agent {r.agent_id}: no shift template allows contract {r.contract!r}", row=i + off, column="contract"))
+            problems.append(Problem(path.name, f"agent {r.agent_id}: no shift template allows contract {r.contract!r}", row=row, column="contract"))
             continue
         best_per_day = []
         for day in WEEKDAYS:
@@ -296,7 +294,7 @@ def _availability_problems(records: list[AgentRecord], config: SiteConfig, path:
                 Problem(
                     path.name,
                     f"agent {r.agent_id}: availability holds at most {possible:g} paid hours a week with the site's shift templates and {r.max_days_week} days, below the contract minimum {r.min_hours_week:g} h",
-                    row=i + off,
+                    row=row,
                     column="min_hours_week",
                 )
             )

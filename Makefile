@@ -1,0 +1,29 @@
+# Two entry points for a fresh machine with Python 3.11+ and make:
+#   make demo   create .venv, install, run `staffing demo` on the embedded demo site
+#   make test   the same set-up, then the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= demo
+
+.PHONY: demo test setup bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/staffing demo --out $(OUT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
