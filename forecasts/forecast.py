@@ -77,20 +77,20 @@ class ForecastParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     profile_weeks: int = Field(
-        8,
+        12,
         ge=1,
         le=104,
         description="weeks of history used for day-of-week and intraday shares and the trend",
     )
     level_weeks: int = Field(
-        4, ge=1, le=104, description="most recent weeks whose detrended level is averaged"
+        6, ge=1, le=104, description="most recent weeks whose detrended level is averaged"
     )
     trend_damping: float = Field(
-        0.0, ge=0.0, le=1.0, description="share of the fitted weekly slope extrapolated (0 = flat)"
+        0.5, ge=0.0, le=1.0, description="share of the fitted weekly slope extrapolated (0 = flat)"
     )
     polish_iterations: int = Field(4, ge=1, le=50, description="median polish sweeps")
     profile_halflife_weeks: float = Field(
-        4.0, gt=0.0, description="half-life in weeks of the exponential weights of intraday shares"
+        8.0, gt=0.0, description="half-life in weeks of the exponential weights of intraday shares"
     )
     outlier_tolerance: float = Field(
         0.25,
