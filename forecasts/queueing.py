@@ -359,7 +359,8 @@ def erlang_a(
         nn, aa, hh, pp, tt = n[m], a[m], h[m], p[m], t[m]
         r = pp / hh
         x, y = nn * r, aa * r
-        log_e = np.log(erlang_b(nn, aa))
+        with np.errstate(divide="ignore"):
+            log_e = np.log(erlang_b(nn, aa))  # -inf when B underflows (N >> A): no wait
         log_j, _ = _log_j(x, y)
         with np.errstate(over="ignore", under="ignore"):
             pw = 1.0 / (1.0 + (-np.expm1(log_e)) * np.exp(-(log_j + log_e)))
