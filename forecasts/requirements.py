@@ -87,7 +87,9 @@ def requirements(
         - zero volume: 0 agents (service_level, asa_seconds, occupancy null);
         - agents_occupancy = max(agents_raw, ceil(workload / max_occupancy))
           (not for deferred); required_agents = ceil(agents_occupancy / (1 - shrinkage));
-        - service_level, asa_seconds, abandon_rate are evaluated at agents_occupancy.
+        - service_level, asa_seconds, abandon_rate are evaluated at agents_occupancy;
+          target_met is service_level >= target (a target >= 1 is never met with
+          volume, since no finite staff answers every contact within T).
 
     Raises:
         ValueError: a forecast queue has no target row, or a target names an
@@ -183,7 +185,9 @@ def requirements(
         asa_s[sel] = asa(occ_agents[sel] * c, a_sessions, h_eff)
 
     queueing = is_open & (model != "deferred")
-    met[queueing] = volume[queueing] & (sl[queueing] >= sl_t[queueing] - _SL_TOL) | ~volume[queueing]
+    # a target of 1 (or more) is never met with volume: SL < 1 for any finite staff
+    reached = (sl >= sl_t - _SL_TOL) & (sl_t < 1.0)
+    met[queueing] = (volume & reached)[queueing] | ~volume[queueing]
 
     deferred_rows = np.flatnonzero(model == "deferred")
     if deferred_rows.size:
