@@ -586,7 +586,7 @@ def deferred_agents(
         return DeferredSchedule(agents, processed, np.ones(n, dtype=bool), deadline_iv)
     rel, due, w = rel_all[jobs], due_all[jobs], work[jobs]
     rate = _yds_rates(rel, due, w, m)
-    slot_agents = ceil_tol(rate / interval_seconds)
+    slot_agents = np.maximum(ceil_tol(rate / interval_seconds), (rate > 0).astype(np.int64))
     agents[slots] = slot_agents
     # earliest-deadline-first with the integer agents, backlog carried forward
     order = np.argsort(rel, kind="stable")

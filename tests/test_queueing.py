@@ -281,6 +281,6 @@ def test_deferred_conserves_work_meets_deadlines_with_optimal_peak(work, open_bi
     assert sched.processed_seconds.sum() == pytest.approx(w.sum(), rel=1e-9, abs=1e-6)
     assert np.all(sched.agents[~is_open] == 0)
     assert np.all(sched.processed_seconds <= sched.agents * 1800.0 + 1e-6)
-    # work done by each deadline covers the work due by then
+    # the peak equals the best possible one (densest window), rounded up
     peak = _peak_lower_bound(w, is_open, dl, 1800.0)
-    assert sched.agents.max() == int(ceil_tol(peak))
+    assert sched.agents.max() == max(int(ceil_tol(peak)), int(peak > 0))
