@@ -38,7 +38,7 @@ from staffing.errors import OutputError
 DIMENSIONS = ("formality", "pace", "warmth", "tech_depth")
 GROUND_TRUTH_WEIGHTS = {"proficiency": 0.45, "language": 0.15, "style": 0.35, "channel_preference": 0.05}
 
-# queue -> weekly contacts per 300 agents at the end of history, AHT seconds
+# queue -> relative weekly contacts at the end of history (x VOLUME_PER_300_AGENTS), AHT seconds
 QUEUES: dict[str, tuple[float, float]] = {
     "voice/new_orders/en": (5200, 330),
     "voice/new_orders/es": (1300, 360),
@@ -83,6 +83,9 @@ MIX = {
     ("email", "billing"): (0.15, 0.10, 0.50, 0.10, 0.05, 0.00, 0.10),
     ("email", "tech_support"): (0.15, 0.05, 0.20, 0.50, 0.05, 0.00, 0.05),
 }
+
+# Sized so that the pool is slightly short of peak requirement (coverage is a real trade-off).
+VOLUME_PER_300_AGENTS = 1.8
 
 DOW = np.array([1.18, 1.08, 1.03, 1.00, 0.98, 0.62, 0.35])  # Mon..Sun relative volume
 
@@ -452,7 +455,7 @@ def write_demo_site(
     if plan_week.weekday() != 0:
         plan_week -= dt.timedelta(days=plan_week.weekday())
     rng = np.random.default_rng(seed)
-    scale = agents / 300.0
+    scale = VOLUME_PER_300_AGENTS * agents / 300.0
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:

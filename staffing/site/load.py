@@ -102,8 +102,8 @@ class Site:
     def special_days(self) -> dict[dt.date, float]:
         return {dt.date.fromisoformat(s.date): s.multiplier for s in self.config.special_days}
 
-    def last_complete_week(self) -> dt.date:
-        """The Monday after the last full week of history: the default week to plan."""
+    def plan_week(self) -> dt.date:
+        """The Monday after the history ends: the default week to plan."""
         last = self.history.get_column("interval_start").max()
         day = last.date()
         return day + dt.timedelta(days=7 - day.weekday()) if day.weekday() == 6 else day - dt.timedelta(days=day.weekday())
