@@ -1,22 +1,90 @@
-"""The stages chained: what `staffing demo` runs. Each stage is also its own command."""
+"""The stages chained into one plan: what `staffing demo` and scenarios run.
+
+`run_plan(site_dir, out_dir, ...)` reads a site folder and writes one run folder:
+forecast, requirements, fit, roster (shifts, activities, coverage, penalties,
+summary.json), validation and reports, as far as those stages exist. It takes and returns
+plain data (paths, dicts), so it can run in another process or on a Dask worker.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
+from staffing.io import write_both
 from staffing.site import load_site
 from staffing.site.generate import write_demo_site
 from staffing.site.summary import site_summary
+from staffing.stages import site_fit, site_forecast, site_requirements
+
+Progress = Callable[[str], None]
 
 
-def run_demo(out: Path, agents: int = 300, seed: int = 0, time_limit: float = 60.0, workers: int = 2) -> Iterator[str]:
-    """Create the demo site under out/site and run every stage; yields progress lines."""
+def _quiet(_: str) -> None:
+    pass
+
+
+def run_plan(
+    site_dir: str | Path,
+    out_dir: str | Path,
+    week: dt.date | None = None,
+    *,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Progress = _quiet,
+    reports: bool = True,
+) -> dict:
+    """Plan one week for a site folder into out_dir; returns the summary (summary.json)."""
+    site = load_site(site_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    week = week or site.plan_week()
+    fc = site_forecast(site, week)
+    write_both(fc, out, "forecast")
+    progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
+    req = site_requirements(site, fc, week)
+    write_both(req, out, "requirements")
+    hours = req.get_column("required_agents").sum() * site.interval_minutes / 60
+    progress(f"requirements: {hours:,.1f} agent-hours to schedule")
+    summary: dict = {"site_dir": str(Path(site_dir).resolve()), "week_start": week.isoformat(), "required_agent_hours": hours}
+    fit = site_fit(site)
+    if fit is None:
+        return summary
+    write_both(fit, out, "fit")
+    progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
+    try:
+        from staffing.roster.run import roster_run_folder  # the roster engine
+    except ModuleNotFoundError:
+        return summary
+    summary = roster_run_folder(site, req, fit, out, week=week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
+    try:
+        from staffing.validate import validate_run
+    except ModuleNotFoundError:
+        return summary
+    report = validate_run(out, site_dir)
+    progress(f"validation: {len(report.violations)} violation(s)")
+    if reports:
+        try:
+            from staffing.reports import write_run_reports
+        except ModuleNotFoundError:
+            return summary
+        for path in write_run_reports(out, site_dir):
+            progress(f"report: {path}")
+    return summary
+
+
+def run_demo(out: Path, agents: int = 300, seed: int = 0, time_limit: float = 60.0, workers: int = 2, progress: Progress = _quiet) -> dict:
+    """Create the demo site under out/site and run every stage into out/run."""
     site_dir = out / "site"
     write_demo_site(site_dir, agents=agents, seed=seed, force=True)
-    yield f"site: {site_dir} ({agents} agents)"
+    progress(f"site: {site_dir} ({agents} agents)")
     site = load_site(site_dir)
     s = site_summary(site)
-    yield f"check: OK, {sum(q['queues'] for q in s['queues'])} queues, {s['history_weeks']} weeks of history, {s['agents']} agents"
+    progress(f"check: OK, {sum(q['queues'] for q in s['queues'])} queues, {s['history_weeks']} weeks of history, {s['agents']} agents")
     for w in site.warnings:
-        yield f"  note: {w}"
+        progress(f"  note: {w}")
+    summary = run_plan(site_dir, out / "run", time_limit=time_limit, workers=workers, seed=seed, progress=progress)
+    progress(f"outputs: {out / 'run'}")
+    return summary

@@ -62,3 +62,59 @@ def requirement_notes(req: pl.DataFrame, limit: int = 10) -> list[str]:
     if unmet.height > limit:
         lines.append(f"... and {unmet.height - limit} more queue-intervals")
     return lines
+
+
+def site_fit(site: Site, fit_file: str | Path | None = None) -> pl.DataFrame | None:
+    """The `fit` table: the user's file if given (or named in site.toml [files] fit), else
+    computed by `profiles` from the site's agents, segments and demographics."""
+    path = fit_file or (site.root / site.config.files.fit if site.config.files.fit else None)
+    if path is not None:
+        return read_fit_file(Path(path), site)
+    from profiles import fit_matrix, queue_needs
+
+    queues = site.queues()
+    needs = queue_needs(site.demographics, site.segments, site.segment_needs, queues)
+    return fit_matrix(
+        site.agents.select("agent_id", "contract"),
+        site.agent_skills,
+        site.agent_languages,
+        site.agent_styles,
+        site.agent_channel_prefs,
+        needs,
+        queues,
+        site.config.fit_weights.model_dump(),
+        site.config.culture.dimensions,
+        protected=site.config.culture.protected_attributes,
+    )
+
+
+FIT_COLUMNS = {"agent_id": pl.Utf8, "queue_id": pl.Utf8, "eligible": pl.Boolean, "fit": pl.Float64}
+
+
+def read_fit_file(path: Path, site: Site) -> pl.DataFrame:
+    """A fit matrix computed elsewhere (.csv or .parquet): agent_id, queue_id, eligible, fit
+    at least; component columns and reasons are kept when present."""
+    if not path.is_file():
+        raise InputError([Problem(path.name, "file not found")], headline="cannot read fit file")
+    frame = pl.read_parquet(path) if path.suffix.lower() == ".parquet" else pl.read_csv(path, infer_schema=False)
+    offset = 1 if path.suffix.lower() == ".parquet" else 2
+    problems = [Problem(path.name, "missing required column", column=c) for c in FIT_COLUMNS if c not in frame.columns]
+    if problems:
+        raise InputError(problems, headline=f"invalid fit file {path}")
+    frame = frame.with_row_index("__row")
+    typed = frame.with_columns(
+        pl.col("eligible").cast(pl.Utf8).str.to_lowercase().replace_strict({"true": True, "false": False, "1": True, "0": False}, default=None, return_dtype=pl.Boolean),
+        pl.col("fit").cast(pl.Float64, strict=False),
+    )
+    for row in typed.filter(pl.col("eligible").is_null()).head(20).iter_rows(named=True):
+        problems.append(Problem(path.name, f"expected true or false, got {frame[row['__row'], 'eligible']!r}", row=row["__row"] + offset, column="eligible"))
+    for row in typed.filter(pl.col("fit").is_null() | (pl.col("fit") < 0) | (pl.col("fit") > 1)).head(20).iter_rows(named=True):
+        problems.append(Problem(path.name, f"expected a number from 0 to 1, got {frame[row['__row'], 'fit']!r}", row=row["__row"] + offset, column="fit"))
+    known_agents = set(site.agents.get_column("agent_id"))
+    for row in typed.filter(~pl.col("agent_id").is_in(sorted(known_agents))).head(5).iter_rows(named=True):
+        problems.append(Problem(path.name, f"unknown agent {row['agent_id']!r}", row=row["__row"] + offset, column="agent_id"))
+    for row in typed.filter(~pl.col("queue_id").is_in(site.config.queue_ids)).head(5).iter_rows(named=True):
+        problems.append(Problem(path.name, f"queue {row['queue_id']!r} is not declared in site.toml", row=row["__row"] + offset, column="queue_id"))
+    if problems:
+        raise InputError(problems, headline=f"invalid fit file {path}")
+    return typed.drop("__row").with_columns(pl.col("agent_id").cast(pl.Utf8), pl.col("queue_id").cast(pl.Utf8))

@@ -25,5 +25,4 @@ def command(out: str, agents: int, seed: int, time_limit: float, workers: int) -
     Example:
       staffing demo --out demo
     """
-    for line in run_demo(Path(out), agents=agents, seed=seed, time_limit=time_limit, workers=workers):
-        click.echo(line)
+    run_demo(Path(out), agents=agents, seed=seed, time_limit=time_limit, workers=workers, progress=click.echo)
