@@ -37,6 +37,7 @@ __all__ = [
     "ErlangAResult",
     "agents_for_service_level",
     "asa",
+    "ceil_tol",
     "chat_agents",
     "chat_handle_time",
     "deferred_agents",
