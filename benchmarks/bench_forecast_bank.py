@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from forecasts.backtest import backtest_weeks, summarise  # noqa: E402
-from forecasts.forecast import ForecastParams  # noqa: E402
+from forecasts.forecast import ForecastParams, forecast_week  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "us_bank_calls_5min_2003.csv"
 HOLIDAYS_2003 = {
@@ -105,10 +106,105 @@ def run(weeks: int, interval_minutes: int, params: ForecastParams | None = None)
     )
 
 
+def error_decomposition(
+    hist: pl.DataFrame, mondays: list[dt.date], interval_minutes: int
+) -> dict[str, float]:
+    """Where the error comes from, pooled over ``mondays``.
+
+    ``day_total_wape``: WAPE of the forecast daily totals; ``wape_given_day_totals``:
+    interval WAPE after rescaling each forecast day to its actual total (the error of
+    the intraday shape alone); ``day_total_noise_floor``: Poisson floor of daily totals.
+    """
+    acc = {"abs": 0.0, "abs_day": 0.0, "abs_shape": 0.0, "floor_day": 0.0, "actual": 0.0}
+    for monday in mondays:
+        start = dt.datetime.combine(monday, dt.time(0))
+        fc = forecast_week(hist, monday, interval_minutes, special_days=HOLIDAYS_2003)
+        week = fc.join(
+            hist.filter(
+                (pl.col("interval_start") >= start)
+                & (pl.col("interval_start") < start + dt.timedelta(days=7))
+            ).select("interval_start", pl.col("contacts").alias("actual")),
+            on="interval_start",
+        ).with_columns(pl.col("interval_start").dt.date().alias("day"))
+        week = week.with_columns(
+            (pl.col("contacts") * pl.col("actual").sum().over("day") / pl.col("contacts").sum().over("day"))
+            .fill_nan(0.0)
+            .alias("shape_only")
+        )
+        days = week.group_by("day").agg(pl.col("actual").sum(), pl.col("contacts").sum())
+        acc["abs"] += (week["actual"] - week["contacts"]).abs().sum()
+        acc["abs_shape"] += (week["actual"] - week["shape_only"]).abs().sum()
+        acc["abs_day"] += (days["actual"] - days["contacts"]).abs().sum()
+        acc["floor_day"] += (days["actual"] * 2 / math.pi).sqrt().sum()
+        acc["actual"] += week["actual"].sum()
+    return {
+        "wape": acc["abs"] / acc["actual"],
+        "day_total_wape": acc["abs_day"] / acc["actual"],
+        "day_total_noise_floor": acc["floor_day"] / acc["actual"],
+        "wape_given_day_totals": acc["abs_shape"] / acc["actual"],
+    }
+
+
+def mstl_per_week(hist: pl.DataFrame, mondays: list[dt.date], interval_minutes: int) -> pl.DataFrame | None:
+    """Optional comparison: statsforecast MSTL (daily and weekly seasonality, AutoETS
+    trend), refitted for each held-out week on the 12 weeks before it. Returns None
+    when statsforecast is not installed (it is not a project dependency)."""
+    try:
+        import pandas as pd
+        from statsforecast import StatsForecast
+        from statsforecast.models import MSTL, AutoETS
+    except ImportError:
+        return None
+    per_day = 1440 // interval_minutes
+    rows = []
+    for monday in mondays:
+        start = dt.datetime.combine(monday, dt.time(0))
+        train = hist.filter(
+            (pl.col("interval_start") < start)
+            & (pl.col("interval_start") >= start - dt.timedelta(weeks=12))
+        )
+        # MSTL needs a gap-free series: missing days are filled from the week before.
+        full = pl.datetime_range(
+            start - dt.timedelta(weeks=12), start - dt.timedelta(minutes=interval_minutes),
+            f"{interval_minutes}m", time_unit="us", eager=True,
+        ).alias("interval_start").to_frame()
+        train = full.join(train, on="interval_start", how="left").with_columns(
+            pl.col("contacts").cast(pl.Float64).fill_null(pl.col("contacts").shift(7 * per_day))
+            .fill_null(0.0)
+        )
+        df = pd.DataFrame(
+            {"unique_id": "bank", "ds": train["interval_start"].to_list(), "y": train["contacts"].to_list()}
+        )
+        sf = StatsForecast(
+            models=[MSTL(season_length=[per_day, 7 * per_day], trend_forecaster=AutoETS(model="ZZN"))],
+            freq=f"{interval_minutes}min",
+        )
+        pred = sf.forecast(df=df, h=7 * per_day)
+        fc = pl.DataFrame({"interval_start": list(pred["ds"]), "mstl": [max(0.0, v) for v in pred["MSTL"]]})
+        fc = fc.with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
+        closed = pl.col("interval_start").dt.date().is_in(
+            [d for d, m in HOLIDAYS_2003.items() if m == 0.0]
+        )
+        fc = fc.with_columns(pl.when(closed).then(0.0).otherwise(pl.col("mstl")).alias("mstl"))
+        act = hist.filter(
+            (pl.col("interval_start") >= start) & (pl.col("interval_start") < start + dt.timedelta(days=7))
+        )
+        j = act.join(fc, on="interval_start")
+        rows.append(
+            {
+                "week_start": monday,
+                "actual": float(j["contacts"].sum()),
+                "abs_error_mstl": float((j["contacts"] - j["mstl"]).abs().sum()),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weeks", type=int, default=10, help="held-out weeks (last N calendar weeks)")
     ap.add_argument("--interval", type=int, default=30, help="interval length, minutes")
+    ap.add_argument("--mstl", action="store_true", help="also run statsforecast MSTL if installed")
     args = ap.parse_args(argv)
     if not DATA.is_file():
         print(f"data file not found: {DATA}", file=sys.stderr)
@@ -162,6 +258,25 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['ratio_to_naive']:.2f} x seasonal naive (target <= 0.85: "
             f"{'met' if ok_naive else 'NOT met'})"
         )
+    evaluated = per_week.filter("evaluable")
+    for label, frame in (
+        ("all evaluable weeks", evaluated),
+        ("without holiday weeks", evaluated.filter(~pl.col("holiday"))),
+    ):
+        dec = error_decomposition(bank_history(args.interval), frame["week_start"].to_list(), args.interval)
+        print(
+            f"error decomposition, {label}: interval WAPE {dec['wape']:.4f}; daily totals WAPE "
+            f"{dec['day_total_wape']:.4f} (Poisson floor of daily totals {dec['day_total_noise_floor']:.4f}); "
+            f"interval WAPE given the actual daily totals {dec['wape_given_day_totals']:.4f}"
+        )
+    if args.mstl:
+        mstl = mstl_per_week(bank_history(args.interval), evaluated["week_start"].to_list(), args.interval)
+        if mstl is None:
+            print("statsforecast is not installed: MSTL comparison skipped", file=sys.stderr)
+        else:
+            both = mstl.join(evaluated.select("week_start", "holiday"), on="week_start")
+            for label, frame in (("all evaluable weeks", both), ("without holiday weeks", both.filter(~pl.col("holiday")))):
+                print(f"MSTL (statsforecast), {label}: WAPE {frame['abs_error_mstl'].sum() / frame['actual'].sum():.4f}")
     print(f"backtest time {elapsed:.1f} s", file=sys.stderr)
     return 0
 
