@@ -134,7 +134,16 @@ def agent_features(
     return out.with_columns(pl.col(f"fl_{lang}").fill_null(0.0) for lang in langs)
 
 
-def score(frame: pl.DataFrame, weights: Mapping[str, float], dimensions: Mapping[str, float], langs: list[str], channels: list[str], params: FitParams) -> pl.DataFrame:
+def score(
+    frame: pl.DataFrame,
+    weights: Mapping[str, float],
+    dimensions: Mapping[str, float],
+    langs: list[str],
+    channels: list[str],
+    params: FitParams,
+    *,
+    with_reasons: bool = True,
+) -> pl.DataFrame:
     """Add eligible, the four components, fit and reasons to a frame of agent x target features.
 
     `frame` holds proficiency (0-5, null = not skilled), channel, language (the target's),
@@ -172,18 +181,36 @@ def score(frame: pl.DataFrame, weights: Mapping[str, float], dimensions: Mapping
     total_w = sum(weights.values())
     total = pl.sum_horizontal([weights[k] * pl.col(f"c_{k}") for k in COMPONENTS]) / total_w
     frame = frame.with_columns(pl.when(pl.col("eligible")).then(total).otherwise(0.0).alias("fit"))
-    return frame.with_columns(_reasons(dims, langs, params).alias("reasons"))
+    return frame.with_columns(_reasons(frame, dims, langs, params)) if with_reasons else frame
 
 
-def _reasons(dims: list[str], langs: list[str], p: FitParams) -> pl.Expr:
-    parts: list[pl.Expr] = [
-        pl.when(pl.col("_prof") <= 0).then(pl.lit("not eligible: no skill for this queue")),
-        pl.when(pl.col("_qfl") < p.min_fluency).then(
-            pl.format("not eligible: {} fluency {} below {}", pl.col("language"), _num(pl.col("_qfl")), pl.lit(str(p.min_fluency)))
-        ),
-        pl.when(pl.col("_pref") == "never").then(pl.format("not eligible: never works {}", pl.col("channel"))),
-        pl.when(pl.col("_prof") > 0).then(pl.format("proficiency {}/{}", _short(pl.col("_prof")), pl.lit(f"{p.max_proficiency:g}"))),
-    ]
+def _reasons(frame: pl.DataFrame, dims: list[str], langs: list[str], p: FitParams) -> pl.Series:
+    """Reasons: the blocking conditions of an ineligible pair; the full breakdown of an eligible one.
+
+    The breakdown is built only for eligible rows (a small share of a large matrix) and
+    scattered into place: string building is the costly part of the fit.
+    """
+    blocking = pl.concat_str(
+        [
+            pl.when(pl.col("_prof") <= 0).then(pl.lit("not eligible: no skill for this queue")),
+            pl.when(pl.col("_qfl") < p.min_fluency).then(
+                pl.format("not eligible: speaks {} {} (needs {})", pl.col("language"), _num(pl.col("_qfl")), pl.lit(f"{p.min_fluency:g}"))
+            ),
+            pl.when(pl.col("_pref") == "never").then(pl.format("not eligible: never works {}", pl.col("channel"))),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    mask = frame.get_column("eligible")
+    out = frame.select(blocking.alias("reasons")).to_series()
+    if mask.any():
+        full = frame.filter(mask).select(_breakdown(dims, langs, p).alias("reasons")).to_series()
+        out = out.scatter(mask.arg_true(), full)
+    return out
+
+
+def _breakdown(dims: list[str], langs: list[str], p: FitParams) -> pl.Expr:
+    parts: list[pl.Expr] = [pl.format("proficiency {}/{}", _short(pl.col("_prof")), pl.lit(f"{p.max_proficiency:g}"))]
     for lang in langs:
         share, fl = pl.col(PREFERS_PREFIX + lang), pl.col(f"fl_{lang}")
         parts.append(
