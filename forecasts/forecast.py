@@ -619,17 +619,17 @@ def validate_forecast(
     bad_rows = typed.with_columns(
         [cond.fill_null(True).alias(f"_bad{i}") for i, (_, cond, _) in enumerate(checks)]
     )
-    flags = bad_rows.filter(pl.any_horizontal(f"_bad{i}" for i in range(len(checks))))
-    total_bad = 0
-    for rec in flags.iter_rows(named=True):  # only rows already known to be bad
+    flag_cols = [f"_bad{i}" for i in range(len(checks))]
+    flags = bad_rows.filter(pl.any_horizontal(flag_cols))
+    total_bad = int(flags.select(pl.sum_horizontal(flag_cols).sum()).item() or 0)
+    # Messages only for the first rows already known to be bad (the list is capped).
+    for rec in flags.head(_MAX_ERRORS).iter_rows(named=True):
         for i, (col, _, expected) in enumerate(checks):
-            if rec[f"_bad{i}"]:
-                total_bad += 1
-                if len(errors) < _MAX_ERRORS:
-                    errors.append(
-                        f"row {rec['_row']}, column {col!r}: {_describe(rec[col])} "
-                        f"(expected {expected})"
-                    )
+            if rec[f"_bad{i}"] and len(errors) < _MAX_ERRORS:
+                errors.append(
+                    f"row {rec['_row']}, column {col!r}: {_describe(rec[col])} "
+                    f"(expected {expected})"
+                )
     dup = (
         typed.filter(pl.col("queue_id_t").is_not_null() & pl.col("interval_start_t").is_not_null())
         .filter(pl.struct("queue_id_t", "interval_start_t").is_duplicated())

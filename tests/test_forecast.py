@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -430,3 +429,22 @@ def test_read_forecast_rejects_unknown_file_type(tmp_path):
 def test_validate_forecast_returns_frame_for_chaining():
     fc = good_forecast()
     assert validate_forecast(fc).equals(fc)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [ForecastParams(interval_smoothing=0.25), ForecastParams(day_pooling=0.5)],
+    ids=["interval_smoothing", "day_pooling"],
+)
+def test_shape_smoothing_keeps_day_totals_and_closed_intervals(params):
+    hist = make_history(6)
+    fc = forecast_week(hist, TARGET, 60, params=params).with_columns(
+        pl.col("interval_start").dt.date().alias("d")
+    )
+    want = expected_week(60)
+    got = fc["contacts"].to_list()
+    assert all(g == 0.0 for g, w in zip(got, want) if w == 0)  # nothing leaks into closed
+    assert got != pytest.approx(want)  # the shape did change
+    totals = fc.group_by("d", maintain_order=True).agg(pl.col("contacts").sum())["contacts"]
+    pat = pattern(60)
+    assert totals.to_list() == pytest.approx([sum(pat[d, s] for s in range(24)) for d in range(7)])
