@@ -1,0 +1,131 @@
+"""Checks on the activities table: one activity per on-duty interval, eligibility, channels.
+
+Findings are grouped per agent and day, listing the intervals ("at 10:00, 10:30").
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from staffing.validate.data import PAUSE_KINDS, RunData
+
+MAX_TIMES = 6  # intervals listed in one finding before "... (N in all)"
+
+
+def _times(values: list) -> str:
+    shown = ", ".join(f"{v:%H:%M}" for v in values[:MAX_TIMES])
+    return shown if len(values) <= MAX_TIMES else f"{shown}, ... ({len(values)} in all)"
+
+
+def _grouped(frame: pl.DataFrame, keys: list[str]) -> list[tuple]:
+    """(agent_id, day, *keys, [interval starts]) per agent, calendar day and keys, sorted."""
+    return (
+        frame.with_columns(pl.col("interval_start").dt.date().alias("_day"))
+        .sort("interval_start")
+        .group_by("agent_id", "_day", *keys, maintain_order=True)
+        .agg(pl.col("interval_start"))
+        .sort("agent_id", "_day", *keys)
+        .iter_rows()
+    )
+
+
+def check_activities(run: RunData) -> list[str]:
+    """Each on-duty interval of each agent has exactly one activity (a known queue, `break` in an
+    interval holding a break, `lunch` in one holding the lunch); none outside shifts; a queue
+    activity has working minutes in its interval and the queue's channel."""
+    step = run.step
+    acts = run.activities
+    duty = run.duty
+    out = []
+    misaligned = acts.filter((pl.col("interval_start").dt.minute() % step != 0) | (pl.col("interval_start").dt.second() != 0))
+    for agent, day, times in _grouped(misaligned, []):
+        out.append(f"activities: agent {agent} on {day}: expected interval starts on the {step}-minute grid, found {_times(times)}")
+    counts = acts.group_by("agent_id", "interval_start").agg(pl.len().alias("n"))
+    for agent, day, n, times in _grouped(counts.filter(pl.col("n") > 1), ["n"]):
+        out.append(f"activities: agent {agent} on {day}: expected exactly 1 activity per interval, found {n} at {_times(times)}")
+    missing = duty.join(acts, on=["agent_id", "interval_start"], how="anti")
+    for agent, day, times in _grouped(missing, []):
+        out.append(f"activities: agent {agent} on {day}: expected exactly 1 activity per on-duty interval, found none at {_times(times)}")
+    outside = acts.join(duty, on=["agent_id", "interval_start"], how="anti").join(misaligned, on=["agent_id", "interval_start"], how="anti")
+    for agent, day, times in _grouped(outside, []):
+        out.append(f"activities: agent {agent} on {day}: expected no activity outside the agent's shifts, found one at {_times(times)}")
+
+    channels = run.queue_channels()
+    known = sorted(set(channels))
+    unknown = acts.filter(~pl.col("activity").is_in([*PAUSE_KINDS, *known]))
+    for agent, day, activity, times in _grouped(unknown, ["activity"]):
+        out.append(f"activities: agent {agent} on {day}: unknown activity {activity!r} at {_times(times)}; expected a queue id, 'break' or 'lunch'")
+
+    on = acts.join(duty, on=["agent_id", "interval_start"])
+    for kind in PAUSE_KINDS:
+        bad = on.filter((pl.col("activity") == kind) & (pl.col(f"{kind}_minutes") == 0))
+        for agent, day, times in _grouped(bad, []):
+            out.append(f"activities: agent {agent} on {day}: expected {kind!r} only in an interval holding the shift's {kind}, found it at {_times(times)}")
+    idle = on.filter(pl.col("activity").is_in(known) & (pl.col("work_minutes") <= 0))
+    for agent, day, activity, times in _grouped(idle, ["activity"]):
+        out.append(f"activities: agent {agent} on {day}: queue {activity!r} in an interval without working minutes (break or lunch) at {_times(times)}")
+
+    expected = pl.DataFrame({"activity": list(channels), "_expected": list(channels.values())}, schema={"activity": pl.Utf8, "_expected": pl.Utf8})
+    chan = acts.join(expected, on="activity", how="left").filter(
+        (pl.col("activity").is_in(PAUSE_KINDS) & pl.col("channel").is_not_null())
+        | (pl.col("_expected").is_not_null() & (pl.col("channel").is_null() | (pl.col("channel") != pl.col("_expected"))))
+    )
+    for agent, day, activity, found, want, times in _grouped(chan.with_columns(pl.col("channel").fill_null("none")), ["activity", "channel", "_expected"]):
+        want_text = "no channel" if want is None else f"channel {want!r}"
+        out.append(f"activities: agent {agent} on {day}: expected {want_text} for {activity!r}, found {found!r} at {_times(times)}")
+    return out
+
+
+def check_eligibility(run: RunData) -> list[str]:
+    """Every queue activity is on a queue the fit table marks `eligible` for the agent."""
+    known = list(run.queue_channels())
+    rows = (
+        run.queue_activities.filter(pl.col("queue_id").is_in(known))
+        .join(run.fit.select("agent_id", "queue_id", "eligible"), on=["agent_id", "queue_id"], how="left")
+        .filter(~pl.col("eligible").fill_null(False))
+        .with_columns(pl.col("eligible").is_null().alias("_no_row"))
+    )
+    out = []
+    for agent, day, queue, no_row, times in _grouped(rows, ["queue_id", "_no_row"]):
+        why = "the fit table has no row for the pair" if no_row else "the fit table marks the pair not eligible"
+        out.append(f"eligibility: agent {agent} on {day}: expected an eligible queue, found {queue!r} at {_times(times)} ({why})")
+    return out
+
+
+def _with_channel(run: RunData) -> pl.DataFrame:
+    channels = run.queue_channels()
+    table = pl.DataFrame({"queue_id": list(channels), "_channel": list(channels.values())}, schema={"queue_id": pl.Utf8, "_channel": pl.Utf8})
+    return run.queue_activities.join(table, on="queue_id")
+
+
+def check_never_channel(run: RunData) -> list[str]:
+    """No agent works a channel they marked `never`."""
+    never = run.channel_prefs.filter(pl.col("preference") == "never").select("agent_id", pl.col("channel").alias("_channel"))
+    rows = _with_channel(run).join(never, on=["agent_id", "_channel"])
+    return [
+        f"never_channel: agent {agent} on {day}: expected no {ch} work (preference 'never'), found {queue!r} at {_times(times)}"
+        for agent, day, ch, queue, times in _grouped(rows, ["_channel", "queue_id"])
+    ]
+
+
+def check_channel_changes(run: RunData) -> list[str]:
+    """Per agent and shift day at most max_channel_changes_per_day changes of channel between
+    consecutive queue activities (breaks and lunch in between do not count as a change)."""
+    limit = run.config.rules.max_channel_changes_per_day
+    seq = (
+        _with_channel(run)
+        .filter(pl.col("shift_idx").is_not_null())
+        .sort("agent_id", "interval_start")
+        .with_columns((pl.col("_channel") != pl.col("_channel").shift(1).over("shift_idx")).fill_null(True).alias("_new"))
+        .filter(pl.col("_new"))
+        .group_by("agent_id", "date", maintain_order=True)
+        .agg(pl.col("_channel"), pl.col("interval_start"))
+        .sort("agent_id", "date")
+    )
+    out = []
+    for agent, day, chans, starts in seq.iter_rows():
+        changes = len(chans) - 1
+        if changes > limit:
+            path = ", ".join(f"{c} {s:%H:%M}" for c, s in zip(chans, starts))
+            out.append(f"channel_changes: agent {agent} on {day}: expected at most {limit} channel change(s), found {changes} ({path})")
+    return out
