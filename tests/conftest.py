@@ -21,3 +21,14 @@ def demo_site(tmp_path_factory) -> Path:
     from staffing.site.generate import write_demo_site
 
     return write_demo_site(tmp_path_factory.mktemp("demo") / "site", agents=60, weeks=4, seed=3)
+
+
+# Property tests are derandomised so a run is reproducible (same examples every time);
+# set HYPOTHESIS_PROFILE=explore locally to search with fresh random examples.
+import os
+
+from hypothesis import settings
+
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
