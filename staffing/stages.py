@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -16,8 +17,19 @@ from staffing.site import Site
 HISTORY_COLUMNS = ("queue_id", "interval_start", "contacts", "aht_seconds")
 
 
+_ROW_COLUMN = re.compile(r"^row (\d+), column '?([\w]+)'?: (.*)$", re.S)
+
+
 def _input_error(exc: ForecastInputError) -> InputError:
-    return InputError([Problem(Path(exc.source).name, e) for e in exc.errors], headline=f"invalid forecast {exc.source}")
+    """The forecast package's messages as `Problem`s (file, row, column, message)."""
+    problems = []
+    for e in exc.errors:
+        m = _ROW_COLUMN.match(e)
+        if m:
+            problems.append(Problem(Path(exc.source).name, m.group(3), row=int(m.group(1)), column=m.group(2)))
+        else:
+            problems.append(Problem(Path(exc.source).name, e))
+    return InputError(problems, headline=f"invalid forecast {exc.source}")
 
 
 def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | Path | None = None) -> pl.DataFrame:
