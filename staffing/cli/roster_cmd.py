@@ -1,0 +1,62 @@
+"""`staffing roster`: build next week's roster for a site and write the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from staffing.cli.options import site_argument, week_option
+
+
+@click.command("roster")
+@site_argument
+@week_option()
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(1, 24 * 3600), help="Wall-clock limit, seconds.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="CP-SAT workers (threads).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; same inputs, seed and workers give the same roster.")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Run folder [default: DIR/runs/roster-WEEK].")
+@click.option("--log", is_flag=True, help="Show the CP-SAT search log on stderr.")
+def command(site_dir: str, week, time_limit: float, workers: int, seed: int, out: str | None, log: bool) -> None:
+    """Build the roster of one week and write the run folder.
+
+    Forecast, requirements and fit come from the site folder; the roster is solved with
+    OR-Tools (shifts per agent, then interval activities per day) and its lower bound on
+    under-coverage is reported. Progress goes to stderr, the run folder path to stdout.
+
+    \b
+    Example:
+      staffing roster mysite --week 2026-11-30 --time-limit 60 --out run1
+      staffing validate run1
+    """
+    from rich.console import Console
+
+    from staffing.roster import RosterProblem, SolveParams, solve
+    from staffing.roster.output import write_run
+    from staffing.site import load_site
+    from staffing.stages import site_fit, site_forecast, site_requirements
+
+    err = Console(stderr=True)
+    site = load_site(site_dir)
+    week = week or site.plan_week()
+    with err.status("forecast, requirements and fit ...") as status:
+        req = site_requirements(site, site_forecast(site, week), week)
+        fit = site_fit(site)
+        problem = RosterProblem.from_site(site, req, fit, week)
+        params = SolveParams(time_limit_seconds=time_limit, workers=workers, seed=seed, log=log)
+        state = {"bound": None, "short": None}
+
+        def progress(elapsed, limit, phase, short=None, bound=None):
+            if short is not None:
+                state["short"] = short
+            if bound is not None:
+                state["bound"] = bound
+            best = "-" if state["short"] is None else f"{state['short']:g}"
+            bnd = "-" if state["bound"] is None else f"{state['bound']:.1f}"
+            status.update(f"{elapsed:5.1f}/{limit:g} s  {phase}  under-coverage best {best}  bound {bnd} agent-intervals")
+
+        result = solve(problem, params, progress)
+    target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
+    write_run(target, result, req, fit)
+    err.print(result.summary_text())
+    click.echo(str(target))

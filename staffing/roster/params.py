@@ -1,0 +1,58 @@
+"""Solve parameters: defaults live here and nowhere else.
+
+`SolveParams` can be read from the `[roster]` table of a TOML file (`from_toml`), built
+from a site's config (`from_site_config`) and overridden from the CLI (`replace`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+# Everything inside CP-SAT is an integer: costs are multiplied by COST_SCALE at the border.
+COST_SCALE = 100
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How hard and how reproducibly to search.
+
+    time_limit_seconds is a wall-clock safety net; the search itself stops on deterministic
+    budgets (agent updates in the shift phase, CP-SAT deterministic time in the activity
+    phase), so the same inputs, seed and workers give the same roster unless the safety net
+    fires (the summary then says ``"time_limit_hit": true``).
+    """
+
+    time_limit_seconds: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    log: bool = False
+    # shift phase (best-response over agents, each a small CP-SAT model)
+    max_passes: int = 6
+    agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
+    # activity phase (one CP-SAT model per day)
+    activity_share: float = 0.45  # share of the time limit given to the activity phase
+    activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
+    # bound
+    bound: bool = True
+    bound_time_share: float = 0.3
+
+    def replace(self, **changes) -> "SolveParams":
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "SolveParams":
+        """Read the `[roster]` table of a TOML file (unknown keys are an error)."""
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("roster", {})
+        return cls.from_mapping(data)
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "SolveParams":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown roster parameter(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
+        return cls(**data)

@@ -1,0 +1,213 @@
+"""Shift phase: choose each agent's shifts for the week.
+
+Best-response over agents: remove one agent, price every interval by what one more agent
+there would add to coverage (exactly, through a max flow per interval from agents to the
+queues they are eligible for), then solve that agent's week as a small CP-SAT model with
+every week rule (`rules.WEEK_RULES`) and put the agent back. The first pass builds the
+roster from empty, hardest agents first; later passes visit agents in a seeded random
+order. Stops after a deterministic number of agent updates or when a pass changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from ortools.graph.python import max_flow
+from ortools.sat.python import cp_model
+
+from staffing.errors import ContradictionError
+from staffing.roster.params import COST_SCALE, SolveParams
+from staffing.roster.problem import DAYS, RosterProblem
+from staffing.roster.rules import WEEK_RULES, Term, WeekModel, weight_of
+
+BIG = 1 << 30
+
+
+class CoverageState:
+    """Working minutes per eligibility type and interval, and the value of one more agent."""
+
+    def __init__(self, problem: RosterProblem):
+        p = problem
+        self.p = p
+        self.step = p.interval_minutes
+        types: dict[tuple[int, ...], int] = {}
+        self.agent_type = np.array([types.setdefault(a.queues, len(types)) for a in p.agents], dtype=np.int64)
+        self.type_queues = list(types)
+        self.elig = np.zeros((len(types), len(p.queues)), dtype=bool)
+        for k, qs in enumerate(self.type_queues):
+            self.elig[k, list(qs)] = True
+        self.cap = np.zeros((len(types), p.n_horizon), dtype=np.int64)
+        self.need = (p.required * self.step).astype(np.int64)  # minutes
+        self.reach = self.need.copy()  # value of minutes at (queue, t)
+        self.short = self.need.sum(axis=0)
+        self.dirty: set[int] = set()
+
+    def add(self, agent: int, t0: int, work: np.ndarray, sign: int) -> None:
+        k = self.agent_type[agent]
+        self.cap[k, t0 : t0 + len(work)] += sign * work
+        self.dirty.update(range(t0, t0 + len(work)))
+
+    def refresh(self) -> None:
+        for t in sorted(self.dirty):
+            self._flow(t)
+        self.dirty.clear()
+
+    def _flow(self, t: int) -> None:
+        need = self.need[:, t]
+        if not need.any():
+            self.reach[:, t] = 0
+            self.short[t] = 0
+            return
+        kt = np.nonzero(self.cap[:, t])[0]
+        if len(kt) == 0:
+            self.reach[:, t] = need
+            self.short[t] = need.sum()
+            return
+        nq = len(need)
+        mf = max_flow.SimpleMaxFlow()
+        src, sink = 0, 1 + len(kt) + nq
+        ti, qi = np.nonzero(self.elig[kt])
+        tails = np.concatenate([np.zeros(len(kt), dtype=np.int64), 1 + ti, 1 + len(kt) + np.arange(nq)])
+        heads = np.concatenate([1 + np.arange(len(kt)), 1 + len(kt) + qi, np.full(nq, sink)])
+        caps = np.concatenate([self.cap[kt, t], np.full(len(ti), BIG), need])
+        arcs = mf.add_arcs_with_capacity(tails, heads, caps)
+        mf.solve(src, sink)
+        flows = mf.flows(arcs)
+        f = np.zeros((len(kt), nq), dtype=np.int64)
+        f[ti, qi] = flows[len(kt) : len(kt) + len(ti)]
+        deficit = need - f.sum(axis=0)
+        self.short[t] = deficit.sum()
+        reach = deficit.copy()
+        used = f > 0
+        el = self.elig[kt]
+        for _ in range(nq):
+            # a queue is worth what its displaced agents could reach elsewhere
+            best_of_type = np.where(el, reach[None, :], 0).max(axis=1)
+            cand = np.where(used, best_of_type[:, None], 0).max(axis=0)
+            new = np.maximum(reach, cand)
+            if np.array_equal(new, reach):
+                break
+            reach = new
+        self.reach[:, t] = reach
+
+
+def option_work(problem: RosterProblem, option) -> tuple[int, np.ndarray]:
+    t0 = option.start_minute // problem.interval_minutes
+    return t0, np.asarray(problem.templates[option.template].nominal_work, dtype=np.int64)
+
+
+def _values(problem: RosterProblem, state: CoverageState, ai: int) -> list[list[int]]:
+    """Integer value (objective units, higher is better) of each option of agent `ai`."""
+    a = problem.agents[ai]
+    step = problem.interval_minutes
+    wu = weight_of(problem, "coverage_under") * COST_SCALE / step
+    wo = weight_of(problem, "coverage_over") * COST_SCALE / step
+    r = state.reach[list(a.queues)].max(axis=0) if a.queues else np.zeros(problem.n_horizon, dtype=np.int64)
+    out = []
+    for d in range(DAYS):
+        vals = []
+        for o in a.options[d]:
+            t0, work = option_work(problem, o)
+            useful = np.minimum(work, r[t0 : t0 + len(work)]).sum()
+            vals.append(int(round(wu * useful - wo * (work.sum() - useful))))
+        out.append(vals)
+    return out
+
+
+def build_week_model(problem: RosterProblem, ai: int) -> tuple[WeekModel, list[Term]]:
+    a = problem.agents[ai]
+    model = cp_model.CpModel()
+    x = [[model.new_bool_var(f"x{d}_{k}") for k in range(len(a.options[d]))] for d in range(DAYS)]
+    works = [sum(xs) if xs else 0 for xs in x]
+    m = WeekModel(model, problem, a, x, works)
+    terms: list[Term] = []
+    for _name, _kind, fn in WEEK_RULES:
+        terms.extend(fn(m))
+    return m, terms
+
+
+def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], params: SolveParams, hint: list[int | None] | None):
+    """Best week for agent `ai` given option values; returns (choice per day, term amounts)."""
+    m, terms = build_week_model(problem, ai)
+    model = m.model
+    obj = sum(t.coefficient * t.expr for t in terms if t.coefficient) - sum(v * x for vs, xs in zip(values, m.x) for v, x in zip(vs, xs) if v)
+    model.minimize(obj)
+    if hint is not None:
+        for d in range(DAYS):
+            for k, x in enumerate(m.x[d]):
+                model.add_hint(x, hint[d] == k)
+    lits = list(m.enforce.values())
+    model.add_assumptions(lits)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = params.seed
+    solver.parameters.max_time_in_seconds = 10.0
+    solver.parameters.max_deterministic_time = 2.0
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        core = solver.sufficient_assumptions_for_infeasibility()
+        names = sorted(name for name, lit in m.enforce.items() if lit.index in core) or sorted(m.enforce)
+        a = problem.agents[ai]
+        raise ContradictionError([f"agent {a.agent_id}: rule(s) {', '.join(names)} cannot all hold with the agent's availability and the site's shift templates"])
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return hint, []
+    choice = []
+    for d in range(DAYS):
+        sel = [k for k, x in enumerate(m.x[d]) if solver.boolean_value(x)]
+        choice.append(sel[0] if sel else None)
+    amounts = [(t, solver.value(t.expr)) for t in terms]
+    return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
+
+
+def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress=None):
+    """Returns (choice[agent][day] option index or None, penalty rows per agent, stats)."""
+    p = problem
+    n = len(p.agents)
+    state = CoverageState(p)
+    choice: list[list[int | None]] = [[None] * DAYS for _ in range(n)]
+    pen: list[list] = [[] for _ in range(n)]
+    budget = max(n, int(params.agent_updates_per_second * params.time_limit_seconds))
+    budget = min(budget, params.max_passes * n)
+    rng = np.random.default_rng(params.seed)
+    order = sorted(range(n), key=lambda i: (sum(len(o) for o in p.agents[i].options), p.agents[i].agent_id))
+    updates = 0
+    passes = 0
+    hit_time = False
+    while updates < budget:
+        changed = 0
+        for ai in order:
+            if updates >= budget:
+                break
+            if time.monotonic() > deadline and passes > 0:
+                hit_time = True
+                break
+            old = choice[ai]
+            for d, k in enumerate(old):
+                if k is not None:
+                    t0, w = option_work(p, p.agents[ai].options[d][k])
+                    state.add(ai, t0, w, -1)
+            state.refresh()
+            vals = _values(p, state, ai)
+            new, rows = solve_agent_week(p, ai, vals, params, None if passes == 0 else old)
+            if new is None:
+                new = old
+            else:
+                pen[ai] = rows
+            for d, k in enumerate(new):
+                if k is not None:
+                    t0, w = option_work(p, p.agents[ai].options[d][k])
+                    state.add(ai, t0, w, +1)
+            changed += new != old
+            choice[ai] = list(new)
+            updates += 1
+            if progress is not None and updates % 25 == 0:
+                state.refresh()
+                progress(phase="shifts", short=int(state.short.sum()) / p.interval_minutes)
+        passes += 1
+        if hit_time or changed == 0:
+            break
+        order = list(rng.permutation(n))
+    state.refresh()
+    stats = {"passes": passes, "agent_updates": updates, "shift_phase_short": float(state.short.sum()) / p.interval_minutes, "time_limit_hit": hit_time}
+    return choice, pen, stats

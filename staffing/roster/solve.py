@@ -1,0 +1,203 @@
+"""`solve(problem, params) -> RosterResult`: shift phase, activity phase, bound, tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from staffing.roster.activities import ShiftPlan, plan_activities
+from staffing.roster.params import SolveParams
+from staffing.roster.problem import RosterProblem, pause_minutes
+from staffing.roster.rules import weight_of
+from staffing.roster.shifts import choose_shifts
+
+SHIFTS_SCHEMA = {"agent_id": pl.Utf8, "date": pl.Date, "template": pl.Utf8, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "paid_minutes": pl.Int64, "lunch_start": pl.Datetime("us"), "lunch_end": pl.Datetime("us"), "breaks": pl.Utf8}
+ACTIVITIES_SCHEMA = {"agent_id": pl.Utf8, "interval_start": pl.Datetime("us"), "activity": pl.Utf8, "channel": pl.Utf8, "fit": pl.Float64}
+COVERAGE_SCHEMA = {"queue_id": pl.Utf8, "interval_start": pl.Datetime("us"), "required": pl.Int64, "scheduled": pl.Float64, "short": pl.Float64, "over": pl.Float64}
+PENALTIES_SCHEMA = {"rule": pl.Utf8, "agent_id": pl.Utf8, "date": pl.Date, "queue_id": pl.Utf8, "amount": pl.Float64, "unit": pl.Utf8, "cost": pl.Float64}
+
+
+@dataclass
+class RosterResult:
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    wall_seconds: float
+    seed: int
+    workers: int
+    shifts: pl.DataFrame
+    activities: pl.DataFrame
+    coverage: pl.DataFrame
+    penalties: pl.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    def summary_text(self) -> str:
+        s = self.summary
+        return (
+            f"{s['status']}: under-coverage {s['under_coverage_agent_intervals']:g} agent-intervals "
+            f"({s['under_coverage_pct']:.2f}% of {s['required_agent_intervals']}; bound {s['under_coverage_bound_pct']:.2f}%), "
+            f"mean fit {s['mean_fit']:.3f}, objective {s['objective']:.0f}, gap {s['gap']:.2%}, {s['wall_seconds']:.1f} s"
+        )
+
+
+def solve(problem: RosterProblem, params: SolveParams | None = None, progress=None) -> RosterResult:
+    """Build the roster. `progress(**fields)`, if given, is called now and then (phase, short, bound)."""
+    params = params or SolveParams()
+    t_start = time.monotonic()
+    deadline = t_start + params.time_limit_seconds
+    shift_deadline = t_start + params.time_limit_seconds * (1 - params.activity_share)
+    notify = (lambda **kw: progress(elapsed=time.monotonic() - t_start, limit=params.time_limit_seconds, **kw)) if progress else None
+    bound_short = None
+    if params.bound:
+        from staffing.roster.bound import under_coverage_bound
+
+        bound_short = under_coverage_bound(problem, time_limit=params.time_limit_seconds * params.bound_time_share)
+        if notify:
+            notify(phase="bound", bound=bound_short)
+    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline - (params.time_limit_seconds * params.bound_time_share if False else 0), notify)
+    plans, day_rows, day_status, hit = plan_activities(problem, choice, params, deadline, notify)
+    stats["time_limit_hit"] = stats["time_limit_hit"] or hit
+    result = _assemble(problem, params, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
+    if notify:
+        notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
+    return result
+
+
+def _versions() -> dict:
+    import ortools
+
+    import staffing
+
+    return {"python": platform.python_version(), "polars": pl.__version__, "ortools": ortools.__version__, "staffing": staffing.__version__}
+
+
+def _assemble(p: RosterProblem, params: SolveParams, plans: list[ShiftPlan], rows, bound_short, stats, wall) -> RosterResult:
+    step = p.interval_minutes
+    week0 = dt.datetime.combine(p.week_start, dt.time())
+    at = lambda minute: week0 + dt.timedelta(minutes=int(minute))  # noqa: E731
+    shifts, acts = [], []
+    served = np.zeros((len(p.queues), p.n_horizon), dtype=np.int64)
+    fit_of = {}
+    for sp in sorted(plans, key=lambda s: (p.agents[s.agent].agent_id, s.day)):
+        a = p.agents[sp.agent]
+        o = a.options[sp.day][sp.option]
+        t = p.templates[o.template]
+        lunch = None
+        breaks = []
+        for pause, off in zip(t.pauses, sp.pause_offsets):
+            s = o.start_minute + off * step
+            if pause.kind == "lunch":
+                lunch = (at(s), at(s + pause.minutes))
+            else:
+                breaks.append(f"{at(s):%H:%M}-{at(s + pause.minutes):%H:%M}")
+        shifts.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, at(o.start_minute), at(o.start_minute + t.length_minutes), t.paid_minutes, lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
+        fits = dict(zip(a.queues, a.fit))
+        paused = {}
+        for pause, off in zip(t.pauses, sp.pause_offsets):
+            for k, mins in pause_minutes(pause, off, step):
+                if mins >= step:
+                    paused[k] = pause.kind
+        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
+            ts = at(o.start_minute + k * step)
+            if k in paused or q is None:
+                acts.append((a.agent_id, ts, paused.get(k, "break"), None, None))
+            else:
+                acts.append((a.agent_id, ts, p.queues[q], p.queue_channel[q], float(fits[q])))
+                served[q, sp.t0 + k] += mins
+                fit_of.setdefault(sp.agent, []).append((fits[q], mins, p.queue_channel[q]))
+    shifts_df = pl.DataFrame(shifts, schema=SHIFTS_SCHEMA, orient="row")
+    acts_df = pl.DataFrame(acts, schema=ACTIVITIES_SCHEMA, orient="row")
+
+    # coverage over every requirement row of the week
+    req = p.requirements.select("queue_id", pl.col("interval_start").cast(pl.Datetime("us")), pl.col("required_agents").cast(pl.Int64).alias("required"))
+    qidx = {q: i for i, q in enumerate(p.queues)}
+    tix = ((req.get_column("interval_start") - week0).dt.total_minutes() // step).to_numpy()
+    qi = np.array([qidx[q] for q in req.get_column("queue_id").to_list()], dtype=np.int64)
+    ok = (tix >= 0) & (tix < p.n_week)
+    sched = np.zeros(len(tix))
+    sched[ok] = served[qi[ok], tix[ok]] / step
+    cov = req.with_columns(pl.Series("scheduled", sched))
+    cov = cov.with_columns(
+        (pl.col("required") - pl.col("scheduled")).clip(lower_bound=0).alias("short"),
+        (pl.col("scheduled") - pl.col("required")).clip(lower_bound=0).alias("over"),
+    ).select(list(COVERAGE_SCHEMA)).sort("queue_id", "interval_start")
+
+    # penalties: rule rows from the models plus coverage per queue and day
+    pen = [(r[0], r[1], p.week_start + dt.timedelta(days=r[2]) if r[2] is not None else None, r[3], float(r[4]), r[5], float(r[6])) for r in rows]
+    wu, wo = weight_of(p, "coverage_under"), weight_of(p, "coverage_over")
+    daily = cov.group_by("queue_id", pl.col("interval_start").dt.date().alias("date")).agg(pl.col("short").sum(), pl.col("over").sum()).sort("queue_id", "date")
+    for q, d, s, o in daily.iter_rows():
+        if s > 0:
+            pen.append(("coverage_under", None, d, q, float(s), "agent-intervals", wu * s))
+        if o > 0:
+            pen.append(("coverage_over", None, d, q, float(o), "agent-intervals", wo * o))
+    pen_df = pl.DataFrame(pen, schema=PENALTIES_SCHEMA, orient="row").sort("rule", "agent_id", "date", "queue_id", nulls_last=True)
+
+    under = float(cov.get_column("short").sum())
+    total_req = int(cov.get_column("required").sum())
+    objective = float(pen_df.get_column("cost").sum())
+    bound_short = float(bound_short) if bound_short is not None else 0.0
+    bound = wu * bound_short
+    gap = (objective - bound) / objective if objective > 0 else 0.0
+    status = "OPTIMAL" if objective <= bound + 1e-9 else "FEASIBLE"
+    # preference satisfaction per agent
+    sats = []
+    for ai, a in enumerate(p.agents):
+        mine = shifts_df.filter(pl.col("agent_id") == a.agent_id) if False else None
+        sats.append(_satisfaction(p, ai, [sp for sp in plans if sp.agent == ai], fit_of.get(ai, [])))
+    switches = int(acts_df.filter(pl.col("channel").is_not_null()).sort("agent_id", "interval_start").select(
+        ((pl.col("activity") != pl.col("activity").shift(1)) & (pl.col("agent_id") == pl.col("agent_id").shift(1)) & ((pl.col("interval_start") - pl.col("interval_start").shift(1)).dt.total_minutes() <= 4 * 60)).sum()
+    ).item() or 0)
+    fits = acts_df.get_column("fit").drop_nulls()
+    paid = float(shifts_df.get_column("paid_minutes").sum() or 0) / 60
+    cost = sum(p.templates[a.options[sp.day][sp.option].template].paid_minutes / 60 * a.hourly_cost for sp in plans for a in [p.agents[sp.agent]])
+    summary = {
+        "status": status,
+        "objective": round(objective, 4),
+        "bound": round(bound, 4),
+        "gap": round(gap, 6),
+        "under_coverage_agent_intervals": round(under, 4),
+        "under_coverage_pct": round(100 * under / total_req, 4) if total_req else 0.0,
+        "under_coverage_bound_pct": round(100 * bound_short / total_req, 4) if total_req else 0.0,
+        "required_agent_intervals": total_req,
+        "mean_fit": round(float(fits.mean()), 6) if len(fits) else 0.0,
+        "preference_satisfaction_min": round(min(sats), 6) if sats else 1.0,
+        "preference_satisfaction_mean": round(float(np.mean(sats)), 6) if sats else 1.0,
+        "switches": switches,
+        "paid_hours": round(paid, 4),
+        "cost": round(cost, 4),
+        "wall_seconds": round(wall, 3),
+        "seed": params.seed,
+        "workers": params.workers,
+        "versions": _versions(),
+        "week_start": p.week_start.isoformat(),
+        "site": p.site,
+        "time_limit_hit": bool(stats.get("time_limit_hit")),
+        "shift_phase": {k: v for k, v in stats.items() if k != "time_limit_hit"},
+    }
+    return RosterResult(status, objective, bound, gap, wall, params.seed, params.workers, shifts_df, acts_df, cov, pen_df, summary)
+
+
+def _satisfaction(p: RosterProblem, ai: int, plans: list[ShiftPlan], served: list) -> float:
+    """Share of an agent's preference items honoured: preferred days off kept, shifts starting
+    in the preferred window, and the share of worked time not on an avoided channel."""
+    a = p.agents[ai]
+    items = []
+    worked = {sp.day: a.options[sp.day][sp.option] for sp in plans}
+    for d in sorted(a.days_off_pref):
+        items.append(0.0 if d in worked else 1.0)
+    if a.pref_start is not None:
+        lo, hi = a.pref_start
+        for d, o in worked.items():
+            items.append(1.0 if lo <= o.start_minute - d * 1440 <= hi else 0.0)
+    avoid = {p.queue_channel[q] for q, cp in zip(a.queues, a.channel_pref) if cp in ("avoid", "never")}
+    if avoid and served:
+        total = sum(m for _, m, _ in served)
+        items.append(sum(m for _, m, ch in served if ch not in avoid) / total if total else 1.0)
+    return float(np.mean(items)) if items else 1.0
