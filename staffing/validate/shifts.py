@@ -50,8 +50,10 @@ def check_shift_templates(run: RunData) -> list[str]:
             out.append(f"{where}: agent is not in the site's agents")
         if not first <= day <= last:
             out.append(f"{where}: expected a date in the planned week {first} to {last}")
-        if start.date() != day:
+        base = day
+        if start.date() != day and _minutes(start - _midnight(day)) != 1440:  # '24:00' starts belong to the day before
             out.append(f"{where}: expected the date of the day the shift starts, found a start on {start.date()}")
+            base = start.date()
         t = templates.get(row["template"])
         if t is None:
             out.append(f"{where}: unknown template {row['template']!r}; expected one of {', '.join(sorted(templates))}")
@@ -59,7 +61,7 @@ def check_shift_templates(run: RunData) -> list[str]:
         length = _minutes(end - start)
         if length != t.length_minutes:
             out.append(f"{where}: template {t.name!r} lasts {t.length_minutes} min, found {length} min ({_span(start, end)})")
-        m = _minutes(start - _midnight(day))
+        m = _minutes(start - _midnight(base))
         lo, hi = hhmm_to_minute(t.earliest_start), hhmm_to_minute(t.latest_start)
         if not lo <= m <= hi or (m - lo) % t.start_step_minutes:
             out.append(f"{where}: template {t.name!r} starts {t.earliest_start}-{t.latest_start} every {t.start_step_minutes} min, found {hhmm(start)}")
