@@ -1,9 +1,9 @@
 """Benchmark: fit matrix for 10,000 agents x 200 queues (target < 2 s).
 
-Run:  .venv/bin/python benchmarks/bench_fit.py [--agents 10000] [--queues 200] [--repeat 3]
+Run:  .venv/bin/python benchmarks/bench_fit.py [--agents 10000] [--queues 200] [--repeat 3] [--skills-per-agent 8]
 
 Synthetic but realistic inputs, deterministic by seed: 3 channels x drivers x 4 languages,
-12 segments with 4 needs each, every agent skilled on about 8 queues, 1-3 languages, all
+12 segments with 4 needs each, every agent skilled on about 8 queues (by default), 1-3 languages, all
 four style dimensions assessed, a preference for each channel.
 """
 
@@ -25,7 +25,7 @@ CHANNELS = ("voice", "chat", "email")
 LANGS = ("en", "es", "fr", "de")
 
 
-def make_inputs(n_agents: int, n_queues: int, seed: int = 0) -> dict[str, pl.DataFrame]:
+def make_inputs(n_agents: int, n_queues: int, seed: int = 0, per: int = 8) -> dict[str, pl.DataFrame]:
     rng = np.random.default_rng(seed)
     drivers = [f"driver{i:02d}" for i in range(int(np.ceil(n_queues / (len(CHANNELS) * len(LANGS)))))]
     queues = [(f"{c}/{d}/{lang}", c, d, lang) for d in drivers for c in CHANNELS for lang in LANGS][:n_queues]
@@ -44,7 +44,6 @@ def make_inputs(n_agents: int, n_queues: int, seed: int = 0) -> dict[str, pl.Dat
     demographics = pl.DataFrame(demo, schema={"channel": pl.Utf8, "driver": pl.Utf8, "segment": pl.Utf8, "share": pl.Float64}, orient="row")
     ids = [f"A{i:05d}" for i in range(n_agents)]
     qids = qf.get_column("queue_id").to_list()
-    per = 8
     skills = pl.DataFrame(
         {
             "agent_id": np.repeat(ids, per),
@@ -79,9 +78,10 @@ def main() -> None:
     ap.add_argument("--agents", type=int, default=10_000)
     ap.add_argument("--queues", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skills-per-agent", type=int, default=8, help="queues each agent is skilled on (drives the eligible share)")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    data = make_inputs(args.agents, args.queues)
+    data = make_inputs(args.agents, args.queues, per=args.skills_per_agent)
     gen = time.perf_counter() - t0
     times = []
     for _ in range(args.repeat):
