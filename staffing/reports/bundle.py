@@ -1,0 +1,75 @@
+"""Everything a run folder gets: workbook, calendars, routing exports, roster report and HR
+fit report; and the assembly of the HR report's inputs from a site (and a run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from profiles import queue_needs
+from staffing.reports.calendar import write_calendars
+from staffing.reports.esat import preference_satisfaction
+from staffing.reports.fit_html import FitReportData, demand_from_requirements, write_fit_report
+from staffing.reports.roster_html import write_roster_report
+from staffing.reports.routing import PLATFORMS, write_routing
+from staffing.reports.run import RunFolder, load_run
+from staffing.reports.workbook import write_workbook
+from staffing.site import Site, load_site
+
+WORKBOOK = "roster.xlsx"
+ROSTER_REPORT = "report.html"
+CALENDARS = "calendars"
+EXPORTS = "exports"
+FIT_REPORT = "fit_report"
+
+
+def site_of(run: RunFolder, site_dir: str | Path | None) -> Site | None:
+    """The site folder given, else the one summary.json names (`site_dir`), else None."""
+    path = site_dir or run.summary.get("site_dir")
+    return load_site(path) if path and Path(path).is_dir() else None
+
+
+def fit_report_data(site: Site, run: RunFolder | None = None) -> FitReportData:
+    """The HR report's inputs: the run's fit, requirements and activities when a run is
+    given (the fit the roster used), else the fit computed from the site."""
+    from staffing.stages import site_fit
+
+    fit = run.fit if run is not None and run.fit is not None else site_fit(site)
+    needs = queue_needs(site.demographics, site.segments, site.segment_needs, site.queues())
+    return FitReportData(
+        site=site.config.site.name,
+        fit=fit,
+        needs=needs,
+        agent_styles=site.agent_styles,
+        agent_languages=site.agent_languages,
+        dimensions=site.config.culture.dimensions,
+        audit=site.audit,
+        demand=demand_from_requirements(run.requirements) if run is not None and run.requirements is not None else None,
+        activities=run.activities if run is not None else None,
+    )
+
+
+def satisfaction_of(run: RunFolder, site: Site | None):
+    if site is None:
+        return None
+    return preference_satisfaction(run.shifts, run.activities, site.agents, site.agent_days_off_pref, site.agent_channel_prefs)
+
+
+def write_roster_outputs(run: RunFolder, site: Site | None) -> list[Path]:
+    """report.html (with per-agent satisfaction when the site is known)."""
+    return [write_roster_report(run, run.root / ROSTER_REPORT, satisfaction_of(run, site))]
+
+
+def write_run_reports(run_dir: str | Path, site_dir: str | Path | None = None, pseudonymise: bool = False) -> list[Path]:
+    """Write every report and export into the run folder; returns the paths written."""
+    run = load_run(run_dir)
+    site = site_of(run, site_dir)
+    zone = site.config.site.timezone if site is not None else None
+    paths = [write_workbook(run, run.root / WORKBOOK)]
+    paths += write_calendars(run, run.root / CALENDARS, zone)
+    if run.fit is not None:
+        for key in PLATFORMS:
+            paths += write_routing(run, key, run.root / EXPORTS)
+    paths += write_roster_outputs(run, site)
+    if site is not None:
+        paths += write_fit_report(fit_report_data(site, run), run.root / FIT_REPORT, pseudonymise=pseudonymise)
+    return paths
