@@ -61,7 +61,8 @@ def interaction_components(
     for table, frame in (("agents", agents), ("agent_skills", agent_skills), ("agent_languages", agent_languages),
                          ("agent_channel_prefs", agent_channel_prefs), ("outcomes", outcomes), ("queues", queues)):
         assert_no_protected(frame, table, protected)
-    assert_no_protected(agent_styles, "agent_styles", protected, names=agent_styles.get_column("dimension").unique().to_list())
+    style_dims = agent_styles.get_column("dimension").unique().to_list() if "dimension" in agent_styles.columns else []
+    assert_no_protected(agent_styles, "agent_styles", protected, names=style_dims)
     assert_no_protected(None, "culture dimensions", protected, names=list(dimensions))
     dims = list(dimensions)
     pairs = require(outcomes, "outcomes", {"agent_id": pl.Utf8, "queue_id": pl.Utf8, "segment": pl.Utf8}).unique(maintain_order=True)
