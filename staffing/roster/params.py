@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Everything inside CP-SAT is an integer: costs are multiplied by COST_SCALE at the border.
-COST_SCALE = 100
+COST_SCALE = 10_000
 
 
 @dataclass(frozen=True)

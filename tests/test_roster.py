@@ -1,0 +1,58 @@
+"""End-to-end roster tests on small hand-made sites."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from staffing.roster import SolveParams, solve
+from staffing.roster.output import TABLES, write_run
+
+from test_roster_fixtures import problem, random_site
+
+PARAMS = SolveParams(time_limit_seconds=8, max_passes=2)
+
+
+def test_solve_small_site_writes_every_table_and_summary(tmp_path):
+    agents, queues, need = random_site(10)
+    p = problem(agents, queues, need)
+    r = solve(p, PARAMS)
+    out = write_run(tmp_path / "run", r, p.requirements, p.fit)
+    for name in TABLES:
+        assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file()
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "under_coverage_agent_intervals", "under_coverage_pct", "under_coverage_bound_pct", "required_agent_intervals", "mean_fit", "preference_satisfaction_min", "preference_satisfaction_mean", "switches", "paid_hours", "cost", "wall_seconds", "seed", "workers", "versions", "week_start", "site"):
+        assert key in s, key
+    cov = pl.read_parquet(out / "coverage.parquet")
+    assert s["under_coverage_agent_intervals"] == round(float(cov["short"].sum()), 4)
+    assert s["required_agent_intervals"] == int(cov["required"].sum())
+
+
+@pytest.mark.xfail(reason="known gap: wall-clock limits of the per-day CP-SAT models still cut the search before the deterministic budget on short limits", strict=False)
+def test_same_seed_same_roster():
+    agents, queues, need = random_site(8, seed=3)
+    p = problem(agents, queues, need)
+    a = solve(p, PARAMS.replace(bound=False))
+    b = solve(p, PARAMS.replace(bound=False))
+    assert a.shifts.equals(b.shifts) and a.activities.equals(b.activities)
+
+
+def test_failed_write_leaves_earlier_outputs(tmp_path, monkeypatch):
+    agents, queues, need = random_site(6)
+    p = problem(agents, queues, need)
+    r = solve(p, PARAMS.replace(bound=False))
+    out = write_run(tmp_path / "run", r, p.requirements, p.fit)
+    before = (out / "summary.json").read_text()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", boom)
+    try:
+        write_run(out, r, p.requirements, p.fit)
+    except Exception:
+        pass
+    assert (out / "summary.json").read_text() == before
+    assert not [f for f in out.iterdir() if f.name.startswith(".roster-")]
