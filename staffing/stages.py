@@ -82,22 +82,30 @@ def site_fit(site: Site, fit_file: str | Path | None = None) -> pl.DataFrame | N
     path = fit_file or (site.root / site.config.files.fit if site.config.files.fit else None)
     if path is not None:
         return read_fit_file(Path(path), site)
-    from profiles import fit_matrix, queue_needs
+    from profiles import ProfilesError, fit_matrix
 
-    queues = site.queues()
-    needs = queue_needs(site.demographics, site.segments, site.segment_needs, queues)
-    return fit_matrix(
-        site.agents.select("agent_id", "contract"),
-        site.agent_skills,
-        site.agent_languages,
-        site.agent_styles,
-        site.agent_channel_prefs,
-        needs,
-        queues,
-        site.config.fit_weights.model_dump(),
-        site.config.culture.dimensions,
-        protected=site.config.culture.protected_attributes,
-    )
+    try:
+        return fit_matrix(
+            site.agents.select("agent_id", "contract"),
+            site.agent_skills,
+            site.agent_languages,
+            site.agent_styles,
+            site.agent_channel_prefs,
+            site_needs(site),
+            site.queues(),
+            site.config.fit_weights.model_dump(),
+            site.config.culture.dimensions,
+            protected=site.config.culture.protected_attributes,
+        )
+    except ProfilesError as exc:
+        raise InputError([Problem(site.config.files.agents, str(exc))], headline=f"cannot score fit for {site.root}") from None
+
+
+def site_needs(site: Site) -> pl.DataFrame:
+    """Each queue's customer needs profile (profiles.queue_needs on the site's tables)."""
+    from profiles import queue_needs
+
+    return queue_needs(site.demographics, site.segments, site.segment_needs, site.queues())
 
 
 FIT_COLUMNS = {"agent_id": pl.Utf8, "queue_id": pl.Utf8, "eligible": pl.Boolean, "fit": pl.Float64}

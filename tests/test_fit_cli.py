@@ -51,10 +51,18 @@ def test_fit_rejects_other_file_types(runner, demo_site, tmp_path):
     assert not (tmp_path / "fit.xlsx").exists()
 
 
-def test_fit_out_into_missing_folder_is_an_output_error(runner, demo_site, tmp_path):
-    result = runner.invoke(cli, ["fit", str(demo_site), "--out", str(tmp_path / "nope" / "fit.csv")])
+def test_fit_out_into_missing_folder_creates_it(runner, demo_site, tmp_path):
+    result = runner.invoke(cli, ["fit", str(demo_site), "--out", str(tmp_path / "new" / "fit.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new" / "fit.csv").read_text().startswith("agent_id,queue_id,eligible,")
+
+
+def test_fit_out_under_a_file_is_an_output_error(runner, demo_site, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = runner.invoke(cli, ["fit", str(demo_site), "--out", str(tmp_path / "afile" / "fit.csv")])
     assert result.exit_code == 5
-    assert "does not exist; create it first" in result.output
+    assert f"Error: cannot write {tmp_path / 'afile' / 'fit.csv'}" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_fit_agent_breakdown(runner, demo_site):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -14,14 +12,14 @@ from profiles import (
     CalibrationError,
     ProfilesError,
     calibrate,
-    fit_matrix,
     interaction_components,
     queue_gaps,
-    queue_needs,
     split_protected,
 )
-from staffing.errors import InputError, OutputError, Problem
+from staffing.errors import InputError, Problem
+from staffing.io import write_table, write_text
 from staffing.site import load_site
+from staffing.stages import site_fit, site_needs
 
 # Stands in for the group's DIR when a subcommand comes first. A site folder that happens
 # to be called like a subcommand can still be given as ./calibrate.
@@ -70,33 +68,13 @@ def _problem(site_dir: str, exc: ProfilesError, file: str = "agents") -> InputEr
 
 
 def write_table_atomic(frame: pl.DataFrame, out: str) -> Path:
-    """Write .parquet or .csv through a temp file in the same folder, then os.replace."""
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
+    if Path(out).suffix.lower() not in (".parquet", ".csv"):
         raise click.BadParameter(f"expected a file ending in .parquet or .csv, got {out!r}", param_hint="--out")
-    return _atomic(path, lambda tmp: frame.write_parquet(tmp) if suffix == ".parquet" else frame.write_csv(tmp))
+    return write_table(frame, out)
 
 
 def write_text_atomic(text: str, out: str) -> Path:
-    return _atomic(Path(out), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def _atomic(path: Path, write) -> Path:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: folder {folder} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return write_text(text, out)
 
 
 def _components(row: dict) -> str:
@@ -132,19 +110,12 @@ def command(ctx: click.Context, site_dir: str | None, agent_id: str | None, queu
         raise click.UsageError("Missing argument 'DIR' (the site folder). Example: staffing fit mysite", ctx=ctx)
     site, agents = _load(site_dir)
     cfg = site.config
-    queues = site.queues()
     if queue_id is not None and queue_id not in cfg.queue_ids:
         raise InputError([Problem("site.toml", f"unknown queue {queue_id!r}; expected one of {', '.join(cfg.queue_ids)}", column="queues")], headline="cannot show queue")
     if agent_id is not None and agent_id not in set(agents.get_column("agent_id").to_list()):
         raise InputError([Problem(cfg.files.agents, f"unknown agent {agent_id!r}; check the agent_id column", column="agent_id")], headline="cannot show agent")
-    try:
-        needs = queue_needs(site.demographics, site.segments, site.segment_needs, queues)
-        fit = fit_matrix(
-            agents, site.agent_skills, site.agent_languages, site.agent_styles, site.agent_channel_prefs,
-            needs, queues, cfg.fit_weights.model_dump(), cfg.culture.dimensions, protected=cfg.culture.protected_attributes,
-        )
-    except ProfilesError as exc:
-        raise _problem(site_dir, exc, cfg.files.agents) from None
+    needs = site_needs(site)
+    fit = site_fit(site)
     if out:
         path = write_table_atomic(fit, out)
         click.echo(f"Wrote fit matrix ({fit.height:,} agent x queue rows, {int(fit.get_column('eligible').sum()):,} eligible) to {path}", err=True)
