@@ -28,6 +28,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are for people to share
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

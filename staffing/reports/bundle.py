@@ -51,7 +51,7 @@ def fit_report_data(site: Site, run: RunFolder | None = None) -> FitReportData:
 def satisfaction_of(run: RunFolder, site: Site | None):
     if site is None:
         return None
-    return preference_satisfaction(run.shifts, run.activities, site.agents, site.agent_days_off_pref, site.agent_channel_prefs)
+    return preference_satisfaction(run.shifts, run.activities, site.agents, site.agent_days_off_pref, site.agent_channel_prefs, run.fit)
 
 
 def write_roster_outputs(run: RunFolder, site: Site | None) -> list[Path]:

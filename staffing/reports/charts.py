@@ -24,7 +24,9 @@ CHANNEL_RANGE = ["#2F6EBA", "#3C9A5F", "#D9822B", "#8E6CC2"]
 def svg(chart: alt.TopLevelMixin) -> str:
     """The chart as an inline <svg> element (no XML prolog)."""
     try:
-        text = vl_convert.vegalite_to_svg(chart.to_dict())
+        with alt.data_transformers.disable_max_rows():  # data is inlined in the spec, rendered here
+            spec = chart.to_dict()
+        text = vl_convert.vegalite_to_svg(spec)
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError on a bad spec
         raise OutputError(f"cannot render chart: {exc}") from None
     return re.sub(r"^<\?xml[^>]*>\s*", "", text)

@@ -6,7 +6,7 @@ agent's preference items honoured):
 
 - one item per preferred day off: 1 if the agent does not work that weekday, else 0;
 - with a preferred start window, one item per worked shift: 1 if it starts inside it;
-- with an avoided (or never) channel and some worked intervals: the share of worked
+- with an avoided (or never) channel among its eligible queues and some worked intervals: the share of worked
   intervals not on such a channel.
 
 An agent with no preference items scores 1.
@@ -28,8 +28,10 @@ def preference_satisfaction(
     agents: pl.DataFrame,
     days_off_pref: pl.DataFrame,
     channel_prefs: pl.DataFrame,
+    fit: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """agent_id, items, satisfaction: one row per agent of `agents`, sorted by agent_id."""
+    """agent_id, items, satisfaction: one row per agent of `agents`, sorted by agent_id.
+    With `fit`, only avoided channels of queues the agent is eligible for count (as in the roster)."""
     ids = agents.select(pl.col("agent_id").cast(pl.Utf8)).unique().sort("agent_id")
     worked_days = shifts.select("agent_id", pl.col("date").dt.weekday().sub(1).cast(pl.Int8).alias("weekday")).unique()
     days = days_off_pref.select("agent_id", pl.col("weekday").cast(pl.Int8)).join(
@@ -47,7 +49,11 @@ def preference_satisfaction(
         ).then(1.0).otherwise(0.0).alias("score"),
     )
 
-    avoided = channel_prefs.filter(pl.col("preference").is_in(["avoid", "never"])).select("agent_id", "channel").with_columns(pl.lit(True).alias("avoided"))
+    avoided = channel_prefs.filter(pl.col("preference").is_in(["avoid", "never"])).select("agent_id", "channel")
+    if fit is not None:
+        reachable = fit.filter(pl.col("eligible")).select("agent_id", pl.col("queue_id").str.split("/").list.first().alias("channel")).unique()
+        avoided = avoided.join(reachable, on=["agent_id", "channel"], how="semi")
+    avoided = avoided.unique().with_columns(pl.lit(True).alias("avoided"))
     served = activities.filter(pl.col("channel").is_not_null()).select("agent_id", "channel")
     chan = (
         served.join(avoided, on=["agent_id", "channel"], how="left")

@@ -1,0 +1,162 @@
+"""HTML roster and HR fit reports: figures match summary.json and the tables; CLI; end to end."""
+
+import html
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from report_support import write_tiny_run
+
+from staffing.cli.main import cli
+from staffing.reports import fit_report_data, load_run, write_fit_report, write_roster_report
+from staffing.reports.esat import preference_satisfaction
+from staffing.reports.fit_html import pseudonyms, recommendations
+from staffing.site import load_site
+
+
+def figures(text: str) -> dict[str, str]:
+    return {k: html.unescape(v) for k, v in re.findall(r'data-key="([^"]+)" data-value="([^"]*)"', text)}
+
+
+def table_rows(text: str, table_id: str) -> list[list[str]]:
+    body = re.search(rf'<table id="{table_id}">.*?<tbody>(.*?)</tbody>', text, re.S).group(1)
+    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    return write_tiny_run(tmp_path / "run")
+
+
+def test_roster_report_figures_match_summary_and_tables(run_dir, tmp_path):
+    run = load_run(run_dir)
+    text = write_roster_report(run, tmp_path / "report.html").read_text(encoding="utf-8")
+    f = figures(text)
+    for key in ("status", "under_coverage_pct", "mean_fit", "preference_satisfaction_min", "preference_satisfaction_mean", "switches", "paid_hours", "cost", "gap"):
+        assert f[key] == str(run.summary[key]), key
+    assert f["agents_rostered"] == "3" and f["shifts"] == "4"
+    assert "37.50" in text  # under-coverage % as displayed
+    rows = {r[0]: r for r in table_rows(text, "coverage-table")}
+    # voice: required 2 x 16 = 32; scheduled Mon A001 7 (break) + Tue A001 4 + A003 7 (break) = 18; short 14
+    assert rows["voice/new_orders/en"][1:5] == ["32", "18.0", "14.0", "0.0"]
+    assert rows["chat/returns/es"][1:5] == ["16", "12.0", "4.0", "0.0"]
+    assert sum(float(r[3]) for r in rows.values()) == run.summary["under_coverage_agent_intervals"]
+    pen = table_rows(text, "penalties-table")
+    assert [r[0] for r in pen] == ["Under coverage", "Preferred day off", "Channel switch"] and pen[0][4] == "9,000.00"
+    for chart_id in ("coverage-chart", "gap-heatmap", "fit-histogram", "rule-chart"):
+        assert re.search(rf'<figure class="chart" id="{chart_id}"><svg ', text), chart_id
+    assert "<script" not in text and "http://" not in text.replace("http://www.w3.org", "")  # offline, no external resources
+    assert "needs the site folder" in text  # no satisfaction without the site
+
+
+def test_report_roster_command_writes_report_html(run_dir):
+    res = CliRunner().invoke(cli, ["report", "roster", str(run_dir)])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == str(run_dir / "report.html") and (run_dir / "report.html").stat().st_size > 10_000
+
+
+def test_report_roster_on_a_folder_that_is_not_a_run_is_exit_3(tmp_path):
+    res = CliRunner().invoke(cli, ["report", "roster", str(tmp_path)])
+    assert res.exit_code == 3 and "summary.json: file not found in" in res.output
+
+
+def test_preference_satisfaction_items():
+    import datetime as dt
+
+    shifts = pl.DataFrame({"agent_id": ["a", "a"], "date": [dt.date(2024, 6, 3), dt.date(2024, 6, 4)],
+                           "start": [dt.datetime(2024, 6, 3, 8), dt.datetime(2024, 6, 4, 12)]})
+    acts = pl.DataFrame({"agent_id": ["a"] * 4, "channel": ["voice", "voice", "chat", None]})
+    agents = pl.DataFrame({"agent_id": ["a", "b"], "pref_start_earliest": ["07:00", None], "pref_start_latest": ["09:00", None]})
+    off = pl.DataFrame({"agent_id": ["a", "a"], "weekday": [0, 6]})  # Monday worked, Sunday kept
+    prefs = pl.DataFrame({"agent_id": ["a"], "channel": ["chat"], "preference": ["avoid"]})
+    got = preference_satisfaction(shifts, acts, agents, off, prefs)
+    # items: Mon off 0, Sun off 1, start 08:00 in window 1, start 12:00 out 0, 2 of 3 intervals not on chat
+    assert got.rows() == [("a", 5, pytest.approx((0 + 1 + 1 + 0 + 2 / 3) / 5)), ("b", 0, 1.0)]
+
+
+def test_pseudonyms_are_stable_for_a_key_and_hide_the_order():
+    ids = [f"A{i:04d}" for i in range(1, 21)]
+    a, b = pseudonyms(ids, b"k"), pseudonyms(ids, b"k")
+    assert a == b and sorted(a.values()) == [f"P{i:04d}" for i in range(1, 21)]
+    assert [a[i] for i in ids] != sorted(a.values())
+    assert pseudonyms(ids, b"other") != a
+
+
+def test_recommendations_hire_cross_train_and_train():
+    pools = pl.DataFrame({"queue_id": ["chat/returns/es"], "language": ["es"], "customers": [1.0], "pool": [3], "speakers_not_skilled": [1],
+                          "peak_required": [5], "target": [7]})
+    gaps = pl.DataFrame({"queue_id": ["chat/returns/es"] * 2, "dimension": ["warmth", "pace"], "need": [0.7, 0.5],
+                         "eligible_agents": [3, 3], "mean_level": [0.5, 0.5], "share_with_gap": [2 / 3, 0.0]})
+    recs = recommendations(pools, gaps)
+    assert recs.select("kind", "dimension", "agents").rows() == [("hire", "warmth", 3), ("cross-train", None, 1), ("train", "warmth", 2)]
+    assert recs.get_column("text")[0] == "chat returns es: 3 more Spanish-speaking agents with warmth >= 0.7 (pool 3, target 7 = peak 5 x 1.4)"
+
+
+def test_fit_report_on_demo_site_with_audit(demo_site, tmp_path):
+    site = load_site(demo_site)
+    data = fit_report_data(site)
+    paths = write_fit_report(data, tmp_path / "hr", key=b"test")
+    names = sorted(p.name for p in paths)
+    assert names == ["fairness.csv", "fit_by_agent.csv", "fit_queue_gaps.csv", "fit_queue_pools.csv", "fit_recommendations.csv", "fit_report.html"]
+    text = (tmp_path / "hr" / "fit_report.html").read_text(encoding="utf-8")
+    f = figures(text)
+    assert int(f["agents"]) == site.agents.height == 60
+    assert int(f["eligible_pairs"]) == data.fit.filter(pl.col("eligible")).height
+    audit = pl.read_csv(tmp_path / "hr" / "fairness.csv")
+    assert int(f["flagged"]) == audit.filter(pl.col("flag").fill_null(False)).height
+    assert set(audit.get_column("category")) == {"sex", "race_ethnicity", "sex x race_ethnicity"}
+    # every agent counted once per outcome and category, unknowns included
+    per = audit.group_by("outcome", "category").agg(pl.col("agents").sum())
+    assert per.get_column("agents").unique().to_list() == [60]
+    unknown_sex = audit.filter((pl.col("category") == "sex") & (pl.col("group") == "unknown") & (pl.col("outcome") == "best fit above median"))
+    assert unknown_sex.height <= 1 and (unknown_sex.height == 0 or not unknown_sex.get_column("included")[0])
+    assert "Agent 1<" in text or "Agent 1 " in text or ">Agent 1<" in text  # names shown when not pseudonymised
+    recs = pl.read_csv(tmp_path / "hr" / "fit_recommendations.csv")
+    assert all(t in text for t in [html.escape(x) for x in recs.get_column("text").to_list()])
+    by_agent = pl.read_csv(tmp_path / "hr" / "fit_by_agent.csv")
+    assert by_agent.height == data.fit.height
+    assert 'id="needs-chart"><svg' in text and 'id="impact-sex"><svg' in text
+
+
+def test_report_fit_command_pseudonymises(demo_site, tmp_path):
+    res = CliRunner().invoke(cli, ["report", "fit", str(demo_site), "--out", str(tmp_path / "hr"), "--pseudonymise"])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "hr" / "fit_report.html").read_text(encoding="utf-8")
+    by_agent = pl.read_csv(tmp_path / "hr" / "fit_by_agent.csv")
+    assert "agent_id" not in by_agent.columns and by_agent.get_column("person").str.contains(r"^P\d{4}$").all()
+    assert "Agent 1<" not in text and "A0001" not in text and "A0001" not in (tmp_path / "hr" / "fit_by_agent.csv").read_text()
+
+
+def test_end_to_end_roster_then_reports_and_exports(tmp_path):
+    runner = CliRunner()
+    site = tmp_path / "site"
+    assert runner.invoke(cli, ["init", str(site), "--agents", "20", "--weeks", "3"]).exit_code == 0
+    res = runner.invoke(cli, ["roster", str(site), "--time-limit", "2", "--out", str(tmp_path / "run")])
+    if res.exit_code != 0:
+        pytest.fail(f"roster failed: {res.output}")
+    run_dir = tmp_path / "run"
+    from staffing.reports import write_run_reports
+
+    paths = write_run_reports(run_dir, site)
+    names = {p.relative_to(run_dir).as_posix() for p in paths}
+    assert {"roster.xlsx", "report.html", "fit_report/fit_report.html", "fit_report/fairness.csv", "exports/routing_cxone.csv"} <= names
+    run = load_run(run_dir)
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    f = figures(text)
+    assert f["mean_fit"] == str(run.summary["mean_fit"]) and f["under_coverage_pct"] == str(run.summary["under_coverage_pct"])
+    rows = table_rows(text, "coverage-table")
+    assert sum(float(r[3].replace(",", "")) for r in rows) == pytest.approx(run.summary["under_coverage_agent_intervals"], abs=0.01)
+    assert 'id="satisfaction-histogram"><svg' in text
+    s = load_site(site)
+    sat = preference_satisfaction(run.shifts, run.activities, s.agents, s.agent_days_off_pref, s.agent_channel_prefs, run.fit)
+    assert sat.get_column("satisfaction").mean() == pytest.approx(run.summary["preference_satisfaction_mean"], abs=0.02)
+    ics = list((run_dir / "calendars").glob("*.ics"))
+    assert len(ics) == run.shifts.get_column("agent_id").n_unique()
+    for fmt in ("genesys", "connect", "cxone"):
+        t = pl.read_csv(run_dir / "exports" / f"routing_{fmt}.csv")
+        assert t.height == run.fit.filter(pl.col("eligible")).height
+    res = runner.invoke(cli, ["export", str(run_dir), "--format", "ics", "--out", str(tmp_path / "cal"), "--timezone", s.config.site.timezone])
+    assert res.exit_code == 0, res.output
+    assert f"DTSTART;TZID={s.config.site.timezone}:" in next((tmp_path / "cal").glob("*.ics")).read_text()
