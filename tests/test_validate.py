@@ -113,14 +113,18 @@ class RunBuilder:
         self.shifts.append({"agent_id": agent, "date": s.date(), "template": template, "start": s, "end": e,
                             "paid_minutes": paid if paid is not None else t_paid, "lunch_start": ls, "lunch_end": le, "breaks": breaks})
         plan = sorted((at(day, k), q) for k, q in queues.items())
+        pauses = [(at(day, p.split("-")[0]), at(day, p.split("-")[1])) for p in filter(None, breaks.split(";")) if "-" in p]
         t = s - dt.timedelta(minutes=(s.minute % STEP))
         while t < e:
-            if ls and ls <= t and t + dt.timedelta(minutes=STEP) <= le:
-                act = "lunch"
+            t1 = t + dt.timedelta(minutes=STEP)
+            on_break = sum(_overlap(t, t1, p0, p1) for p0, p1 in pauses)
+            at_lunch = _overlap(t, t1, ls, le) if ls else 0
+            if on_break + at_lunch >= STEP:  # no working minute: named after the longer pause
+                act = "lunch" if at_lunch >= on_break else "break"
             else:
                 act = [q for k, q in plan if k <= t][-1] if any(k <= t for k, _ in plan) else plan[0][1]
             self.activities.append({"agent_id": agent, "interval_start": t, "activity": act, "channel": QUEUES.get(act)})
-            t += dt.timedelta(minutes=STEP)
+            t = t1
         return self
 
     def require(self, queue: str, day: int, first: str, last: str, heads: int = 1) -> "RunBuilder":
