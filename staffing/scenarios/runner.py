@@ -74,6 +74,12 @@ class ScenarioResult:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+def first_line(error: str | None) -> str:
+    """An error in one line: the headline and, for an InputError, its first problem."""
+    lines = [line.strip() for line in (error or "unknown error").splitlines() if line.strip()]
+    return lines[0] if len(lines) == 1 else f"{lines[0]}: {lines[1].removeprefix('- ')}"
+
+
 def run_task(task: dict) -> dict:
     """Apply one scenario (unless it is the base) and plan it; returns a ScenarioResult as a
     dict. Runs on the worker; imports here keep the task picklable by reference."""
@@ -215,7 +221,7 @@ def run_scenarios(
                 results[i] = {**{k: t[k] for k in ("name", "slug", "site_dir", "run_dir", "description")}, "status": "failed", "error": f"{type(exc).__name__}: {exc}", "cpsat_workers": per_task}
             r = results[i]
             line = f"  {r['name']}: {r['status']} in {r.get('wall_seconds', 0):.1f} s"
-            progress(line if r["status"] == "ok" else f"{line}: {r['error'].splitlines()[0]}")
+            progress(line if r["status"] == "ok" else f"{line}: {first_line(r['error'])}")
     out = [ScenarioResult.from_dict(results[i]) for i in range(len(tasks))]
     write_json({"site_dir": str(Path(site_dir).resolve()), "week_start": week.isoformat(), "parallel": parallel, "wall_seconds": round(time.perf_counter() - started, 3), "results": [r.to_dict() for r in out]}, Path(out_dir) / RESULTS_FILE)
     return out
