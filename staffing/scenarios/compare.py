@@ -148,9 +148,19 @@ def fmt_delta(delta: float | None, unit: str) -> str:
     return "(=)" if text.strip("0.,") == "" else f"({'+' if delta > 0 else '-'}{text})"
 
 
-def format_table(table: pl.DataFrame, results: list[ScenarioResult], width: int = 18) -> str:
+SHORT_NAME = 24  # longer scenario names appear as S1, S2, ... in tables and charts
+
+
+def scenario_keys(names: list[str]) -> dict[str, str]:
+    """Column and axis labels: the names themselves when all are short, else base, S1, S2, ..."""
+    if all(len(n) <= SHORT_NAME for n in names):
+        return {n: n for n in names}
+    return {n: (BASE if n == BASE else f"S{i}") for i, n in enumerate(names)}
+
+
+def format_table(table: pl.DataFrame, results: list[ScenarioResult]) -> str:
     """A text table for the terminal: one row per metric, one column per scenario with its
-    delta against the base in brackets (long names become #1, #2, ... with a legend);
+    delta against the base in brackets (long names become S1, S2, ... with a legend);
     failed scenarios listed below."""
     names = [r.name for r in results if r.ok]
     if table.is_empty():
@@ -158,22 +168,21 @@ def format_table(table: pl.DataFrame, results: list[ScenarioResult], width: int 
     else:
         metrics = list(dict.fromkeys(table.get_column("metric").to_list()))
         label_w = max(len(f"{METRICS[m][0]} ({METRICS[m][1]})") for m in metrics) + 2
-        col_w = max(14, min(width, max(len(n) for n in names) + 2))
-        short = all(len(n) < col_w for n in names)
-        heads = names if short else [BASE if n == BASE else f"#{i}" for i, n in enumerate(names)]
-        lines = [" " * label_w + "".join(h.rjust(col_w) for h in heads)]
+        keys = scenario_keys(names)
+        short = all(keys[n] == n for n in names)
+        grid = []
         for m in metrics:
             label, unit, _ = METRICS[m]
             cells = []
             for n in names:
                 row = table.filter((pl.col("scenario") == n) & (pl.col("metric") == m))
-                if row.is_empty():
-                    cells.append("-".rjust(col_w))
-                    continue
-                r = row.row(0, named=True)
-                cell = fmt_value(r["value"], unit) if n == BASE else f"{fmt_value(r['value'], unit)} {fmt_delta(r['delta'], unit)}"
-                cells.append(cell.rjust(col_w))
-            lines.append(f"{label} ({unit})".ljust(label_w) + "".join(cells))
+                r = row.row(0, named=True) if not row.is_empty() else {"value": None, "delta": None}
+                cells.append(fmt_value(r["value"], unit) if n == BASE else f"{fmt_value(r['value'], unit)} {fmt_delta(r['delta'], unit)}".rstrip())
+            grid.append((f"{label} ({unit})", cells))
+        col_w = max(len(c) for _, cells in grid for c in [*cells, *keys.values()]) + 2
+        lines = [" " * label_w + "".join(keys[n].rjust(col_w) for n in names)]
+        lines += [label.ljust(label_w) + "".join(c.rjust(col_w) for c in cells) for label, cells in grid]
+        heads = [keys[n] for n in names]
         if not short:
             lines += [f"  {h} = {n}" for h, n in zip(heads, names) if h != n]
     for r in results:

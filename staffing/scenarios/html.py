@@ -16,7 +16,7 @@ import polars as pl
 from staffing.io import write_text
 from staffing.reports.charts import CHANNEL_DOMAIN, CHANNEL_RANGE, svg
 from staffing.reports.html import chart, page
-from staffing.scenarios.compare import METRICS, fmt_value, fmt_delta
+from staffing.scenarios.compare import METRICS, fmt_delta, fmt_value, scenario_keys
 from staffing.scenarios.runner import BASE, ScenarioResult
 
 BASE_COLOUR = "#9AA0A6"
@@ -24,23 +24,29 @@ SCENARIO_COLOUR = "#2F6EBA"
 EXTRA_CSS = """
 td.better { color: #1e7b34; } td.worse { color: #b42318; }
 td .delta { font-size: 0.85em; display: block; }
+th .name { font-weight: normal; font-size: 0.8em; color: #555; display: block; max-width: 150px; overflow-wrap: anywhere; }
 pre.error { background: #fde2e1; padding: 6px 10px; white-space: pre-wrap; font-size: 0.85em; }
 """
 CHART_WIDTH = 460
 
 
-def _order(names: list[str]) -> alt.Sort:
-    return alt.Sort(names)
+def _order(keys: list[str]) -> alt.Sort:
+    return alt.Sort(keys)
 
 
-def fte_chart(table: pl.DataFrame, names: list[str]) -> alt.Chart:
+def _keyed(table: pl.DataFrame) -> pl.DataFrame:
+    """The comparison table with a `key` column (the x-axis label; `order` lists keys)."""
+    return table if "key" in table.columns else table.with_columns(pl.col("scenario").alias("key"))
+
+
+def fte_chart(table: pl.DataFrame, order: list[str]) -> alt.Chart:
     """Required FTE per scenario, stacked by channel."""
-    frame = table.filter(pl.col("metric").str.starts_with("required_fte_")).with_columns(pl.col("metric").str.strip_prefix("required_fte_").alias("channel"))
+    frame = _keyed(table).filter(pl.col("metric").str.starts_with("required_fte_")).with_columns(pl.col("metric").str.strip_prefix("required_fte_").alias("channel"))
     return (
-        alt.Chart(frame.select("scenario", "channel", "value"))
+        alt.Chart(frame.select("scenario", "key", "channel", "value"))
         .mark_bar()
         .encode(
-            x=alt.X("scenario:N", sort=_order(names), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
+            x=alt.X("key:N", sort=_order(order), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
             y=alt.Y("value:Q", title="required FTE"),
             color=alt.Color("channel:N", scale=alt.Scale(domain=CHANNEL_DOMAIN, range=CHANNEL_RANGE), title="channel"),
             tooltip=["scenario", "channel", alt.Tooltip("value:Q", format=",.1f")],
@@ -49,14 +55,14 @@ def fte_chart(table: pl.DataFrame, names: list[str]) -> alt.Chart:
     )
 
 
-def service_chart(table: pl.DataFrame, names: list[str]) -> alt.Chart:
+def service_chart(table: pl.DataFrame, order: list[str]) -> alt.Chart:
     """Expected service level per channel (from requirements), grouped by scenario."""
-    frame = table.filter(pl.col("metric").str.starts_with("service_level_")).with_columns(pl.col("metric").str.strip_prefix("service_level_").alias("channel"))
+    frame = _keyed(table).filter(pl.col("metric").str.starts_with("service_level_")).with_columns(pl.col("metric").str.strip_prefix("service_level_").alias("channel"))
     return (
-        alt.Chart(frame.select("scenario", "channel", "value"))
+        alt.Chart(frame.select("scenario", "key", "channel", "value"))
         .mark_bar()
         .encode(
-            x=alt.X("scenario:N", sort=_order(names), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
+            x=alt.X("key:N", sort=_order(order), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
             xOffset=alt.XOffset("channel:N"),
             y=alt.Y("value:Q", title="expected service level (%)", scale=alt.Scale(zero=False)),
             color=alt.Color("channel:N", scale=alt.Scale(domain=CHANNEL_DOMAIN, range=CHANNEL_RANGE), title="channel"),
@@ -66,17 +72,17 @@ def service_chart(table: pl.DataFrame, names: list[str]) -> alt.Chart:
     )
 
 
-def metric_chart(table: pl.DataFrame, metric: str, names: list[str]) -> alt.Chart:
+def metric_chart(table: pl.DataFrame, metric: str, order: list[str]) -> alt.Chart:
     """One metric per scenario; the base in grey."""
     label, unit, _ = METRICS[metric]
-    frame = table.filter(pl.col("metric") == metric).with_columns(
+    frame = _keyed(table).filter(pl.col("metric") == metric).with_columns(
         pl.when(pl.col("slug") == BASE).then(pl.lit("base")).otherwise(pl.lit("scenario")).alias("kind")
     )
     return (
-        alt.Chart(frame.select("scenario", "kind", "value", "delta"))
+        alt.Chart(frame.select("scenario", "key", "kind", "value", "delta"))
         .mark_bar()
         .encode(
-            x=alt.X("scenario:N", sort=_order(names), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
+            x=alt.X("key:N", sort=_order(order), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
             y=alt.Y("value:Q", title=f"{label} ({unit})"),
             color=alt.Color("kind:N", scale=alt.Scale(domain=["base", "scenario"], range=[BASE_COLOUR, SCENARIO_COLOUR]), legend=None),
             tooltip=["scenario", alt.Tooltip("value:Q", format=",.3~f"), alt.Tooltip("delta:Q", format="+,.3~f")],
@@ -85,9 +91,9 @@ def metric_chart(table: pl.DataFrame, metric: str, names: list[str]) -> alt.Char
     )
 
 
-def _table_html(table: pl.DataFrame, names: list[str]) -> str:
+def _table_html(table: pl.DataFrame, names: list[str], keys: dict[str, str]) -> str:
     metrics = list(dict.fromkeys(table.get_column("metric").to_list()))
-    head = "<tr><th>metric</th>" + "".join(f"<th>{escape(n)}</th>" for n in names) + "</tr>"
+    head = "<tr><th>metric</th>" + "".join(f"<th>{escape(keys[n])}" + (f'<span class="name">{escape(n)}</span>' if keys[n] != n else "") + "</th>" for n in names) + "</tr>"
     body = []
     for m in metrics:
         label, unit, better = METRICS[m]
@@ -110,9 +116,11 @@ def _table_html(table: pl.DataFrame, names: list[str]) -> str:
 
 def comparison_html(table: pl.DataFrame, results: list[ScenarioResult], site_name: str, week: str) -> str:
     names = [r.name for r in results if r.ok]
+    keys = scenario_keys(names)
+    table = table.with_columns(pl.col("scenario").replace_strict(keys, default=None).alias("key"))
     body = [f"<style>{EXTRA_CSS}</style>"]
     body.append("<h2>Scenarios</h2><ul>" + "".join(
-        f"<li><b>{escape(r.name)}</b>: {escape(r.description or '')} <span class=\"muted\">({escape(r.status)}, {r.wall_seconds:.1f} s, run folder {escape(r.run_dir)})</span></li>" for r in results
+        f"<li>{escape(keys[r.name]) + ' = ' if r.name in keys and keys[r.name] != r.name else ''}<b>{escape(r.name)}</b>: {escape(r.description or '')} <span class=\"muted\">({escape(r.status)}, {r.wall_seconds:.1f} s, run folder {escape(r.run_dir)})</span></li>" for r in results
     ) + "</ul>")
     failed = [r for r in results if not r.ok]
     if failed:
@@ -122,16 +130,16 @@ def comparison_html(table: pl.DataFrame, results: list[ScenarioResult], site_nam
         return page(f"Scenarios: {site_name}", f"week of {week}", body)
     body.append("<h2>Side by side</h2><p class=\"muted\">Each cell: the scenario's figure and, in brackets, its change against the base. "
                 "Green is better, red worse; figures are read from each run folder.</p>")
-    body.append(_table_html(table, names))
+    body.append(_table_html(table, names, keys))
     body.append("<h2>Charts</h2><div class=\"charts\">")
     present = set(table.get_column("metric").to_list())
     if any(m.startswith("required_fte_") for m in present):
-        body.append(chart("chart-fte", svg(fte_chart(table, names)), "Required FTE by channel (requirements, before rostering)."))
+        body.append(chart("chart-fte", svg(fte_chart(table, list(keys.values()))), "Required FTE by channel (requirements, before rostering)."))
     if any(m.startswith("service_level_") for m in present):
-        body.append(chart("chart-service", svg(service_chart(table, names)), "Expected service level with the required agents on queue, weighted by contacts."))
+        body.append(chart("chart-service", svg(service_chart(table, list(keys.values()))), "Expected service level with the required agents on queue, weighted by contacts."))
     for m in ("scheduled_paid_hours", "under_coverage_pct", "mean_fit", "preference_satisfaction", "cost"):
         if m in present:
-            body.append(chart(f"chart-{m}", svg(metric_chart(table, m, names)), f"{METRICS[m][0]} per scenario; the base in grey."))
+            body.append(chart(f"chart-{m}", svg(metric_chart(table, m, list(keys.values()))), f"{METRICS[m][0]} per scenario; the base in grey."))
     body.append("</div>")
     return page(f"Scenarios: {site_name}", f"week of {week}; generated {dt.datetime.now():%Y-%m-%d %H:%M}", body)
 
