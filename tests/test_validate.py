@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,7 @@ class RunBuilder:
     summary_changes: dict = field(default_factory=dict)
 
     def add_shift(self, agent: str, day: int, template: str, start: str, queues: dict[str, str], lunch: str | None = None,
-                  breaks: str = "", length: int | None = None, paid: int | None = None) -> "RunBuilder":
+                  breaks: str = "", length: int | None = None, paid: int | None = None) -> RunBuilder:
         """queues: {'08:00': queue, '12:00': other queue}: the queue from each time on (times on the shift's day)."""
         t_len, t_paid = TEMPLATES.get(template, (length, paid))
         s = at(day, start)
@@ -127,7 +128,7 @@ class RunBuilder:
             t = t1
         return self
 
-    def require(self, queue: str, day: int, first: str, last: str, heads: int = 1) -> "RunBuilder":
+    def require(self, queue: str, day: int, first: str, last: str, heads: int = 1) -> RunBuilder:
         t = at(day, first)
         while t <= at(day, last):
             self.required[(queue, t)] = heads
@@ -191,7 +192,7 @@ class RunBuilder:
         for sh in self.shifts:
             mine = [a["activity"] for a in sorted(on_queue, key=lambda a: a["interval_start"])
                     if a["agent_id"] == sh["agent_id"] and sh["start"] - dt.timedelta(minutes=STEP) < a["interval_start"] < sh["end"]]
-            switches += sum(1 for x, y in zip(mine, mine[1:]) if x != y)
+            switches += sum(1 for x, y in itertools.pairwise(mine) if x != y)
         out = {
             "status": "FEASIBLE", "objective": 0.0, "bound": 0.0, "gap": 0.0,
             "under_coverage_agent_intervals": under, "under_coverage_pct": 100 * under / required if required else 0.0,
@@ -661,6 +662,8 @@ def test_cli_site_dir_relative_to_the_run_folder_or_given(site, tmp_path):
     assert result.exit_code == 3
     assert "summary.json: has no 'site_dir'; pass the site folder with --site DIR" in result.output
     assert CliRunner().invoke(cli, ["validate", str(run), "--site", str(site)]).exit_code == 0
+    run = b.write(site / "runs" / "roster-2026-11-30")  # the roster's default place: the site is found
+    assert CliRunner().invoke(cli, ["validate", str(run)]).exit_code == 0
 
 
 def test_validator_never_imports_the_roster_model():

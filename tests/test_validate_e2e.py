@@ -4,7 +4,6 @@ with an independent oracle on coverage and the summary's figures."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import tempfile
@@ -14,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_validate import FIT, RunBuilder, write_site
 
 from staffing.cli.main import cli
 from staffing.validate import validate_run
-from test_validate import FIT, RunBuilder, write_site
 
 ROSTER_AVAILABLE = (Path(__file__).parents[1] / "staffing" / "cli" / "roster_cmd.py").is_file()
 

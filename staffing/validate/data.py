@@ -218,21 +218,26 @@ def read_run_tables(run_dir: Path) -> tuple[dict[str, pl.DataFrame], dict, list[
         problems.append(f"run folder: {SUMMARY} not found in {run_dir}")
     else:
         try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(summary, dict):
-                raise ValueError("not a JSON object")
+            loaded = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
-            problems.append(f"run folder: {SUMMARY} is not a JSON object ({exc})")
-            summary = {}
+            loaded = exc
+        if isinstance(loaded, dict):
+            summary = loaded
+        else:
+            problems.append(f"run folder: {SUMMARY} is not a JSON object ({loaded if isinstance(loaded, ValueError) else type(loaded).__name__})")
     return tables, summary, problems
 
 
 def resolve_site_dir(run_dir: Path, site_dir: str | Path | None, summary: dict) -> Path:
-    """--site wins; else summary.json `site_dir`, relative to the run folder (then the working directory)."""
+    """--site wins; else summary.json `site_dir`, relative to the run folder (then the working
+    directory); else DIR when the run folder is DIR/runs/<name> and DIR holds site.toml."""
     if site_dir is not None:
         return Path(site_dir)
     named = summary.get("site_dir")
     if not named:
+        default = run_dir.resolve().parent.parent  # `staffing roster DIR` writes DIR/runs/roster-WEEK
+        if run_dir.resolve().parent.name == "runs" and (default / "site.toml").is_file():
+            return default
         raise InputError(
             [Problem(str(run_dir / SUMMARY), "has no 'site_dir'; pass the site folder with --site DIR")],
             headline="cannot find the site folder",

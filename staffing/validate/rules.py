@@ -7,8 +7,8 @@ checked. Checks without a `mode_key` are structural and always hard.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from staffing.site.config import SiteConfig
 from staffing.validate import activities, figures, shifts

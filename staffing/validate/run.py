@@ -9,7 +9,12 @@ import polars as pl
 
 from staffing.errors import InputError, Problem
 from staffing.site import load_site
-from staffing.validate.data import RunData, infer_week_start, read_run_tables, resolve_site_dir
+from staffing.validate.data import (
+    RunData,
+    infer_week_start,
+    read_run_tables,
+    resolve_site_dir,
+)
 from staffing.validate.figures import recompute_figures
 from staffing.validate.rules import CHECKS
 
