@@ -124,7 +124,7 @@ def edit_config(raw: dict, scenario: Scenario, file: str, problems: list[Problem
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown site.toml key; check the spelling against docs/site-folder.md"
-            elif "input" in err and not isinstance(err["input"], (dict, list)):
+            elif "input" in err and not isinstance(err["input"], (dict, list)) and ", got " not in msg:
                 msg = f"{msg}, got {err['input']!r}"
             if key in set_keys:
                 problems.append(Problem(file, msg, column=f'set."{key}"', label="key"))

@@ -277,7 +277,7 @@ def validation_problems(exc: ValidationError, file: str, prefix: str = "") -> li
             msg = "missing required key"
         elif err["type"] == "extra_forbidden":
             msg = "unknown key; see docs/scenarios.md for the scenario format"
-        elif "input" in err and not isinstance(err["input"], (dict, list)):
+        elif "input" in err and not isinstance(err["input"], (dict, list)) and ", got " not in msg:
             msg = f"{msg}, got {err['input']!r}"
         problems.append(Problem(file, msg, column=key or None, label="key"))
     return problems
