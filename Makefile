@@ -20,6 +20,7 @@ demo: setup
 	$(BIN)/staffing demo --out $(OUT)
 
 test: setup
+	sh scripts/ensure_chromium.sh || true
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -12,6 +12,10 @@ import polars as pl
 from staffing.errors import OutputError
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _tmp_beside(path: Path) -> Path:
     """A temporary file in the target's folder (created if missing), so the rename is atomic."""
     try:
@@ -20,6 +24,7 @@ def _tmp_beside(path: Path) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc} ({path.parent})") from None
     os.close(fd)
+    os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
     return Path(name)
 
 
