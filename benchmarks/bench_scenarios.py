@@ -57,7 +57,7 @@ def main() -> None:
             if engine == "dask":
                 from distributed import LocalCluster
 
-                cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None)
+                cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0")
                 kwargs["scheduler"] = cluster.scheduler_address
             start = time.perf_counter()
             results = run_scenarios(site, scenarios, out, parallel=engine, time_limit=args.time_limit, seed=0, **kwargs)

@@ -101,7 +101,7 @@ def test_dask_local_cluster_gives_the_same_results_as_serial(serial, site, tmp_p
     from distributed import LocalCluster
 
     _, expected = serial
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster:
         results = _run(site, tmp_path, "dask", scheduler=cluster.scheduler_address)
     assert [r.status for r in results] == [r.status for r in expected]
     for got, want in zip(results, expected):
