@@ -58,7 +58,7 @@ def run_plan(
         from staffing.roster.run import roster_run_folder  # the roster engine
     except ModuleNotFoundError:
         return summary
-    summary = roster_run_folder(site, req, fit, out, week=week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
+    summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
     try:
         from staffing.validate import validate_run
     except ModuleNotFoundError:

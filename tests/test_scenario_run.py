@@ -15,7 +15,7 @@ from staffing.scenarios.runner import BASE, read_results, run_scenarios
 from staffing.scenarios.spec import scenario_from_dict
 from staffing.site.generate import write_demo_site
 
-TIME_LIMIT = 3.0
+TIME_LIMIT = 20.0  # the deterministic search budget finishes well inside it, so runs compare exactly
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +107,8 @@ def test_dask_local_cluster_gives_the_same_results_as_serial(serial, site, tmp_p
     for got, want in zip(results, expected):
         assert got.error == want.error
         if got.ok:
-            assert {k: v for k, v in got.summary.items() if k not in ("site_dir", "wall_seconds", "versions")} == pytest.approx(
-                {k: v for k, v in want.summary.items() if k not in ("site_dir", "wall_seconds", "versions")}
+            assert {k: v for k, v in got.summary.items() if k not in ("site_dir", "wall_seconds", "versions", "shift_phase")} == pytest.approx(
+                {k: v for k, v in want.summary.items() if k not in ("site_dir", "wall_seconds", "versions", "shift_phase")}
             )
             a = pl.read_parquet(Path(got.run_dir) / "requirements.parquet")
             b = pl.read_parquet(Path(want.run_dir) / "requirements.parquet")

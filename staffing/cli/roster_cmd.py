@@ -31,8 +31,7 @@ def command(site_dir: str, week, time_limit: float, workers: int, seed: int, out
     """
     from rich.console import Console
 
-    from staffing.roster import RosterProblem, SolveParams, solve
-    from staffing.roster.output import write_run
+    from staffing.roster.run import roster_run_folder
     from staffing.site import load_site
     from staffing.stages import site_fit, site_forecast, site_requirements
 
@@ -42,8 +41,6 @@ def command(site_dir: str, week, time_limit: float, workers: int, seed: int, out
     with err.status("forecast, requirements and fit ...") as status:
         req = site_requirements(site, site_forecast(site, week), week)
         fit = site_fit(site)
-        problem = RosterProblem.from_site(site, req, fit, week)
-        params = SolveParams(time_limit_seconds=time_limit, workers=workers, seed=seed, log=log)
         state = {"bound": None, "short": None}
 
         def progress(elapsed, limit, phase, short=None, bound=None):
@@ -55,8 +52,10 @@ def command(site_dir: str, week, time_limit: float, workers: int, seed: int, out
             bnd = "-" if state["bound"] is None else f"{state['bound']:.1f}"
             status.update(f"{elapsed:5.1f}/{limit:g} s  {phase}  under-coverage best {best}  bound {bnd} agent-intervals")
 
-        result = solve(problem, params, progress)
-    target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
-    write_run(target, result, req, fit)
-    err.print(result.summary_text())
+        target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
+        lines: list[str] = []
+        roster_run_folder(site, req, fit, target, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
+                          progress=lines.append, solver_progress=progress)
+    for line in lines:
+        err.print(line)
     click.echo(str(target))

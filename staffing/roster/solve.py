@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from staffing.roster.activities import ShiftPlan, plan_activities
+from staffing.roster.activities import ShiftPlan
+from staffing.roster.assign import plan_activities_flow
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import RosterProblem, pause_minutes
 from staffing.roster.rules import weight_of
@@ -61,8 +62,10 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress=No
         if notify:
             notify(phase="bound", bound=bound_short)
     choice, week_rows, stats = choose_shifts(problem, params, shift_deadline - (params.time_limit_seconds * params.bound_time_share if False else 0), notify)
-    plans, day_rows, day_status, hit = plan_activities(problem, choice, params, deadline, notify)
-    stats["time_limit_hit"] = stats["time_limit_hit"] or hit
+    plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params)
+    stats.update(flow_stats)
+    if notify:
+        notify(phase="activities", short=None, bound=bound_short)
     result = _assemble(problem, params, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
