@@ -564,8 +564,11 @@ def _best_sequence(p, sh, a, need, served, S, max_changes, wu, wo, wf, wp, ws):
     return seq
 
 
-def plan_activities_flow(p: RosterProblem, choice, params=None):
-    """Pauses and queues for every chosen shift; returns (plans, penalty rows, stats)."""
+def plan_activities_flow(p: RosterProblem, choice, params=None, deadline: float | None = None):
+    """Pauses and queues for every chosen shift; returns (plans, penalty rows, stats).
+
+    Flow construction, then best-response and reflow improvements, then CP-SAT polishing
+    of small windows around what is still short until `deadline` (monotonic seconds)."""
     step = p.interval_minutes
     shifts = _shifts(p, choice)
     place_pauses(p, shifts)
@@ -574,6 +577,11 @@ def plan_activities_flow(p: RosterProblem, choice, params=None):
     stats.update(improve_pauses(p, shifts, queue_plan))
     stats.update(reflow_short_intervals(p, shifts, queue_plan))
     stats["improved_shifts"] += improve_queues(p, shifts, queue_plan)["improved_shifts"]
+    if deadline is not None:
+        from staffing.roster.polish import polish_windows
+
+        seed = params.seed if params is not None else 0
+        stats.update(polish_windows(p, shifts, queue_plan, deadline=deadline, seed=seed, half_width=1, dtime_per_window=0.2))
     plans = []
     rows = []
     w_fit, w_pref, w_switch = weight_of(p, "fit"), weight_of(p, "channel_preference"), weight_of(p, "switching")

@@ -62,7 +62,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress=No
         if notify:
             notify(phase="bound", bound=bound_short)
     choice, week_rows, stats = choose_shifts(problem, params, shift_deadline - (params.time_limit_seconds * params.bound_time_share if False else 0), notify)
-    plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params)
+    plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline)
     stats.update(flow_stats)
     if notify:
         notify(phase="activities", short=None, bound=bound_short)
