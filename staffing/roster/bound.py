@@ -1,12 +1,28 @@
-"""Lower bound on under-coverage (agent-intervals): an LP relaxation of the whole week.
+"""Lower bound on under-coverage (agent-intervals): an LP relaxation focused where it binds.
 
-Variables: x[a, option] in [0, 1] (every shift option of every agent, with the hard week
-rules: one shift a day, contract hours, days per week, consecutive days, weekend, rest
-cliques), y[type, queue, t] >= 0 (minutes that agents of one eligibility type serve on a
-queue), s[queue, t] >= 0 (minutes short). Relaxed: integrality, and where lunch and breaks
-fall (only their total minutes per shift are taken out, per eligibility type and week).
-Minimise sum(s) / interval. Solved with HiGHS (scipy) as a sparse LP; any feasible roster
-is feasible for it, so its optimum is a valid lower bound.
+Any relaxation of the roster problem gives a valid lower bound, and so does the same
+relaxation restricted to a subset T of intervals (coverage outside T is simply not
+counted). We take T = the intervals where the roster found is short, widened by `widen`
+intervals each side: shortage lives at the peaks, so restricting costs little tightness and
+makes the LP small enough to solve in seconds even for thousands of agents.
+
+The LP, on T:
+- x[a, o] in [0, 1] for every shift option of agent a; options of one agent and day that
+  look the same on T (same working minutes in every interval of T, same paid minutes) are
+  one column, since nothing else in the relaxation tells them apart;
+- hard week rules: one shift a day, contract hours min/max, days per week, maximum
+  consecutive days, weekend days off (minimum rest between shifts is relaxed);
+- y[k, q, t] >= 0: minutes that agents of eligibility type k (the set of queues they may
+  serve) spend on queue q in interval t, at most the minutes they are present
+  (pauses relaxed: present minutes per interval, and the shift's total working minutes);
+- s[q, t] >= 0: minutes short; minimise sum(s) / interval length.
+
+Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
+The optimum is therefore at most the roster's under-coverage on T, hence on the week.
+Solved by OR-Tools PDLP (default) or HiGHS interior point (through SciPy) with a time limit.
+Every variable is boxed, so the Lagrangian at any dual vector is a valid bound
+(`lagrangian_bound`): the bound reported is that, computed from the solver's duals, so
+tolerances or an unfinished solve can make it looser but never invalid.
 """
 
 from __future__ import annotations
@@ -17,146 +33,204 @@ from scipy import optimize, sparse
 from staffing.roster.problem import DAYS, RosterProblem
 
 
-def under_coverage_bound(problem: RosterProblem, time_limit: float = 30.0) -> float:
+def focus_intervals(short_by_interval: np.ndarray, widen: int = 3) -> np.ndarray:
+    """Intervals where the roster is short, widened by `widen` on each side."""
+    hot = np.nonzero(short_by_interval > 0)[0]
+    mask = np.zeros(len(short_by_interval), dtype=bool)
+    for t in hot:
+        mask[max(0, t - widen) : t + widen + 1] = True
+    return np.nonzero(mask)[0]
+
+
+def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1) -> tuple[float | None, dict]:
+    """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all)."""
     p = problem
     step = p.interval_minutes
-    need = (p.required * step).astype(np.float64)
+    need_full = (p.required * step).astype(np.float64)
+    T = np.arange(p.n_horizon) if focus is None else np.asarray(sorted(set(int(t) for t in focus)))
+    if len(T) == 0:
+        return 0.0, {"bound_intervals": 0}
+    tpos = -np.ones(p.n_horizon, dtype=np.int64)
+    tpos[T] = np.arange(len(T))
+    need = need_full[:, T]
     rules = p.rules
     hard = lambda r: getattr(rules, r).mode == "hard"  # noqa: E731
+
+    # ---- x columns: merged options per agent and day
     types: dict[tuple[int, ...], int] = {}
     a_type = [types.setdefault(a.queues, len(types)) for a in p.agents]
-    # x columns
-    xa, xd, xt0, xtmpl, xstart = [], [], [], [], []
+    xcols = []  # (agent, day, paid, presence on T as tuple of (tpos, minutes), work_total)
     for ai, a in enumerate(p.agents):
         for d in range(DAYS):
+            seen = {}
             for o in a.options[d]:
-                xa.append(ai)
-                xd.append(d)
-                xt0.append(o.start_minute // step)
-                xtmpl.append(o.template)
-                xstart.append(o.start_minute)
-    xa, xd, xt0, xtmpl, xstart = map(np.asarray, (xa, xd, xt0, xtmpl, xstart))
-    nx = len(xa)
-    if nx == 0:
-        return float(need.sum() / step)
-    paid = np.array([t.paid_minutes for t in p.templates], dtype=float)[xtmpl] if nx else np.zeros(0)
-    workm = np.array([sum(t.nominal_work) for t in p.templates], dtype=float)[xtmpl]
-    length = np.array([t.length_minutes for t in p.templates])[xtmpl]
-    # y columns: (type, queue, t) with need > 0 and type eligible
-    qt = np.argwhere(need > 0)  # (q, t)
-    ycols = []
+                t = p.templates[o.template]
+                t0 = o.start_minute // step
+                prof = []
+                for k in range(t.n_intervals):
+                    j = t0 + k
+                    if j < p.n_horizon and tpos[j] >= 0:
+                        mins = step if k < t.n_intervals - 1 else t.length_minutes - (t.n_intervals - 1) * step
+                        prof.append((int(tpos[j]), mins))
+                key = (t.paid_minutes, tuple(prof))
+                if key not in seen:
+                    seen[key] = len(xcols)
+                    xcols.append((ai, d, t.paid_minutes, tuple(prof), sum(t.nominal_work)))
+    nx = len(xcols)
+    xa = np.array([c[0] for c in xcols], dtype=np.int64)
+    xd = np.array([c[1] for c in xcols], dtype=np.int64)
+    paid = np.array([c[2] for c in xcols], dtype=np.float64)
+    # ---- y columns: (type, q, t) with need > 0 on T and the type eligible for q
+    qt = np.argwhere(need > 0)  # rows (q, tpos)
+    elig = np.zeros((len(types), len(p.queues)), dtype=bool)
     for k, qs in enumerate(types):
-        qset = set(qs)
-        sel = np.array([q in qset for q in qt[:, 0]], dtype=bool) if len(qt) else np.zeros(0, bool)
-        for q, t in qt[sel]:
-            ycols.append((k, q, t))
-    ny = len(ycols)
-    ns = len(qt)
+        elig[k, list(qs)] = True
+    yk, yq, yt = [], [], []
+    for k in range(len(types)):
+        sel = elig[k, qt[:, 0]] if len(qt) else np.zeros(0, bool)
+        yk.append(np.full(int(sel.sum()), k))
+        yq.append(qt[sel, 0])
+        yt.append(qt[sel, 1])
+    yk = np.concatenate(yk) if yk else np.zeros(0, np.int64)
+    yq = np.concatenate(yq) if yq else np.zeros(0, np.int64)
+    yt = np.concatenate(yt) if yt else np.zeros(0, np.int64)
+    ny, ns = len(yk), len(qt)
     ncol = nx + ny + ns
-    rows, cols, vals, rhs = [], [], [], []
-    r = 0
+    R, C, V, B = [], [], [], []
+    nrow = 0
 
-    def add(cidx, coef, b):
-        nonlocal r
-        rows.extend([r] * len(cidx))
-        cols.extend(cidx)
-        vals.extend(coef)
-        rhs.append(b)
-        r += 1
+    def row(cols, coefs, rhs):
+        nonlocal nrow
+        R.append(np.full(len(cols), nrow))
+        C.append(np.asarray(cols, dtype=np.int64))
+        V.append(np.asarray(coefs, dtype=np.float64))
+        B.append(rhs)
+        nrow += 1
 
-    # per-agent rules
-    by_agent: dict[int, np.ndarray] = {}
-    order = np.argsort(xa, kind="stable")
-    splits = np.split(order, np.searchsorted(xa[order], np.arange(1, len(p.agents))))
-    rest = int(round(rules.min_rest_hours * 60))
+    order = np.lexsort((xd, xa))
+    bounds_a = np.searchsorted(xa[order], np.arange(len(p.agents) + 1))
     kcons = rules.max_consecutive_days
-    for ai, idx in enumerate(splits):
+    for ai, a in enumerate(p.agents):
+        idx = order[bounds_a[ai] : bounds_a[ai + 1]]
         if len(idx) == 0:
             continue
-        a = p.agents[ai]
-        by_agent[ai] = idx
         days = [idx[xd[idx] == d] for d in range(DAYS)]
         for dd in days:
             if len(dd) > 1:
-                add(list(dd), [1.0] * len(dd), 1.0)
+                row(dd, np.ones(len(dd)), 1.0)
         if hard("contract_hours"):
-            add(list(idx), list(-paid[idx]), -float(a.min_minutes))
-            add(list(idx), list(paid[idx]), float(a.max_minutes))
-        if hard("days_per_week"):
-            add(list(idx), [1.0] * len(idx), float(a.max_days))
+            row(idx, -paid[idx], -float(a.min_minutes))
+            row(idx, paid[idx], float(a.max_minutes))
+        if hard("days_per_week") and a.max_days < DAYS:
+            row(idx, np.ones(len(idx)), float(a.max_days))
         if hard("consecutive_days") and kcons < DAYS:
             for d in range(DAYS - kcons):
                 sel = np.concatenate(days[d : d + kcons + 1])
-                add(list(sel), [1.0] * len(sel), float(kcons))
+                if len(sel) > kcons:
+                    row(sel, np.ones(len(sel)), float(kcons))
         if hard("weekend_off") and rules.min_weekend_days_off > 0:
             sel = np.concatenate(days[5:7])
-            add(list(sel), [1.0] * len(sel), float(2 - rules.min_weekend_days_off))
-        if hard("min_rest"):
-            for d in range(DAYS - 1):
-                e, l = days[d], days[d + 1]
-                if not len(e) or not len(l):
-                    continue
-                ends = xstart[e] + length[e]
-                for tau in np.unique(xstart[l]):
-                    early = e[ends + rest > tau]
-                    if len(early):
-                        late = l[xstart[l] <= tau]
-                        sel = np.concatenate([early, late])
-                        add(list(sel), [1.0] * len(sel), 1.0)
-    # presence rows per (type, t): sum_q y <= sum presence minutes
-    yk = np.array([c[0] for c in ycols], dtype=np.int64) if ny else np.zeros(0, np.int64)
-    yq = np.array([c[1] for c in ycols], dtype=np.int64) if ny else np.zeros(0, np.int64)
-    yt = np.array([c[2] for c in ycols], dtype=np.int64) if ny else np.zeros(0, np.int64)
-    xtype = np.asarray(a_type)[xa]
-    key_rows: dict[tuple[int, int], int] = {}
+            if len(sel):
+                row(sel, np.ones(len(sel)), float(2 - min(2, rules.min_weekend_days_off)))
+    # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents
+    pres_row = {}
     pr, pc, pv = [], [], []
     for j in range(ny):
         key = (int(yk[j]), int(yt[j]))
-        if key not in key_rows:
-            key_rows[key] = r + len(key_rows)
-        pr.append(key_rows[key])
+        if key not in pres_row:
+            pres_row[key] = nrow + len(pres_row)
+        pr.append(pres_row[key])
         pc.append(nx + j)
         pv.append(1.0)
-    for ti, t in enumerate(p.templates):
-        pres = np.full(t.n_intervals, float(step))
-        pres[-1] = t.length_minutes - (t.n_intervals - 1) * step
-        cols_t = np.nonzero(xtmpl == ti)[0]
-        for k in range(t.n_intervals):
-            for c in cols_t:
-                key = (int(xtype[c]), int(xt0[c] + k))
-                row = key_rows.get(key)
-                if row is not None:
-                    pr.append(row)
-                    pc.append(c)
-                    pv.append(-pres[k])
-    rows.extend(pr)
-    cols.extend(pc)
-    vals.extend(pv)
-    rhs.extend([0.0] * len(key_rows))
-    r += len(key_rows)
-    # work budget per type over the week
+    xtype = np.asarray(a_type, dtype=np.int64)[xa] if nx else np.zeros(0, np.int64)
+    for c, (_ai, _d, _paid, prof, _w) in enumerate(xcols):
+        for tp, mins in prof:
+            r = pres_row.get((int(xtype[c]), tp))
+            if r is not None:
+                pr.append(r)
+                pc.append(c)
+                pv.append(-float(mins))
+    R.append(np.asarray(pr, dtype=np.int64))
+    C.append(np.asarray(pc, dtype=np.int64))
+    V.append(np.asarray(pv, dtype=np.float64))
+    B.extend([0.0] * len(pres_row))
+    nrow += len(pres_row)
+    # working minutes per type: sum over T of y <= total working minutes of the type's shifts
+    work = np.array([c[4] for c in xcols], dtype=np.float64)
     for k in range(len(types)):
         ys = np.nonzero(yk == k)[0]
         xs = np.nonzero(xtype == k)[0]
         if len(ys):
-            add(list(nx + ys) + list(xs), [1.0] * len(ys) + list(-workm[xs]), 0.0)
-    # coverage: sum_type y + s >= need  ->  -sum y - s <= -need
-    qt_index = {(int(q), int(t)): i for i, (q, t) in enumerate(qt)}
-    cov_rows = np.array([qt_index[(int(q), int(t))] for q, t in zip(yq, yt)], dtype=np.int64) if ny else np.zeros(0, np.int64)
-    rows.extend(list(r + cov_rows))
-    cols.extend(list(nx + np.arange(ny)))
-    vals.extend([-1.0] * ny)
-    rows.extend(list(r + np.arange(ns)))
-    cols.extend(list(nx + ny + np.arange(ns)))
-    vals.extend([-1.0] * ns)
-    rhs.extend(list(-need[qt[:, 0], qt[:, 1]]) if ns else [])
-    r += ns
-    A = sparse.csr_matrix((np.asarray(vals, float), (np.asarray(rows), np.asarray(cols))), shape=(r, ncol))
+            row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
+    # coverage: -sum_k y[k, q, t] - s[q, t] <= -need[q, t]
+    cov_index = {(int(q), int(t)): i for i, (q, t) in enumerate(qt)}
+    cov = np.array([cov_index[(int(q), int(t))] for q, t in zip(yq, yt)], dtype=np.int64)
+    R.append(nrow + cov)
+    C.append(nx + np.arange(ny))
+    V.append(-np.ones(ny))
+    R.append(nrow + np.arange(ns))
+    C.append(nx + ny + np.arange(ns))
+    V.append(-np.ones(ns))
+    B.extend(list(-need[qt[:, 0], qt[:, 1]]) if ns else [])
+    nrow += ns
+    A = sparse.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(nrow, ncol))
     c = np.zeros(ncol)
     c[nx + ny :] = 1.0 / step
-    bounds = [(0, 1)] * nx + [(0, None)] * (ny + ns)
-    res = optimize.linprog(c, A_ub=A, b_ub=np.asarray(rhs), bounds=bounds, method="highs", options={"time_limit": max(1.0, time_limit), "presolve": True})
-    if res.status != 0 or res.fun is None:
-        return 0.0  # no proven bound within the time limit
-    # round down a little: the LP tolerance must not make the bound invalid
-    return max(0.0, float(res.fun) - 1e-6 * max(1.0, float(res.fun)))
+    # finite boxes: nobody needs to serve, or be short of, more than the requirement; with
+    # every variable boxed, any dual vector gives a valid bound (see `lagrangian_bound`)
+    upper = np.ones(ncol)
+    upper[nx : nx + ny] = need[yq, yt]
+    upper[nx + ny :] = need[qt[:, 0], qt[:, 1]]
+    b = np.asarray(B, dtype=np.float64)
+    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method}
+    if method == "pdlp":
+        value, status = _solve_pdlp(A, b, c, upper, time_limit, threads)
+    else:
+        res = optimize.linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([np.zeros(ncol), upper]), method="highs-ipm",
+                               options={"time_limit": max(1.0, float(time_limit)), "presolve": True})
+        status = res.message.split(".")[0]
+        value = None
+        if res.status == 0 and res.fun is not None:
+            # HiGHS reports row duals (marginals <= 0 for A x <= b): evaluate the Lagrangian
+            # at them, which is valid whatever the solver's tolerances
+            lam = -np.asarray(res.ineqlin.marginals)
+            value = lagrangian_bound(A, b, c, upper, lam)
+    stats["bound_status"] = status
+    if value is None:
+        return None, stats
+    return max(0.0, value), stats
+
+
+def lagrangian_bound(A, b, c, upper, lam) -> float:
+    """min c'x s.t. A x <= b, 0 <= x <= upper is at least -lam'b + sum_j min(0, r_j) upper_j
+    with r = c + A'lam, for every lam >= 0 (weak duality): a bound valid for any dual vector,
+    however roughly it was computed."""
+    lam = np.maximum(np.asarray(lam, dtype=np.float64), 0.0)
+    r = c + A.T @ lam
+    return float(-lam @ b + np.minimum(r, 0.0) @ upper)
+
+
+def _solve_pdlp(A, b, c, upper, time_limit: float, threads: int):
+    """OR-Tools PDLP (first-order primal-dual) with a time limit; the bound is the Lagrangian
+    at its dual iterate, so even an unfinished run gives a valid bound."""
+    from ortools.pdlp import solve_log_pb2, solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    qp = pdlp.QuadraticProgram()
+    qp.resize_and_initialize(A.shape[1], A.shape[0])
+    qp.objective_vector = c
+    qp.constraint_matrix = A.tocsc()
+    qp.constraint_lower_bounds = np.full(A.shape[0], -np.inf)
+    qp.constraint_upper_bounds = b
+    qp.variable_lower_bounds = np.zeros(A.shape[1])
+    qp.variable_upper_bounds = upper
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    params.termination_criteria.time_sec_limit = max(1.0, float(time_limit))
+    params.termination_criteria.simple_optimality_criteria.eps_optimal_relative = 1e-6
+    params.termination_criteria.simple_optimality_criteria.eps_optimal_absolute = 1e-6
+    params.num_threads = max(1, int(threads))
+    result = pdlp.primal_dual_hybrid_gradient(qp, params)
+    status = solve_log_pb2.TerminationReason.Name(result.solve_log.termination_reason)
+    y = np.asarray(result.dual_solution)
+    best = max(lagrangian_bound(A, b, c, upper, -y), lagrangian_bound(A, b, c, upper, y))
+    return best, status

@@ -37,7 +37,9 @@ class SolveParams:
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound
     bound: bool = True
-    bound_time_share: float = 0.3
+    bound_share: float = 0.15  # share of the time limit kept at the end for the bound LP (PDLP)
+    bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
+    bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
