@@ -13,8 +13,9 @@ The LP, on T:
 - hard week rules: one shift a day, contract hours min/max, days per week, maximum
   consecutive days, weekend days off (minimum rest between shifts is relaxed);
 - y[k, q, t] >= 0: minutes that agents of eligibility type k (the set of queues they may
-  serve) spend on queue q in interval t, at most the minutes they are present
-  (pauses relaxed: present minutes per interval, and the shift's total working minutes);
+  serve) spend on queue q in interval t, at most the minutes they are present; pauses are
+  relaxed to totals: what a type serves over the week, and over a day where that day's
+  shifts cannot overlap another day's, is at most its shifts' working minutes;
 - s[q, t] >= 0: minutes short; minimise sum(s) / interval length.
 
 Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
@@ -160,6 +161,19 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     for k in range(len(types)):
         ys = np.nonzero(yk == k)[0]
         xs = np.nonzero(xtype == k)[0]
+        if len(ys):
+            row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
+    # working minutes per type and day: where only one day's shifts can be present (no
+    # overnight overlap with the day before or after), the minutes served there are at most
+    # the working minutes (pauses taken out) of that day's shifts
+    reach: dict[tuple[int, int], set[int]] = {}
+    for col, (_ai, d, _paid, prof, _w) in enumerate(xcols):
+        reach.setdefault((int(xtype[col]), d), set()).update(tp for tp, _ in prof)
+    for (k, d), tps in sorted(reach.items()):
+        if not tps or any(tps & reach.get((k, d2), set()) for d2 in (d - 1, d + 1)):
+            continue
+        ys = np.nonzero((yk == k) & np.isin(yt, sorted(tps)))[0]
+        xs = np.nonzero((xtype == k) & (xd == d))[0]
         if len(ys):
             row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
     # coverage: -sum_k y[k, q, t] - s[q, t] <= -need[q, t]

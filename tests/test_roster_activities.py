@@ -1,0 +1,202 @@
+"""Activity phase (assign.py), window polishing (polish.py) and the lower bound (bound.py)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize, sparse
+
+from staffing.roster.assign import (
+    _best_sequence,
+    _feasible,
+    _sequence_value,
+    _shifts,
+    assign_queues,
+    improve_queues,
+    place_pauses,
+    plan_activities_flow,
+    reflow_short_intervals,
+)
+from staffing.roster.bound import focus_intervals, lagrangian_bound, under_coverage_bound
+from staffing.roster.polish import polish_windows
+from staffing.roster.rules import weight_of
+from staffing.roster.shifts import choose_shifts
+from staffing.roster.params import SolveParams
+from tests.test_roster_fixtures import problem as make_problem
+
+CHAN = {0: "voice", 1: "voice", 2: "chat"}
+
+
+@pytest.mark.parametrize(
+    "seq, work, stint, changes, ok",
+    [
+        ([0, 0, 1, 1], [30, 30, 30, 30], 2, 2, True),
+        ([0, 1, 1, 1], [30, 30, 30, 30], 2, 2, False),  # first stint of one interval
+        ([0, 0, 0, 1], [30, 30, 30, 30], 2, 2, False),  # last stint of one interval
+        ([0, None, 1, 1], [30, 0, 30, 30], 2, 2, True),  # the pause counts in the first stint
+        ([0, 0, 2, 2, 0, 0, 2, 2], [30] * 8, 2, 2, False),  # three channel changes
+        ([0, 0, 2, 2, 0, 0, 2, 2], [30] * 8, 2, 3, True),
+        ([0, 0, 1, 1, 0, 0, 1, 1], [30] * 8, 2, 0, True),  # queue changes inside one channel
+        ([1], [30], 2, 2, True),  # a shift shorter than the stint is one stint
+    ],
+)
+def test_feasible_checks_min_stint_and_channel_changes(seq, work, stint, changes, ok):
+    assert _feasible(seq, np.asarray(work), stint, CHAN, changes) is ok
+
+
+def _two_queue_problem(n_agents=4, need=None):
+    queues = {"voice/a/en": "voice", "chat/b/en": "chat"}
+    agents = [
+        {"id": f"A{i}", "min_h": 0, "max_h": 40, "days": 5, "skills": {"voice/a/en": 0.9, "chat/b/en": 0.6}}
+        for i in range(n_agents)
+    ]
+    need = need or (lambda q, d, m: (2 if q.startswith("voice") else 1) if d == 0 and 9 * 60 <= m < 17 * 60 else 0)
+    return make_problem(agents, queues, need)
+
+
+def _served(p, shifts, plan):
+    served = np.zeros(p.required.shape)
+    for sh, qs in zip(shifts, plan):
+        for k, q in enumerate(qs):
+            if q is not None:
+                served[q, sh.t0 + k] += sh.work[k] / p.interval_minutes
+    return served
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 6),
+    vals=st.lists(st.floats(-5, 5, allow_nan=False, allow_subnormal=False), min_size=18, max_size=18),
+    pause_at=st.integers(-1, 5),
+)
+def test_best_sequence_is_optimal_among_all_feasible_sequences(n, vals, pause_at):
+    """The DP equals brute force over every rule-abiding sequence of a tiny shift."""
+    p = _two_queue_problem()
+    a = p.agents[0]
+    shifts = _shifts(p, [[0 if d == 0 else None for d in range(7)]] + [[None] * 7] * (len(p.agents) - 1))
+    sh = shifts[0]
+    sh.n = n
+    sh.work = np.full(n, p.interval_minutes)
+    if 0 < pause_at < n:
+        sh.work[pause_at] = 0
+    need = np.zeros((len(p.queues), p.n_horizon))
+    served = np.zeros_like(need)
+    # random marginal values through need: positive need earns, zero need costs surplus
+    grid = np.asarray(vals).reshape(3, 6)
+    for k in range(n):
+        for j, q in enumerate(a.queues):
+            need[q, sh.t0 + k] = max(0.0, grid[j, k]) * p.interval_minutes
+    S, maxc = p.rules.min_stint_intervals, p.rules.max_channel_changes_per_day
+    args = (weight_of(p, "coverage_under") / 30, weight_of(p, "coverage_over") / 30, weight_of(p, "fit") / 30, weight_of(p, "channel_preference") / 30, weight_of(p, "switching"))
+    best = _best_sequence(p, sh, a, need, served, S, maxc, *args)
+    chan = p.queue_channel
+    brute = None
+    for combo in itertools.product(a.queues, repeat=n):
+        seq = [q if sh.work[k] > 0 else None for k, q in enumerate(combo)]
+        if not _feasible(seq, sh.work, S, chan, maxc):
+            continue
+        v = _sequence_value(p, sh, a, seq, need, served, *args)
+        brute = v if brute is None else max(brute, v)
+    assert best is not None and _feasible(best, sh.work, S, chan, maxc)
+    assert _sequence_value(p, sh, a, best, need, served, *args) == pytest.approx(brute, abs=1e-9)
+
+
+def _solved_activities(p, time_limit=3.0):
+    params = SolveParams(time_limit_seconds=time_limit, workers=1)
+    import time
+
+    choice, _rows, _stats = choose_shifts(p, params, time.monotonic() + time_limit)
+    return choice
+
+
+def test_flow_assignment_keeps_rules_and_improvements_never_lose_coverage():
+    p = _two_queue_problem(n_agents=5)
+    choice = _solved_activities(p)
+    shifts = _shifts(p, choice)
+    place_pauses(p, shifts)
+    plan, _ = assign_queues(p, shifts)
+    S, maxc = p.rules.min_stint_intervals, p.rules.max_channel_changes_per_day
+    short0 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
+    improve_queues(p, shifts, plan)
+    short1 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
+    reflow_short_intervals(p, shifts, plan)
+    short2 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
+    import time
+
+    polish_windows(p, shifts, plan, deadline=time.monotonic() + 5)
+    short3 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
+    assert short0 >= short1 >= short2 >= short3
+    for sh, qs in zip(shifts, plan):
+        assert _feasible(qs, sh.work, S, p.queue_channel, maxc)
+        assert all((q is None) == (w <= 0) for q, w in zip(qs, sh.work))
+        assert all(q is None or q in p.agents[sh.agent].queues for q in qs)
+
+
+def test_pauses_stay_in_their_windows_and_never_share_an_interval():
+    p = _two_queue_problem(n_agents=5)
+    choice = _solved_activities(p)
+    plans, _rows, _stats = plan_activities_flow(p, choice, SolveParams(workers=1))
+    for sp in plans:
+        tmpl = p.templates[p.agents[sp.agent].options[sp.day][sp.option].template]
+        cells = []
+        for pause, off in zip(tmpl.pauses, sp.pause_offsets):
+            assert off in pause.offsets
+            cells.append(off)
+        assert len(cells) == len(set(cells))
+
+
+def test_flow_covers_a_requirement_the_agents_can_meet_exactly():
+    # 3 heads needed on voice 09:00-17:00 Monday; 4 agents of 8 h with pauses: the flow
+    # must put everyone available on voice except where pauses force a gap
+    p = _two_queue_problem(n_agents=4, need=lambda q, d, m: 3 if q.startswith("voice") and d == 0 and 10 * 60 <= m < 14 * 60 else 0)
+    choice = _solved_activities(p)
+    plans, _rows, _stats = plan_activities_flow(p, choice, SolveParams(workers=1))
+    step = p.interval_minutes
+    served = np.zeros(p.required.shape)
+    for sp in plans:
+        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
+            if q is not None:
+                served[q, sp.t0 + k] += mins / step
+    assert np.maximum(p.required - served, 0).sum() == 0
+
+
+def test_lagrangian_bound_is_valid_for_any_multipliers_and_tight_at_the_optimum():
+    rng = np.random.default_rng(4)
+    A = sparse.random(12, 20, density=0.4, random_state=5, format="csr")
+    b = rng.uniform(1, 3, 12)
+    c = rng.uniform(-1, 1, 20)
+    upper = rng.uniform(0.5, 2, 20)
+    res = optimize.linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([np.zeros(20), upper]), method="highs")
+    assert res.status == 0
+    for _ in range(50):
+        lam = rng.exponential(1.0, 12) * (rng.random(12) < 0.5)
+        assert lagrangian_bound(A, b, c, upper, lam) <= res.fun + 1e-9
+    assert lagrangian_bound(A, b, c, upper, -res.ineqlin.marginals) == pytest.approx(res.fun, abs=1e-7)
+
+
+def test_focus_intervals_widen_short_spots():
+    short = np.zeros(20)
+    short[[5, 15]] = 1
+    assert focus_intervals(short, 2).tolist() == [3, 4, 5, 6, 7, 13, 14, 15, 16, 17]
+
+
+def test_bound_never_exceeds_the_roster_and_is_positive_when_agents_are_too_few():
+    # 3 heads needed all day Monday 08:00-22:00 (14 h) by 3 agents of 8 h: at least
+    # 3 x 28 - 3 x 16 = 36 agent-intervals must go short, whatever the roster
+    p = _two_queue_problem(n_agents=3, need=lambda q, d, m: 3 if q.startswith("voice") and d == 0 and 8 * 60 <= m < 22 * 60 else 0)
+    for method in ("pdlp", "highs"):
+        bound, stats = under_coverage_bound(p, None, time_limit=10, method=method)
+        assert bound is not None, stats
+        assert 36 - 1e-6 <= bound
+    choice = _solved_activities(p)
+    plans, _rows, _stats = plan_activities_flow(p, choice, SolveParams(workers=1))
+    served = np.zeros(p.required.shape)
+    for sp in plans:
+        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
+            if q is not None:
+                served[q, sp.t0 + k] += mins / p.interval_minutes
+    assert np.maximum(p.required - served, 0).sum() >= bound - 1e-6
