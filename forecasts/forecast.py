@@ -54,6 +54,10 @@ _MAX_ERRORS = 20
 _HISTORY_COLUMNS = ("queue_id", "interval_start", "contacts", "aht_seconds")
 
 
+#: Decimals kept in the forecast: far below one contact or one second, far above float noise.
+OUTPUT_DECIMALS = 6
+
+
 class ForecastInputError(ValueError):
     """A history frame or a user-supplied forecast file does not follow the contract.
 
@@ -499,8 +503,10 @@ def forecast_week(
         .select(
             pl.col("queue_id").cast(pl.String),
             pl.col("interval_start").cast(pl.Datetime("us")),
-            pl.col("contacts").cast(pl.Float64),
-            pl.col("aht_seconds").cast(pl.Float64),
+            # Polars sums in parallel, so the last bits of a float can differ between runs;
+            # rounding far below a contact or a second makes the forecast repeatable
+            pl.col("contacts").cast(pl.Float64).round(OUTPUT_DECIMALS),
+            pl.col("aht_seconds").cast(pl.Float64).round(OUTPUT_DECIMALS),
         )
         .sort("queue_id", "interval_start")
     )
