@@ -29,7 +29,7 @@ import heapq
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import digamma, gammainc, gammaincc, gammaln, hyp1f1
+from scipy.special import gammainc, gammaincc, gammaln
 
 __all__ = [
     "DEFAULT_CHAT_SLOWDOWN",

@@ -1,31 +1,48 @@
-"""Atomic output: every file is written to a temporary name beside it, then renamed."""
+"""Atomic output: every file is written to a temporary name beside it, then renamed.
+
+A failed or interrupted write leaves the earlier file (or no file) in place, never a
+half-written one. Files get ordinary permissions (0666 less the umask).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
 from staffing.errors import OutputError
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def _tmp_beside(path: Path) -> Path:
-    """A temporary file in the target's folder (created if missing), so the rename is atomic."""
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path` (same suffix); on success rename it to `path`,
+    on any failure remove it. The folder is created if missing."""
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+        os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc} ({path.parent})") from None
-    os.close(fd)
-    os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
-    return Path(name)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_table(frame: pl.DataFrame, path: str | Path) -> Path:
@@ -34,19 +51,11 @@ def write_table(frame: pl.DataFrame, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise OutputError(f"{path}: unsupported output type {suffix or '(none)'}; use .csv or .parquet")
-    tmp = _tmp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         if suffix == ".csv":
             frame.write_csv(tmp, datetime_format="%Y-%m-%dT%H:%M")
         else:
             frame.write_parquet(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -57,15 +66,15 @@ def write_both(frame: pl.DataFrame, folder: Path, stem: str) -> None:
 
 
 def write_text(text: str, path: str | Path) -> Path:
-    path = Path(path)
-    tmp = _tmp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    return Path(path)
+
+
+def write_bytes(data: bytes, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def write_json(data: object, path: str | Path) -> Path:

@@ -55,3 +55,15 @@ def test_failed_write_leaves_earlier_outputs(tmp_path, monkeypatch):
         pass
     assert (out / "summary.json").read_text() == before
     assert not [f for f in out.iterdir() if f.name.startswith(".roster-")]
+
+
+def test_exact_per_day_cpsat_activity_method_gives_a_valid_roster(tmp_path):
+    """The alternative activity phase (one CP-SAT model per day) on a small site: every
+    planned shift gets an activity in every interval and pauses in their windows."""
+    agents, queues, need = random_site(5, seed=2)
+    p = problem(agents, queues, need)
+    r = solve(p, PARAMS.replace(activity_method="cpsat", bound=False))
+    assert r.shifts.height > 0
+    per_shift = r.activities.group_by("agent_id", pl.col("interval_start").dt.date()).len()
+    assert per_shift.get_column("len").min() >= 1
+    assert set(r.activities.get_column("activity").unique()) <= set(queues) | {"break", "lunch"}

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from staffing.reports._files import atomic_path
+from staffing.io import atomic_path
 from staffing.reports.run import RunFolder
 
 CHANNEL_COLOURS = {"voice": "#9DC3E6", "chat": "#A9D18E", "email": "#F4B183", "back_office": "#C9B3E6"}

@@ -15,7 +15,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from staffing.roster.params import SolveParams
-from staffing.roster.problem import DAYS, RosterProblem, pause_minutes
+from staffing.roster.problem import DAYS, RosterProblem
 from staffing.roster.rules import DAY_RULES, AgentDay, DayModel, add_activity_choice, add_pauses
 
 

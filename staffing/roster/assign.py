@@ -123,7 +123,6 @@ def assign_queues(p: RosterProblem, shifts: list[_Shift], params=None) -> tuple[
     w_fit = weight_of(p, "fit") * per_unit * COST_UNIT
     w_pref = weight_of(p, "channel_preference") * per_unit * COST_UNIT
     w_switch = weight_of(p, "switching") * per_unit * COST_UNIT
-    nq = len(p.queues)
 
     # per shift: arc cost of each eligible queue (fit + channel preference)
     base_cost = []
@@ -233,25 +232,42 @@ def _allowed(p: RosterProblem, s: _Shift, k: int, cur, stint: int, changes: int,
     return queues
 
 
+def _dp_settings(p: RosterProblem):
+    """(minimum stint, channel changes allowed, per-minute weights wu, wo, wf, wp and the
+    per-change switching weight ws) for the dynamic programme."""
+    step = p.interval_minutes
+    rules = p.rules
+    S = max(1, int(rules.min_stint_intervals))
+    max_changes = int(rules.max_channel_changes_per_day) if rules.channel_changes.mode == "hard" else 10**6
+    weights = (
+        weight_of(p, "coverage_under") / step,
+        weight_of(p, "coverage_over") / step,
+        weight_of(p, "fit") / step,
+        weight_of(p, "channel_preference") / step,
+        weight_of(p, "switching"),
+    )
+    return S, max_changes, weights
+
+
+def _need_and_served(p: RosterProblem, shifts, plan) -> tuple[np.ndarray, np.ndarray]:
+    """Requirement and served minutes per queue and interval of a plan."""
+    need = (p.required * p.interval_minutes).astype(np.float64)
+    served = np.zeros_like(need)
+    for sh, qs in zip(shifts, plan):
+        for k, q in enumerate(qs):
+            if q is not None:
+                served[q, sh.t0 + k] += sh.work[k]
+    return need, served
+
+
 def improve_queues(p: RosterProblem, shifts: list[_Shift], plan: list[list[int | None]], passes: int = 3) -> dict:
     """Best response per shift: with every other shift fixed, the queue sequence of one
     shift is re-chosen by dynamic programming over its intervals, exactly under the
     minimum-stint and channel-change rules, for the largest marginal value (coverage
     earned minus surplus, fit, channel preference and switching costs). Never worse;
     repeated for `passes` rounds or until nothing changes."""
-    step = p.interval_minutes
-    rules = p.rules
-    S = max(1, int(rules.min_stint_intervals))
-    limit_changes = rules.channel_changes.mode == "hard"
-    max_changes = int(rules.max_channel_changes_per_day) if limit_changes else 10**6
-    wu, wo = weight_of(p, "coverage_under") / step, weight_of(p, "coverage_over") / step
-    wf, wp, ws = weight_of(p, "fit") / step, weight_of(p, "channel_preference") / step, weight_of(p, "switching")
-    need = (p.required * step).astype(np.float64)
-    served = np.zeros_like(need)
-    for sh, qs in zip(shifts, plan):
-        for k, q in enumerate(qs):
-            if q is not None:
-                served[q, sh.t0 + k] += sh.work[k]
+    S, max_changes, (wu, wo, wf, wp, ws) = _dp_settings(p)
+    need, served = _need_and_served(p, shifts, plan)
     changed_total = 0
     for _ in range(passes):
         changed = 0
@@ -280,17 +296,8 @@ def improve_pauses(p: RosterProblem, shifts: list[_Shift], plan: list[list[int |
     """Move a pause that sits where one of the agent's queues is short to another allowed
     offset, re-choosing the shift's queues by `_best_sequence`, when that is worth more."""
     step = p.interval_minutes
-    rules = p.rules
-    S = max(1, int(rules.min_stint_intervals))
-    max_changes = int(rules.max_channel_changes_per_day) if rules.channel_changes.mode == "hard" else 10**6
-    wu, wo = weight_of(p, "coverage_under") / step, weight_of(p, "coverage_over") / step
-    wf, wp, ws = weight_of(p, "fit") / step, weight_of(p, "channel_preference") / step, weight_of(p, "switching")
-    need = (p.required * step).astype(np.float64)
-    served = np.zeros_like(need)
-    for sh, qs in zip(shifts, plan):
-        for k, q in enumerate(qs):
-            if q is not None:
-                served[q, sh.t0 + k] += sh.work[k]
+    S, max_changes, (wu, wo, wf, wp, ws) = _dp_settings(p)
+    need, served = _need_and_served(p, shifts, plan)
     moved = 0
     for _ in range(passes):
         moved_now = 0

@@ -33,6 +33,9 @@ class SolveParams:
     max_passes: int = 6
     agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
     # activity phase (one CP-SAT model per day)
+    # "flow": min-cost flow + exact DP + CP-SAT window polishing (assign.py, polish.py);
+    # "cpsat": one exact CP-SAT model per day (activities.py, rules.DAY_RULES), small sites only
+    activity_method: str = "flow"
     activity_share: float = 0.35  # share of the time limit kept for the activity phase and its polishing
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound

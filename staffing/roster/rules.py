@@ -483,6 +483,9 @@ def add_channel_changes(m: DayModel) -> list[Term]:
     return terms
 
 
+# The interval rules as one exact CP-SAT model per day (activity_method = "cpsat"). The default
+# activity phase enforces the same rules by construction (assign.py: flows and the
+# rule-exact dynamic programme) and in its CP-SAT windows (polish.py).
 DAY_RULES: list[tuple[str, str, Callable]] = [
     ("pauses", "hard", add_pauses),  # per agent-day
     ("activity_choice", "hard", add_activity_choice),  # per agent-day

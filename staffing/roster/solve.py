@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from staffing.roster.activities import ShiftPlan
+from staffing.roster.activities import ShiftPlan, plan_activities
 from staffing.roster.assign import plan_activities_flow
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import RosterProblem, pause_minutes
@@ -58,8 +58,12 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress=No
     notify = (lambda **kw: progress(elapsed=time.monotonic() - t_start, limit=params.time_limit_seconds, **kw)) if progress else None
     choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify)
     bound_seconds = max(params.bound_min_seconds, params.bound_share * params.time_limit_seconds) if params.bound else 0.0
-    plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds)
-    stats.update(flow_stats)
+    if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
+        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify)
+        stats["time_limit_hit"] = stats["time_limit_hit"] or hit
+    else:
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds)
+        stats.update(flow_stats)
     short_t = _short_by_interval(problem, plans)
     if notify:
         notify(phase="activities", short=float(short_t.sum()))
@@ -173,7 +177,6 @@ def _assemble(p: RosterProblem, params: SolveParams, plans: list[ShiftPlan], row
     # preference satisfaction per agent
     sats = []
     for ai, a in enumerate(p.agents):
-        mine = shifts_df.filter(pl.col("agent_id") == a.agent_id) if False else None
         sats.append(_satisfaction(p, ai, [sp for sp in plans if sp.agent == ai], fit_of.get(ai, [])))
     switches = int(acts_df.filter(pl.col("channel").is_not_null()).sort("agent_id", "interval_start").select(
         ((pl.col("activity") != pl.col("activity").shift(1)) & (pl.col("agent_id") == pl.col("agent_id").shift(1)) & ((pl.col("interval_start") - pl.col("interval_start").shift(1)).dt.total_minutes() <= 4 * 60)).sum()
