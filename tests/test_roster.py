@@ -67,3 +67,20 @@ def test_exact_per_day_cpsat_activity_method_gives_a_valid_roster(tmp_path):
     per_shift = r.activities.group_by("agent_id", pl.col("interval_start").dt.date()).len()
     assert per_shift.get_column("len").min() >= 1
     assert set(r.activities.get_column("activity").unique()) <= set(queues) | {"break", "lunch"}
+
+
+def test_site_toml_roster_table_sets_solver_params_and_cli_overrides_win(base_site):
+    from staffing.errors import InputError
+    from staffing.roster.run import site_params
+    from staffing.site import load_site
+
+    with open(base_site / "site.toml", "a") as f:
+        f.write("\n[roster]\ntime_limit_seconds = 12.5\nmax_passes = 3\n")
+    site = load_site(base_site)
+    params = site_params(site)
+    assert (params.time_limit_seconds, params.max_passes, params.workers) == (12.5, 3, 2)
+    assert site_params(site, time_limit_seconds=30.0).time_limit_seconds == 30.0
+    with open(base_site / "site.toml", "a") as f:
+        f.write("max_pases = 4\n")
+    with pytest.raises(InputError, match="unknown roster parameter\\(s\\) max_pases"):
+        site_params(load_site(base_site))

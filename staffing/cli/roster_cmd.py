@@ -12,12 +12,12 @@ from staffing.cli.options import site_argument, week_option
 @click.command("roster")
 @site_argument
 @week_option()
-@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(1, 24 * 3600), help="Wall-clock limit, seconds.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="CP-SAT workers (threads).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; same inputs, seed and workers give the same roster.")
+@click.option("--time-limit", default=None, type=click.FloatRange(1, 24 * 3600), help="Wall-clock limit, seconds [default: 60, or site.toml [roster] time_limit_seconds].")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="CP-SAT workers (threads) [default: 2, or site.toml [roster] workers].")
+@click.option("--seed", default=None, type=int, help="Random seed; same inputs, seed and workers give the same roster [default: 0].")
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Run folder [default: DIR/runs/roster-WEEK].")
 @click.option("--log", is_flag=True, help="Show the CP-SAT search log on stderr.")
-def command(site_dir: str, week, time_limit: float, workers: int, seed: int, out: str | None, log: bool) -> None:
+def command(site_dir: str, week, time_limit: float | None, workers: int | None, seed: int | None, out: str | None, log: bool) -> None:
     """Build the roster of one week and write the run folder.
 
     Forecast, requirements and fit come from the site folder; the roster is solved with

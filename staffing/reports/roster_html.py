@@ -27,7 +27,7 @@ HEADLINES = (
     ("switches", "channel switches", 0),
     ("paid_hours", "paid hours", 1),
     ("cost", "cost", 2),
-    ("gap", "optimality gap", 4),
+    ("gap", "gap to the lower bound, share of requirement", 4),
     ("wall_seconds", "solve time, s", 1),
 )
 

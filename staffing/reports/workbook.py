@@ -32,7 +32,7 @@ SUMMARY_FIELDS = (
     ("status", "Solver status"),
     ("objective", "Objective"),
     ("bound", "Best bound"),
-    ("gap", "Optimality gap"),
+    ("gap", "Gap to the lower bound (share of requirement)"),
     ("required_agent_intervals", "Required agent-intervals"),
     ("under_coverage_agent_intervals", "Under-coverage (agent-intervals)"),
     ("under_coverage_pct", "Under-coverage (%)"),

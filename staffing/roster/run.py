@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from staffing.errors import InputError, Problem
 from staffing.roster.output import write_run
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import RosterProblem
@@ -21,9 +22,9 @@ def roster_run_folder(
     out: str | Path,
     week: dt.date,
     *,
-    time_limit: float = 60.0,
-    workers: int = 2,
-    seed: int = 0,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
     log: bool = False,
     progress: Callable[[str], None] | None = None,
     solver_progress=None,
@@ -38,7 +39,16 @@ def roster_run_folder(
     return result.summary
 
 
-def roster_result(site, requirements, fit, week, *, time_limit=60.0, workers=2, seed=0, log=False, solver_progress=None) -> RosterResult:
+def site_params(site, **overrides) -> SolveParams:
+    """SolveParams: defaults, then site.toml `[roster]`, then the caller's (CLI) overrides."""
+    try:
+        params = SolveParams.from_mapping(dict(site.config.roster))
+    except (TypeError, ValueError) as exc:
+        raise InputError([Problem("site.toml", str(exc), column="roster", label="key")], headline="invalid site.toml") from None
+    return params.replace(**overrides)
+
+
+def roster_result(site, requirements, fit, week, *, time_limit=None, workers=None, seed=None, log=False, solver_progress=None) -> RosterResult:
     problem = RosterProblem.from_site(site, requirements, fit, week)
-    params = SolveParams(time_limit_seconds=time_limit, workers=workers, seed=seed, log=log)
+    params = site_params(site, time_limit_seconds=time_limit, workers=workers, seed=seed, log=log or None)
     return solve(problem, params, solver_progress)

@@ -275,6 +275,9 @@ class SiteConfig(_Strict):
     culture: Culture = Culture()
     special_days: list[SpecialDay] = []
     costs: Costs = Costs()
+    # solver settings for `staffing roster` (staffing.roster.SolveParams field names);
+    # checked when the roster runs; CLI options override them
+    roster: dict[str, float | int | str | bool] = {}
 
     @model_validator(mode="after")
     def _cross(self) -> "SiteConfig":
