@@ -588,7 +588,8 @@ def plan_activities_flow(p: RosterProblem, choice, params=None, deadline: float 
         from staffing.roster.polish import polish_windows
 
         seed = params.seed if params is not None else 0
-        stats.update(polish_windows(p, shifts, queue_plan, deadline=deadline, seed=seed, half_width=1, dtime_per_window=0.2))
+        max_windows = params.polish_max_windows if params is not None else 150
+        stats.update(polish_windows(p, shifts, queue_plan, deadline=deadline, seed=seed, half_width=1, dtime_per_window=0.2, max_windows=max_windows))
     plans = []
     rows = []
     w_fit, w_pref, w_switch = weight_of(p, "fit"), weight_of(p, "channel_preference"), weight_of(p, "switching")

@@ -63,6 +63,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress=No
         stats["time_limit_hit"] = stats["time_limit_hit"] or hit
     else:
         plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds)
+        stats["time_limit_hit"] = stats["time_limit_hit"] or bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     short_t = _short_by_interval(problem, plans)
     if notify:
