@@ -588,7 +588,9 @@ def plan_activities_flow(p: RosterProblem, choice, params=None, deadline: float 
         from staffing.roster.polish import polish_windows
 
         seed = params.seed if params is not None else 0
-        max_windows = params.polish_max_windows if params is not None else 150
+        # deterministic budget: at most one window per 10 shifts, capped by the parameter
+        cap = params.polish_max_windows if params is not None else 150
+        max_windows = min(cap, max(20, len(shifts) // 10))
         stats.update(polish_windows(p, shifts, queue_plan, deadline=deadline, seed=seed, half_width=1, dtime_per_window=0.2, max_windows=max_windows))
     plans = []
     rows = []

@@ -36,7 +36,7 @@ class SolveParams:
     # "flow": min-cost flow + exact DP + CP-SAT window polishing (assign.py, polish.py);
     # "cpsat": one exact CP-SAT model per day (activities.py, rules.DAY_RULES), small sites only
     activity_method: str = "flow"
-    polish_max_windows: int = 150  # CP-SAT windows re-optimised around short spots (deterministic budget)
+    polish_max_windows: int = 150  # CP-SAT windows around short spots: at most this, and one per 10 shifts (deterministic)
     activity_share: float = 0.35  # share of the time limit kept for the activity phase and its polishing
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound
