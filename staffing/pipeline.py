@@ -70,8 +70,10 @@ def run_plan(
             from staffing.reports import write_run_reports
         except ModuleNotFoundError:
             return summary
-        for path in write_run_reports(out, site_dir):
-            progress(f"report: {path}")
+        paths = [Path(p) for p in write_run_reports(out, site_dir)]
+        calendars = sum(1 for p in paths if p.suffix == ".ics")
+        main = [p for p in paths if p.suffix in (".html", ".xlsx")]
+        progress(f"reports: {', '.join(str(p) for p in main)}; {calendars} calendars; {len(paths) - len(main) - calendars} more tables and exports")
     return summary
 
 

@@ -13,8 +13,10 @@ Assumptions (documented in docs/site-folder.md, "The demo site"):
 - Agents: ~70 % full time (32-40 h, up to 5 days), ~30 % part time (16-30 h); availability,
   languages with fluency, proficiency 1-5 per queue, assessed style competencies,
   channel preferences (some voice-only or chat-only), preferred start windows and days
-  off. The volume scales with the number of agents so that the pool is slightly short of
-  peak requirement.
+  off. Volume is sized (`demo_volume`) so that required agent-hours are about
+  69 % of maximum contract hours at any size from about 100 agents up, as at 300 agents:
+  slightly short at the Monday peak. Below about 80 agents 16 queues cannot all be
+  staffed and the site stays short.
 - Interaction outcomes come from a known ground-truth fit (weights in GROUND_TRUTH_WEIGHTS)
   so calibration can be tested.
 - Audit-only group data (`audit.csv`) is synthetic and independent of everything else; it
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -86,6 +89,32 @@ MIX = {
 
 # Sized so that the pool is slightly short of peak requirement (coverage is a real trade-off).
 VOLUME_PER_300_AGENTS = 1.8
+# Queueing has economies of scale and every open queue needs someone, so volume cannot grow
+# in proportion to agents: measured on this demo (12 weeks, seed 0) the week's required
+# agent-hours are about A*V + B*sqrt(V) + C for volume factor V. `demo_volume` solves for
+# the V that keeps required hours at the same share of contract hours as the 300-agent site.
+_REQ_A, _REQ_B, _REQ_C = 2794.4, 585.5, 1732.6
+_HOURS_PER_AGENT = 36.6  # mean maximum contract hours of a demo agent
+_MIN_VOLUME = 0.1
+
+
+def _volume_for(hours: float) -> float:
+    if hours <= _REQ_C:
+        return 0.0
+    x = (-_REQ_B + math.sqrt(_REQ_B**2 + 4 * _REQ_A * (hours - _REQ_C))) / (2 * _REQ_A)
+    return x * x
+
+
+def demo_volume(agents: int) -> float:
+    """Volume factor for a demo site of `agents` agents: 1.8 at 300 agents, and the same
+    tightness (required hours / contract hours) at other sizes where 16 queues allow it;
+    sites too small to staff 16 queues get a small floor volume and stay short."""
+    at_300 = _volume_for(300 * _HOURS_PER_AGENT * _TIGHTNESS)
+    v = _volume_for(agents * _HOURS_PER_AGENT * _TIGHTNESS) * VOLUME_PER_300_AGENTS / at_300
+    return max(v, _MIN_VOLUME)
+
+
+_TIGHTNESS = 0.686  # required agent-hours / maximum contract hours of the 300-agent demo
 
 DOW = np.array([1.18, 1.08, 1.03, 1.00, 0.98, 0.62, 0.35])  # Mon..Sun relative volume
 
@@ -455,7 +484,7 @@ def write_demo_site(
     if plan_week.weekday() != 0:
         plan_week -= dt.timedelta(days=plan_week.weekday())
     rng = np.random.default_rng(seed)
-    scale = VOLUME_PER_300_AGENTS * agents / 300.0
+    scale = demo_volume(agents)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
