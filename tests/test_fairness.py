@@ -134,3 +134,25 @@ def test_assignment_counts_agents_without_shifts_as_not_selected():
     got = {(r["agent_id"], r["outcome"]): r["selected"] for r in sel.iter_rows(named=True)}
     assert got[("a", "assigned: q1")] and got[("b", "assigned: q2")]
     assert not got[("c", "assigned: q1")] and not got[("c", "assigned: q2")] and not got[("a", "assigned: q2")]
+
+
+def test_significant_keeps_flagged_rows_whose_test_rejects_chance():
+    import polars as pl
+
+    from staffing.reports.fairness import significant
+
+    rows = pl.DataFrame(
+        {
+            "outcome": ["o"] * 4,
+            "impact_ratio": [0.70, 0.50, 0.70, 0.95],
+            "flag": [True, True, True, False],
+            "small": [False, True, True, False],
+            "p_z": [0.045, 0.20, 0.01, 0.01],
+            "p_fisher": [0.05, 0.03, 0.20, 0.01],
+        }
+    )
+    got = significant(rows)
+    # row 0: large groups, Z p 0.045 < 0.05; row 1: small groups, Fisher p 0.03;
+    # row 2: small groups, Fisher 0.20 (the Z p does not count); row 3: not below 0.80
+    assert got.get_column("impact_ratio").to_list() == [0.50, 0.70]
+    assert got.get_column("p_fisher").to_list() == [0.03, 0.05]

@@ -226,3 +226,14 @@ def assignment_selections(activities: pl.DataFrame, agents: Iterable[str], queue
 def flagged(audit_rows: pl.DataFrame) -> pl.DataFrame:
     """Rows below the four-fifths threshold, most adverse first."""
     return audit_rows.filter(pl.col("flag").fill_null(False)).sort("impact_ratio")
+
+
+SIGNIFICANCE = 0.05
+
+
+def significant(audit_rows: pl.DataFrame, alpha: float = SIGNIFICANCE) -> pl.DataFrame:
+    """Flagged rows whose difference is also statistically significant: Fisher's exact p
+    below `alpha` where expected cells are small, the two-proportion Z test's p otherwise.
+    A ratio below 0.80 on a small group is often chance; these are the ones to examine first."""
+    p = pl.when(pl.col("small").fill_null(False)).then(pl.col("p_fisher")).otherwise(pl.col("p_z"))
+    return flagged(audit_rows).filter(p < alpha)

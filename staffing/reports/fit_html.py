@@ -206,6 +206,7 @@ def fit_report_html(data: FitReportData, pools: pl.DataFrame, gaps: pl.DataFrame
     body.append(figure("recommendations", "recommendations", recs.height))
     if audit_rows is not None:
         body.append(figure("flagged", "group comparisons below 0.80", fairness.flagged(audit_rows).height))
+        body.append(figure("significant", "of those significant at p < 0.05", fairness.significant(audit_rows).height))
     body.append("</div></section>")
 
     body.append('<section id="queues"><h2>Customers\' needs against the agent pool</h2>')
