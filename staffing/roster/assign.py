@@ -249,14 +249,19 @@ def _dp_settings(p: RosterProblem):
     return S, max_changes, weights
 
 
+def _add_served(served: np.ndarray, sh: _Shift, qs, sign: int) -> None:
+    """Add (sign +1) or take out (-1) one shift's working minutes on its queues."""
+    for k, q in enumerate(qs):
+        if q is not None:
+            served[q, sh.t0 + k] += sign * sh.work[k]
+
+
 def _need_and_served(p: RosterProblem, shifts, plan) -> tuple[np.ndarray, np.ndarray]:
     """Requirement and served minutes per queue and interval of a plan."""
     need = (p.required * p.interval_minutes).astype(np.float64)
     served = np.zeros_like(need)
     for sh, qs in zip(shifts, plan):
-        for k, q in enumerate(qs):
-            if q is not None:
-                served[q, sh.t0 + k] += sh.work[k]
+        _add_served(served, sh, qs, +1)
     return need, served
 
 
@@ -275,17 +280,13 @@ def improve_queues(p: RosterProblem, shifts: list[_Shift], plan: list[list[int |
             a = p.agents[sh.agent]
             if len(a.queues) < 2:
                 continue
-            for k, q in enumerate(qs):
-                if q is not None:
-                    served[q, sh.t0 + k] -= sh.work[k]
+            _add_served(served, sh, qs, -1)
             new = _best_sequence(p, sh, a, need, served, S, max_changes, wu, wo, wf, wp, ws)
             if new is not None and new != qs:
                 if _sequence_value(p, sh, a, qs, need, served, wu, wo, wf, wp, ws) + 1e-9 < _sequence_value(p, sh, a, new, need, served, wu, wo, wf, wp, ws):
                     qs[:] = new
                     changed += 1
-            for k, q in enumerate(qs):
-                if q is not None:
-                    served[q, sh.t0 + k] += sh.work[k]
+            _add_served(served, sh, qs, +1)
         changed_total += changed
         if not changed:
             break
@@ -312,9 +313,7 @@ def improve_pauses(p: RosterProblem, shifts: list[_Shift], plan: list[list[int |
                 ts = [sh.t0 + k for k, _ in cells if k < sh.n]
                 if not any((need[qidx, t] - served[qidx, t] > 0).any() for t in ts):
                     continue
-                for k, q in enumerate(qs):
-                    if q is not None:
-                        served[q, sh.t0 + k] -= sh.work[k]
+                _add_served(served, sh, qs, -1)
                 base_work = sh.work.copy()
                 best_val = _sequence_value(p, sh, a, qs, need, served, wu, wo, wf, wp, ws)
                 best = (sh.offsets, base_work, list(qs))
@@ -347,9 +346,7 @@ def improve_pauses(p: RosterProblem, shifts: list[_Shift], plan: list[list[int |
                     sh.offsets, sh.work = best[0], best[1]
                     qs[:] = best[2]
                     moved_now += 1
-                for k, q in enumerate(qs):
-                    if q is not None:
-                        served[q, sh.t0 + k] += sh.work[k]
+                _add_served(served, sh, qs, +1)
         moved += moved_now
         if not moved_now:
             break
