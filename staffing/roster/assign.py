@@ -109,20 +109,36 @@ def place_pauses(p: RosterProblem, shifts: list[_Shift]) -> None:
         s.offsets = tuple(chosen)
 
 
+def flow_unit(p: RosterProblem) -> int:
+    """Minutes in one flow unit: the largest that divides the interval and every pause
+    (15 with 30-minute intervals and 15-minute breaks, so a break counts half)."""
+    step = p.interval_minutes
+    return math.gcd(step, *[pause.minutes for t in p.templates for pause in t.pauses if pause.minutes]) or step
+
+
+def _flow_weights(p: RosterProblem, unit: int) -> tuple[int, int, float, float, float]:
+    """Integer flow costs per unit: (under, over) earned/charged per unit of coverage, fit
+    and channel-preference cost per unit served, and the switching cost per change."""
+    per_unit = unit / p.interval_minutes  # share of an agent-interval in one flow unit
+    return (
+        int(round(weight_of(p, "coverage_under") * per_unit * COST_UNIT)),
+        int(round(weight_of(p, "coverage_over") * per_unit * COST_UNIT)),
+        weight_of(p, "fit") * per_unit * COST_UNIT,
+        weight_of(p, "channel_preference") * per_unit * COST_UNIT,
+        weight_of(p, "switching") * COST_UNIT,
+    )
+
+
 def assign_queues(p: RosterProblem, shifts: list[_Shift], params=None) -> tuple[list[list[int | None]], dict]:
     """Queue per shift interval (None when fully paused), by one min-cost flow per interval."""
     step = p.interval_minutes
-    unit = math.gcd(step, *[pause.minutes for t in p.templates for pause in t.pauses if pause.minutes]) or step
+    unit = flow_unit(p)
     rules = p.rules
     min_stint = max(1, int(rules.min_stint_intervals))
     limit_changes = rules.channel_changes.mode == "hard"
     max_changes = int(rules.max_channel_changes_per_day)
-    per_unit = unit / step  # share of an agent-interval in one flow unit
-    w_under = int(round(weight_of(p, "coverage_under") * per_unit * COST_UNIT))
-    w_over = int(round(weight_of(p, "coverage_over") * per_unit * COST_UNIT))
-    w_fit = weight_of(p, "fit") * per_unit * COST_UNIT
-    w_pref = weight_of(p, "channel_preference") * per_unit * COST_UNIT
-    w_switch = weight_of(p, "switching") * per_unit * COST_UNIT
+    w_under, w_over, w_fit, w_pref, w_change = _flow_weights(p, unit)
+    switch_cost = int(round(w_change * unit / step))  # per unit of an agent that changes queue
 
     # per shift: arc cost of each eligible queue (fit + channel preference)
     base_cost = []
@@ -161,18 +177,9 @@ def assign_queues(p: RosterProblem, shifts: list[_Shift], params=None) -> tuple[
             options[i] = _allowed(p, s, t - s.t0, cur[i], stint[i], changes[i], min_stint, limit_changes, max_changes)
             if len(options[i]) == 1 and cur[i] is not None and len(p.agents[s.agent].queues) > 1:
                 stats["forced_stays"] += 1
-        # An agent serves one queue per interval: where the optimal flow splits an agent's
-        # minutes over two queues, fix the agent to the queue with the larger share and
-        # solve again, until no agent is split.
-        for _round in range(len(working) + 1):
-            flows = _interval_flow(p, t, working, shifts, options, base_cost, cur, unit, w_under, w_over, w_switch)
-            split = [i for i in working if len(flows.get(i, {})) > 1]
-            if not split:
-                break
-            stats["split_units"] += len(split)
-            for i in split:
-                got = flows[i]
-                options[i] = [max(sorted(got), key=lambda q: got[q])]
+        costs = {i: {q: base_cost[i][q] + (switch_cost if cur[i] is not None and q != cur[i] else 0) for q in options[i]} for i in working}
+        flows, splits = _unsplit_flow(p, t, working, shifts, options, costs, p.required[:, t] * step, unit, w_under, w_over)
+        stats["split_units"] += splits
         for i in working:
             got = flows.get(i, {})
             q = max(sorted(got), key=lambda q: got[q]) if got else options[i][0]
@@ -185,39 +192,6 @@ def assign_queues(p: RosterProblem, shifts: list[_Shift], params=None) -> tuple[
                 stint[i] += 1
             plan[i][t - shifts[i].t0] = q
     return plan, stats
-
-
-def _interval_flow(p, t, working, shifts, options, base_cost, cur, unit, w_under, w_over, w_switch) -> dict[int, dict[int, int]]:
-    """One min-cost flow: on-duty agents -> allowed queues -> requirement (earning) or surplus."""
-    step = p.interval_minutes
-    nq = len(p.queues)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    na = len(working)
-    sink = na + nq
-    total = 0
-    for j, i in enumerate(working):
-        s = shifts[i]
-        units = int(s.work[t - s.t0] // unit)
-        total += units
-        smcf.set_node_supply(j, units)
-        for q in options[i]:
-            cost = base_cost[i][q] + (int(round(w_switch)) if cur[i] is not None and q != cur[i] else 0)
-            smcf.add_arc_with_capacity_and_unit_cost(j, na + q, units, cost)
-    for q in range(nq):
-        need_units = int(p.required[q, t] * step // unit)
-        if need_units:
-            smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, need_units, -w_under)
-        smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, total, w_over)
-    smcf.set_node_supply(sink, -total)
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:  # cannot happen: every agent has an arc and the sink takes all
-        raise RuntimeError(f"min-cost flow failed at interval {t}: status {status}")
-    flows: dict[int, dict[int, int]] = {}
-    for arc in range(smcf.num_arcs()):
-        tail = smcf.tail(arc)
-        if tail < na and smcf.flow(arc) > 0:
-            flows.setdefault(working[tail], {})[smcf.head(arc) - na] = smcf.flow(arc)
-    return flows
 
 
 def _allowed(p: RosterProblem, s: _Shift, k: int, cur, stint: int, changes: int, min_stint: int, limit_changes: bool, max_changes: int) -> list[int]:
@@ -360,16 +334,9 @@ def reflow_short_intervals(p: RosterProblem, shifts: list[_Shift], plan: list[li
     A's queue) that a one-agent best response cannot. Never worse: the current assignment
     is one of the flows considered."""
     step = p.interval_minutes
-    unit = math.gcd(step, *[pause.minutes for t in p.templates for pause in t.pauses if pause.minutes]) or step
-    rules = p.rules
-    S = max(1, int(rules.min_stint_intervals))
-    max_changes = int(rules.max_channel_changes_per_day) if rules.channel_changes.mode == "hard" else 10**6
-    per_unit = unit / step
-    w_under = int(round(weight_of(p, "coverage_under") * per_unit * COST_UNIT))
-    w_over = int(round(weight_of(p, "coverage_over") * per_unit * COST_UNIT))
-    w_fit = weight_of(p, "fit") * per_unit * COST_UNIT
-    w_pref = weight_of(p, "channel_preference") * per_unit * COST_UNIT
-    w_switch = weight_of(p, "switching") * COST_UNIT
+    unit = flow_unit(p)
+    S, max_changes, _ = _dp_settings(p)
+    w_under, w_over, w_fit, w_pref, w_switch = _flow_weights(p, unit)
     need = (p.required * step).astype(np.int64)
     served = np.zeros_like(need)
     at: dict[int, list[int]] = {}
@@ -405,14 +372,7 @@ def reflow_short_intervals(p: RosterProblem, shifts: list[_Shift], plan: list[li
             for i in working:
                 served[plan[i][t - shifts[i].t0], t] -= shifts[i].work[t - shifts[i].t0]
             rest = np.maximum(need[:, t] - served[:, t], 0)
-            for _round in range(len(working) + 1):
-                flows = _reflow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over)
-                split = [i for i in working if len(flows.get(i, {})) > 1]
-                if not split:
-                    break
-                for i in split:
-                    got = flows[i]
-                    options[i] = [max(sorted(got), key=lambda q: got[q])]
+            flows, _ = _unsplit_flow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over)
             for i in working:
                 k = t - shifts[i].t0
                 got = flows.get(i, {})
@@ -427,7 +387,27 @@ def reflow_short_intervals(p: RosterProblem, shifts: list[_Shift], plan: list[li
     return {"reflowed_intervals": changed}
 
 
-def _reflow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over):
+def _unsplit_flow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over) -> tuple[dict[int, dict[int, int]], int]:
+    """The interval's min-cost flow with every agent on one queue: an agent serves one queue
+    per interval, so where the optimal flow splits an agent's minutes over two queues the
+    agent is fixed to its larger share and the flow solved again, until no agent is split.
+    Returns the flows per agent and the number of splits undone. `options` is narrowed."""
+    splits = 0
+    for _round in range(len(working) + 1):
+        flows = _flow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over)
+        split = [i for i in working if len(flows.get(i, {})) > 1]
+        if not split:
+            break
+        splits += len(split)
+        for i in split:
+            got = flows[i]
+            options[i] = [max(sorted(got), key=lambda q: got[q])]
+    return flows, splits
+
+
+def _flow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over) -> dict[int, dict[int, int]]:
+    """One min-cost flow: on-duty agents -> allowed queues -> the queue's remaining
+    requirement `rest` (minutes; earning) or surplus (charged)."""
     nq = len(p.queues)
     smcf = min_cost_flow.SimpleMinCostFlow()
     na = len(working)
@@ -445,7 +425,7 @@ def _reflow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over):
             smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, r, -w_under)
         smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, total, w_over)
     smcf.set_node_supply(sink, -total)
-    if smcf.solve() != smcf.OPTIMAL:
+    if smcf.solve() != smcf.OPTIMAL:  # cannot happen: every agent has an arc and the sink takes all
         raise RuntimeError(f"min-cost flow failed at interval {t}")
     flows: dict[int, dict[int, int]] = {}
     for arc in range(smcf.num_arcs()):

@@ -22,12 +22,12 @@ worker, fixed seed, deterministic time limit per window.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from staffing.roster.assign import flow_unit
 from staffing.roster.problem import PREF_SCORE, RosterProblem
 from staffing.roster.rules import weight_of
 
@@ -49,7 +49,7 @@ def polish_windows(
     budget (`max_windows`, deterministic) is used; the wall-clock deadline is only a
     safety net (reported as `polish_time_limit_hit`). Returns counts for the summary."""
     step = p.interval_minutes
-    unit = math.gcd(step, *[pause.minutes for t in p.templates for pause in t.pauses if pause.minutes]) or step
+    unit = flow_unit(p)
     need = (p.required * step // unit).astype(np.int64)
     served = np.zeros_like(need)
     for sh, qs in zip(shifts, plan):
