@@ -2,7 +2,7 @@
 
 `run_plan(site_dir, out_dir, ...)` reads a site folder and writes one run folder:
 forecast, requirements, fit, roster (shifts, activities, coverage, penalties,
-summary.json), validation and reports, as far as those stages exist. It takes and returns
+summary.json), validation and reports. It takes and returns
 plain data (paths, dicts), so it can run in another process or on a Dask worker.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from staffing.io import write_both
-from staffing.site import load_site
+from staffing.site import Site, load_site
 from staffing.site.generate import write_demo_site
 from staffing.site.summary import site_summary
 from staffing.stages import site_fit, site_forecast, site_requirements
@@ -35,9 +35,16 @@ def run_plan(
     seed: int = 0,
     progress: Progress = _quiet,
     reports: bool = True,
+    site: Site | None = None,
 ) -> dict:
-    """Plan one week for a site folder into out_dir; returns the summary (summary.json)."""
-    site = load_site(site_dir)
+    """Plan one week for a site folder into out_dir; returns the summary (summary.json).
+    `site`: the folder already loaded, to save reading it again."""
+    # heavy stages (OR-Tools, charting) are imported here, not when the CLI starts
+    from staffing.reports import write_run_reports
+    from staffing.roster.run import roster_run_folder
+    from staffing.validate import validate_run
+
+    site = site if site is not None else load_site(site_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     week = week or site.plan_week()
@@ -48,28 +55,14 @@ def run_plan(
     write_both(req, out, "requirements")
     hours = req.get_column("required_agents").sum() * site.interval_minutes / 60
     progress(f"requirements: {hours:,.1f} agent-hours to schedule")
-    summary: dict = {"site_dir": str(Path(site_dir).resolve()), "week_start": week.isoformat(), "required_agent_hours": hours}
     fit = site_fit(site)
-    if fit is None:
-        return summary
     write_both(fit, out, "fit")
     progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
-    try:
-        from staffing.roster.run import roster_run_folder  # the roster engine
-    except ModuleNotFoundError:
-        return summary
     summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
-    try:
-        from staffing.validate import validate_run
-    except ModuleNotFoundError:
-        return summary
+    # the validator and the reports read the folders themselves, as they do from the CLI
     report = validate_run(out, site_dir)
     progress(f"validation: {len(report.violations)} violation(s)")
     if reports:
-        try:
-            from staffing.reports import write_run_reports
-        except ModuleNotFoundError:
-            return summary
         paths = [Path(p) for p in write_run_reports(out, site_dir)]
         calendars = sum(1 for p in paths if p.suffix == ".ics")
         main = [p for p in paths if p.suffix in (".html", ".xlsx")]
@@ -87,6 +80,6 @@ def run_demo(out: Path, agents: int = 300, seed: int = 0, time_limit: float = 60
     progress(f"check: OK, {sum(q['queues'] for q in s['queues'])} queues, {s['history_weeks']} weeks of history, {s['agents']} agents")
     for w in site.warnings:
         progress(f"  note: {w}")
-    summary = run_plan(site_dir, out / "run", time_limit=time_limit, workers=workers, seed=seed, progress=progress)
+    summary = run_plan(site_dir, out / "run", time_limit=time_limit, workers=workers, seed=seed, progress=progress, site=site)
     progress(f"outputs: {out / 'run'}")
     return summary

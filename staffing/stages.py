@@ -53,11 +53,11 @@ def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None =
     """The `requirements` table: queueing model per queue, occupancy cap, shrinkage."""
     week = week or site.plan_week()
     # Every declared queue gets rows, even one without history (0 contacts).
-    grid = site.open_hours(week).select("queue_id", "interval_start")
-    fc = grid.join(forecast, on=["queue_id", "interval_start"], how="left").with_columns(
+    open_hours = site.open_hours(week)
+    fc = open_hours.select("queue_id", "interval_start").join(forecast, on=["queue_id", "interval_start"], how="left").with_columns(
         pl.col("contacts").fill_null(0.0), pl.col("aht_seconds").fill_null(300.0)
     )
-    return requirements(fc, site.targets(), site.open_hours(week), site.interval_minutes)
+    return requirements(fc, site.targets(), open_hours, site.interval_minutes)
 
 
 def site_backtest(site: Site, weeks: int) -> pl.DataFrame:
@@ -76,7 +76,7 @@ def requirement_notes(req: pl.DataFrame, limit: int = 10) -> list[str]:
     return lines
 
 
-def site_fit(site: Site, fit_file: str | Path | None = None) -> pl.DataFrame | None:
+def site_fit(site: Site, fit_file: str | Path | None = None, needs: pl.DataFrame | None = None) -> pl.DataFrame:
     """The `fit` table: the user's file if given (or named in site.toml [files] fit), else
     computed by `profiles` from the site's agents, segments and demographics."""
     path = fit_file or (site.root / site.config.files.fit if site.config.files.fit else None)
@@ -91,7 +91,7 @@ def site_fit(site: Site, fit_file: str | Path | None = None) -> pl.DataFrame | N
             site.agent_languages,
             site.agent_styles,
             site.agent_channel_prefs,
-            site_needs(site),
+            site_needs(site) if needs is None else needs,
             site.queues(),
             site.config.fit_weights.model_dump(),
             site.config.culture.dimensions,

@@ -115,7 +115,7 @@ def command(ctx: click.Context, site_dir: str | None, agent_id: str | None, queu
     if agent_id is not None and agent_id not in set(agents.get_column("agent_id").to_list()):
         raise InputError([Problem(cfg.files.agents, f"unknown agent {agent_id!r}; check the agent_id column", column="agent_id")], headline="cannot show agent")
     needs = site_needs(site)
-    fit = site_fit(site)
+    fit = site_fit(site, needs=needs)
     if out:
         path = write_table_atomic(fit, out)
         click.echo(f"Wrote fit matrix ({fit.height:,} agent x queue rows, {int(fit.get_column('eligible').sum()):,} eligible) to {path}", err=True)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -28,7 +26,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from staffing.errors import InputError, Problem
-from staffing.io import write_table
+from staffing.io import atomic_folder, write_table
 from staffing.scenarios.spec import HYPOTHETICAL_AGENT, AddAgents, Scenario, selector_matches, validation_problems
 from staffing.site import Site, SiteConfig, load_site
 from staffing.site.agents import AgentRecord
@@ -465,10 +463,8 @@ def apply_scenario(base_dir: str | Path, scenario: Scenario, out_dir: str | Path
         notes.append(f"[files] fit ({files.pop('fit')}) dropped: the scenario changes agents or queues, so fit is computed")
     files["forecast"] = FORECAST_FILE
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    tmp.chmod(0o755)  # readable by workers running as another user on a shared filesystem
-    try:
+    # readable by workers running as another user on a shared filesystem
+    with atomic_folder(out_dir, mode=0o755) as tmp:
         _copy_site(base_dir, tmp, base.config)
         header = f"# Scenario site written by `staffing scenario`: {scenario.name!r} applied to {base_dir.resolve()}.\n# Every key is documented in docs/site-folder.md; the edits in {SCENARIO_FILE}.\n\n"
         (tmp / "site.toml").write_text(header + _dump_config(raw), encoding="utf-8")
@@ -491,15 +487,4 @@ def apply_scenario(base_dir: str | Path, scenario: Scenario, out_dir: str | Path
             load_site(tmp)
         except InputError as exc:
             raise InputError(exc.problems, total=exc.total, headline=f"scenario {scenario.name!r} gives an invalid site") from None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir

@@ -28,15 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from staffing.errors import OutputError
+from staffing.io import atomic_folder
 
 DIMENSIONS = ("formality", "pace", "warmth", "tech_depth")
 GROUND_TRUTH_WEIGHTS = {"proficiency": 0.45, "language": 0.15, "style": 0.35, "channel_preference": 0.05}
@@ -485,9 +483,7 @@ def write_demo_site(
         plan_week -= dt.timedelta(days=plan_week.weekday())
     rng = np.random.default_rng(seed)
     scale = demo_volume(agents)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_folder(target) as tmp:
         (tmp / "site.toml").write_text(SITE_TOML.replace("{queues}", _queues_toml()), encoding="utf-8")
         history_frame(rng, weeks, plan_week, scale).write_csv(tmp / "history.csv")
         segments_frame().write_csv(tmp / "segments.csv")
@@ -506,16 +502,4 @@ def write_demo_site(
             json.dumps({"seed": seed, "agents": agents, "weeks": weeks, "plan_week": plan_week.isoformat(), "ground_truth_fit_weights": GROUND_TRUTH_WEIGHTS}, indent=2),
             encoding="utf-8",
         )
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old")
-            if backup.exists():
-                shutil.rmtree(backup)
-            os.replace(target, backup)
-            os.replace(tmp, target)
-            shutil.rmtree(backup)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
