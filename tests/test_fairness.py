@@ -6,13 +6,16 @@ import polars as pl
 import pytest
 
 from staffing.reports.fairness import (
+    adjust,
     assignment_selections,
     audit_categories,
     audit_outcomes,
+    audit_summary,
     compare,
     fit_selections,
     flagged,
     group_rates,
+    unaudited_columns,
 )
 
 
@@ -118,22 +121,105 @@ def test_audit_outcomes_covers_every_outcome_and_category():
         "fit": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8] + [0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
     })
     sel = fit_selections(fit)
-    q1 = sel.filter(pl.col("outcome") == "fit above median: q1")
+    q1 = sel.filter(pl.col("outcome") == "fit above median of eligible: q1")
     assert q1.filter(pl.col("selected")).get_column("agent_id").to_list() == ["a4", "a5", "a6", "a7"]
     audit = pl.DataFrame({"agent_id": [f"a{i}" for i in range(8)], "sex": ["female"] * 4 + ["male"] * 4, "race_ethnicity": ["White", "Asian"] * 4})
     rows = audit_outcomes(sel, audit)
-    assert set(rows.get_column("outcome")) == {"best fit above median", "fit above median: q1", "fit above median: q2"}
+    assert set(rows.get_column("outcome")) == {"best fit above median", "eligible: q1", "eligible: q2",
+                                               "fit above median of eligible: q1", "fit above median of eligible: q2"}
     assert set(rows.get_column("category")) == {"sex", "race_ethnicity", "sex x race_ethnicity"}
-    female_q1 = rows.filter((pl.col("outcome") == "fit above median: q1") & (pl.col("group") == "female")).row(0, named=True)
+    female_q1 = rows.filter((pl.col("outcome") == "fit above median of eligible: q1") & (pl.col("group") == "female")).row(0, named=True)
     assert (female_q1["agents"], female_q1["selected"], female_q1["impact_ratio"]) == (4, 0, 0.0)
 
 
-def test_assignment_counts_agents_without_shifts_as_not_selected():
+def test_fit_above_median_is_taken_among_eligible_agents_only():
+    """The issue's case: with ineligible agents at fit 0 in the median, 'above median'
+    only means 'is skilled'. Among the eligible, a group at the top is not flagged."""
+    agents = [f"a{i}" for i in range(10)]
+    # a0-a5 not eligible (fit 0); eligible: a6..a9 with fits 0.5, 0.6, 0.7, 0.8
+    fits = [0.0] * 6 + [0.5, 0.6, 0.7, 0.8]
+    fit = pl.DataFrame({"agent_id": agents, "queue_id": ["q"] * 10, "fit": fits, "eligible": [f > 0 for f in fits]})
+    sel = fit_selections(fit)
+    above = sel.filter(pl.col("outcome") == "fit above median of eligible: q")
+    assert above.get_column("agent_id").to_list() == ["a6", "a7", "a8", "a9"]  # only the eligible are counted
+    assert above.filter(pl.col("selected")).get_column("agent_id").to_list() == ["a8", "a9"]  # median of 0.5..0.8 is 0.65
+    eligible = sel.filter(pl.col("outcome") == "eligible: q")
+    assert eligible.height == 10 and eligible.filter(pl.col("selected")).get_column("agent_id").to_list() == ["a6", "a7", "a8", "a9"]
+    best = sel.filter(pl.col("outcome") == "best fit above median")
+    assert best.get_column("agent_id").to_list() == ["a6", "a7", "a8", "a9"]
+    # group X = a0..a5 + a8, a9 (all the ineligible and the two best eligible); Y = a6, a7
+    audit = pl.DataFrame({"agent_id": agents, "sex": ["X"] * 6 + ["Y", "Y", "X", "X"]})
+    rows = audit_outcomes(sel, audit, categories=("sex",))
+    got = {(r["outcome"], r["group"]): (r["agents"], r["selected"], r["impact_ratio"]) for r in rows.iter_rows(named=True)}
+    # among eligible agents, X has 2 of 2 above the median, Y 0 of 2
+    assert got[("fit above median of eligible: q", "X")] == (2, 2, 1.0)
+    assert got[("fit above median of eligible: q", "Y")] == (2, 0, 0.0)
+    # eligibility is its own outcome: X 2 of 8, Y 2 of 2
+    assert got[("eligible: q", "X")] == (8, 2, pytest.approx(0.25))
+
+
+def test_assignment_is_among_agents_eligible_for_the_queue():
     acts = pl.DataFrame({"agent_id": ["a", "a", "b"], "activity": ["q1", "break", "q2"]})
-    sel = assignment_selections(acts, ["a", "b", "c"], ["q1", "q2"])
+    fit = pl.DataFrame({"agent_id": ["a", "a", "b", "b", "c", "c"], "queue_id": ["q1", "q2"] * 3,
+                        "fit": [0.8, 0.5, 0.0, 0.6, 0.7, 0.0], "eligible": [True, True, False, True, True, False]})
+    sel = assignment_selections(acts, fit)
     got = {(r["agent_id"], r["outcome"]): r["selected"] for r in sel.iter_rows(named=True)}
-    assert got[("a", "assigned: q1")] and got[("b", "assigned: q2")]
-    assert not got[("c", "assigned: q1")] and not got[("c", "assigned: q2")] and not got[("a", "assigned: q2")]
+    assert got == {("a", "assigned among eligible: q1"): True, ("c", "assigned among eligible: q1"): False,
+                   ("a", "assigned among eligible: q2"): False, ("b", "assigned among eligible: q2"): True}
+
+
+def test_reference_group_on_a_tie_is_the_larger_then_alphabetical():
+    rows = group_rates(_outcomes({"B": (10, 20), "A": (5, 10), "C": (5, 10)}), "o", "sex")
+    assert rows.filter(pl.col("reference")).get_column("group").to_list() == ["B"]
+    for _ in range(5):  # group_by order varies between calls; the reference must not
+        rows = group_rates(_outcomes({"D": (5, 10), "C": (5, 10), "E": (1, 10)}), "o", "sex")
+        assert rows.filter(pl.col("reference")).get_column("group").to_list() == ["C"]
+        assert rows.get_column("group").to_list() == ["C", "D", "E"]
+
+
+def test_benjamini_hochberg_adjusts_over_every_comparison():
+    rows = pl.DataFrame({
+        "outcome": ["o"] * 5, "category": ["c"] * 5, "group": ["r", "a", "b", "c", "d"],
+        "reference": [True, False, False, False, False], "impact_ratio": [1.0, 0.5, 0.6, 0.7, None],
+        "flag": [False, True, True, True, None], "small": [False, False, True, False, None],
+        "p_z": [1.0, 0.01, 0.5, 0.04, None], "p_fisher": [1.0, 0.02, 0.03, 0.06, None],
+    })
+    full = pl.DataFrame([{k: None for k in ("agents", "selected", "rate", "share", "included", "reason", "z")}] * 5)
+    got = adjust(pl.concat([rows, full], how="horizontal").with_columns(
+        pl.col("agents", "selected").cast(pl.Int64), pl.col("rate", "share", "z").cast(pl.Float64),
+        pl.col("included").cast(pl.Boolean), pl.col("reason").cast(pl.Utf8)))
+    # compared rows a, b, c: tests Z, Fisher (small), Z; p 0.01, 0.03, 0.04
+    assert got.get_column("test").to_list() == [None, "Z", "Fisher", "Z", None]
+    assert got.get_column("p").to_list() == [None, 0.01, 0.03, 0.04, None]
+    # BH by hand, m = 3: sorted p 0.01, 0.03, 0.04 -> 0.03, 0.045, 0.04 -> monotone from the top: 0.03, 0.04, 0.04
+    adjusted = got.get_column("p_adjusted").to_list()
+    assert adjusted[0] is None and adjusted[4] is None and adjusted[1:4] == pytest.approx([0.03, 0.04, 0.04])
+    assert got.get_column("significant").to_list() == [None, True, True, True, None]
+    sm = audit_summary(got)
+    assert (sm["comparisons"], sm["small_tables"], sm["flagged"], sm["significant_adjusted"]) == (3, 1, 3, 3)
+    assert sm["correction"] == "Benjamini-Hochberg"
+    # flagged list: significant first, then the most adverse
+    assert flagged(got).get_column("group").to_list() == ["a", "b", "c"]
+
+
+def test_audit_summary_counts_flags_that_do_not_survive_the_correction():
+    # 20 groups of 10 (one reference at 8/10); each of the others 5/10: ratio 0.625,
+    # one by one not significant; a 21st group at 0/40 is significant even corrected
+    groups = {"ref": (8, 10), **{f"g{i:02d}": (5, 10) for i in range(19)}, "zero": (0, 40)}
+    rows = adjust(group_rates(_outcomes(groups), "o", "sex", min_share=0.0))
+    sm = audit_summary(rows)
+    assert sm["comparisons"] == 20 and sm["flagged"] == 20
+    assert sm["significant_adjusted"] == 1
+    assert flagged(rows).get_column("group").to_list()[0] == "zero"
+    assert rows.filter(pl.col("group") == "g00").get_column("test").to_list() == ["Fisher"]
+
+
+def test_wider_categories_are_audited_and_identifiers_are_not():
+    audit = pl.DataFrame({"agent_id": ["a", "b"], "gender": ["f", "m"], "ethnicity": ["x", "y"], "disability": ["yes", "no"],
+                          "religion": ["r1", "r2"], "name": ["A", "B"], "birth_year": ["1980", "1990"], "pronouns": ["she", "he"]})
+    cats = audit_categories(audit)
+    assert cats.columns == ["agent_id", "gender", "ethnicity", "religion", "disability", "gender x ethnicity"]
+    assert unaudited_columns(audit) == ["name", "birth_year", "pronouns"]
 
 
 def test_significant_keeps_flagged_rows_whose_test_rejects_chance():

@@ -12,7 +12,7 @@ from report_support import write_tiny_run
 from staffing.cli.main import cli
 from staffing.reports import fit_report_data, load_run, write_fit_report, write_roster_report
 from staffing.reports.esat import preference_satisfaction
-from staffing.reports.fit_html import pseudonyms, recommendations
+from staffing.reports.fit_html import pseudonyms, recommendation_totals, recommendations
 from staffing.site import load_site
 
 
@@ -21,7 +21,7 @@ def figures(text: str) -> dict[str, str]:
 
 
 def table_rows(text: str, table_id: str) -> list[list[str]]:
-    body = re.search(rf'<table id="{table_id}">.*?<tbody>(.*?)</tbody>', text, re.S).group(1)
+    body = re.search(rf'<table id="{table_id}"[^>]*>.*?<tbody>(.*?)</tbody>', text, re.S).group(1)
     return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
 
 
@@ -91,7 +91,12 @@ def test_recommendations_hire_cross_train_and_train():
                          "eligible_agents": [3, 3], "mean_level": [0.5, 0.5], "share_with_gap": [2 / 3, 0.0]})
     recs = recommendations(pools, gaps)
     assert recs.select("kind", "dimension", "agents").rows() == [("hire", "warmth", 3), ("cross-train", None, 1), ("train", "warmth", 2)]
-    assert recs.get_column("text")[0] == "chat returns es: 3 more Spanish-speaking agents with warmth >= 0.7 (pool 3, target 7 = peak 5 x 1.4)"
+    assert recs.get_column("text").to_list() == [
+        "Hire 3 Spanish speakers for Chat, returns, Spanish, strong in warmth (at least 0.7) (pool 3, target 7 = peak 5 x 1.4)",
+        "Cross-train 1 Spanish-speaking agent already on site for Chat, returns, Spanish (pool 3, target 7 = peak 5 x 1.4)",
+        "Train 2 of the 3 agents on Chat, returns, Spanish in warmth (customers need 0.70, the pool averages 0.50)",
+    ]
+    assert recommendation_totals(recs) == "In total: hire 3 agents for 1 queue; cross-train 1 agent for 1 queue; train 2 agents for 1 queue."
 
 
 def test_fit_report_on_demo_site_with_audit(demo_site, tmp_path):
@@ -107,9 +112,22 @@ def test_fit_report_on_demo_site_with_audit(demo_site, tmp_path):
     audit = pl.read_csv(tmp_path / "hr" / "fairness.csv")
     assert int(f["flagged"]) == audit.filter(pl.col("flag").fill_null(False)).height
     assert set(audit.get_column("category")) == {"sex", "race_ethnicity", "sex x race_ethnicity"}
-    # every agent counted once per outcome and category, unknowns included
-    per = audit.group_by("outcome", "category").agg(pl.col("agents").sum())
-    assert per.get_column("agents").unique().to_list() == [60]
+    # every agent the outcome concerns counted once per category, unknowns included:
+    # all 60 for eligibility, the queue's eligible pool for fit above median
+    per = {(o, c): n for o, c, n in audit.group_by("outcome", "category").agg(pl.col("agents").sum()).iter_rows()}
+    pool = dict(data.fit.group_by("queue_id").agg(pl.col("eligible").sum()).iter_rows())
+    for (outcome, category), n in per.items():
+        if outcome.startswith("eligible: "):
+            assert n == 60, (outcome, category)
+        elif outcome.startswith("fit above median of eligible: "):
+            assert n == pool[outcome.removeprefix("fit above median of eligible: ")], (outcome, category)
+    summary = re.search(r'id="fairness-summary" data-comparisons="(\d+)" data-flagged="(\d+)" data-significant="(\d+)" data-significant-adjusted="(\d+)"', text)
+    compared = audit.filter(pl.col("impact_ratio").is_not_null() & ~pl.col("reference"))
+    assert int(summary.group(1)) == compared.height == int(f["comparisons"])
+    assert int(summary.group(4)) == audit.filter(pl.col("flag").fill_null(False) & pl.col("significant").fill_null(False)).height == int(f["significant_adjusted"])
+    assert "Benjamini-Hochberg correction" in text
+    # the complete flagged list is shown, not a cut
+    assert len(table_rows(text, "fairness-flagged")) == audit.filter(pl.col("flag").fill_null(False) & (pl.col("outcome") != "best fit above median")).height
     unknown_sex = audit.filter((pl.col("category") == "sex") & (pl.col("group") == "unknown") & (pl.col("outcome") == "best fit above median"))
     assert unknown_sex.height <= 1 and (unknown_sex.height == 0 or not unknown_sex.get_column("included")[0])
     assert "Agent 1<" in text or "Agent 1 " in text or ">Agent 1<" in text  # names shown when not pseudonymised

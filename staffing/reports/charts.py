@@ -19,6 +19,8 @@ from staffing.errors import OutputError
 WIDTH = 760
 CHANNEL_DOMAIN = ["voice", "chat", "email", "back_office"]
 CHANNEL_RANGE = ["#2F6EBA", "#3C9A5F", "#D9822B", "#8E6CC2"]
+VERDICT_DOMAIN = ["below 0.80, significant", "below 0.80, could be chance", "0.80 or more"]
+VERDICT_RANGE = ["#B22222", "#E0A000", "#3C9A5F"]
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
@@ -111,17 +113,24 @@ def need_vs_pool(gaps: pl.DataFrame) -> alt.Chart:
 
 
 def impact_chart(rows: pl.DataFrame) -> alt.Chart:
-    """Impact ratio per group (bars) with the 0.80 line, for the rows given."""
-    frame = rows.filter(pl.col("impact_ratio").is_not_null()).select("category", "group", "impact_ratio", "agents", "selected")
+    """Impact ratio per group (bars) with the 0.80 line, for the rows given: red when below
+    0.80 and significant after correction, amber when below 0.80 only, green otherwise."""
+    frame = rows.filter(pl.col("impact_ratio").is_not_null())
+    sig = pl.col("significant").fill_null(False) if "significant" in frame.columns else pl.lit(False)
+    frame = frame.with_columns(
+        pl.when((pl.col("impact_ratio") < 0.8) & sig).then(pl.lit("below 0.80, significant"))
+        .when(pl.col("impact_ratio") < 0.8).then(pl.lit("below 0.80, could be chance"))
+        .otherwise(pl.lit("0.80 or more")).alias("verdict")
+    ).select("category", "group", "impact_ratio", "agents", "selected", "verdict")
     bars = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             y=alt.Y("group:N", title=None, sort="-x"),
             x=alt.X("impact_ratio:Q", title="impact ratio", scale=alt.Scale(domain=[0, max(1.2, float(frame.get_column("impact_ratio").max() or 1))])),
-            color=alt.condition("datum.impact_ratio < 0.8", alt.value("#B22222"), alt.value("#3C9A5F")),
-            tooltip=["category", "group", "agents", "selected", "impact_ratio"],
+            color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=VERDICT_DOMAIN, range=VERDICT_RANGE)),
+            tooltip=["category", "group", "agents", "selected", "impact_ratio", "verdict"],
         )
     )
     rule = alt.Chart(pl.DataFrame({"x": [0.8]})).mark_rule(color="black", strokeDash=[4, 2]).encode(x="x:Q")
-    return (bars + rule).properties(width=WIDTH - 260, height=max(40, 20 * frame.height))
+    return (bars + rule).properties(width=WIDTH - 360, height=max(40, 20 * frame.height))

@@ -32,7 +32,7 @@ import polars as pl
 from profiles import FitParams, queue_gaps
 from staffing.io import write_table, write_text
 from staffing.reports import charts, fairness
-from staffing.reports.html import chart, figure, page, table
+from staffing.reports.html import chart, figure, page, search_box, table
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian",
                   "nl": "Dutch", "pl": "Polish", "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "hi": "Hindi", "tl": "Tagalog"}
@@ -108,45 +108,68 @@ def queue_pools(data: FitReportData) -> pl.DataFrame:
     return out.sort("queue_id")
 
 
-def _queue_words(queue_id: str) -> str:
-    return queue_id.replace("/", " ").replace("_", " ")
+CHANNEL_WORDS = {"voice": "Voice", "chat": "Chat", "email": "Email", "back_office": "Back office"}
+
+
+def queue_label(queue_id: str) -> str:
+    """Plain words for a queue id: ``voice/new_orders/en`` -> ``Voice, new orders, English``."""
+    parts = queue_id.split("/")
+    if len(parts) != 3:
+        return queue_id
+    channel, driver, lang = parts
+    return f"{CHANNEL_WORDS.get(channel, channel.replace('_', ' ').capitalize())}, {driver.replace('_', ' ')}, {language_name(lang)}"
+
+
+def _agents(n: int, what: str = "agent") -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
 
 
 def recommendations(pools: pl.DataFrame, gaps: pl.DataFrame) -> pl.DataFrame:
-    """queue_id, kind (hire / cross-train / train), dimension, agents, text; biggest first."""
+    """queue_id, kind (hire / cross-train / train), dimension, agents, text; biggest first.
+    The text is a sentence an HR reviewer can act on, with the counts it rests on."""
     rows = []
     worst = (
         gaps.drop_nulls("need").filter(pl.col("share_with_gap") > 0)
-        .sort(["queue_id", "share_with_gap", "need"], descending=[False, True, True])
+        .sort(["queue_id", "share_with_gap", "need", "dimension"], descending=[False, True, True, False])
         .unique("queue_id", keep="first", maintain_order=True)
     )
     worst_by = {r["queue_id"]: r for r in worst.iter_rows(named=True)}
     for r in pools.iter_rows(named=True):
         q, lang = r["queue_id"], language_name(r["language"])
+        label = queue_label(q)
         w = worst_by.get(q)
         short = (r["target"] - r["pool"]) if r["target"] is not None else 0
+        basis = f"(pool {r['pool']}, target {r['target']} = peak {r['peak_required']} x {COVERAGE_FACTOR})"
         if short > 0:
             cross = min(short, r["speakers_not_skilled"])
             if cross > 0:
                 rows.append({"queue_id": q, "kind": "cross-train", "dimension": None, "agents": cross,
-                             "text": f"{_queue_words(q)}: cross-train {cross} {lang}-speaking agent{'s' if cross != 1 else ''} already on site "
-                                     f"(pool {r['pool']}, target {r['target']})"})
+                             "text": f"Cross-train {_agents(cross, f'{lang}-speaking agent')} already on site for {label} {basis}"})
             hire = short - cross
             if hire > 0:
-                quality = f" with {w['dimension']} >= {w['need']:.1f}" if w is not None else ""
+                quality = f", strong in {w['dimension'].replace('_', ' ')} (at least {w['need']:.1f})" if w is not None else ""
                 rows.append({"queue_id": q, "kind": "hire", "dimension": w["dimension"] if w is not None else None, "agents": hire,
-                             "text": f"{_queue_words(q)}: {hire} more {lang}-speaking agent{'s' if hire != 1 else ''}{quality} "
-                                     f"(pool {r['pool']}, target {r['target']} = peak {r['peak_required']} x {COVERAGE_FACTOR})"})
+                             "text": f"Hire {_agents(hire, f'{lang} speaker')} for {label}{quality} {basis}"})
         if w is not None and w["share_with_gap"] >= TRAIN_SHARE and r["pool"] > 0:
             n = int(round(w["share_with_gap"] * w["eligible_agents"]))
             rows.append({"queue_id": q, "kind": "train", "dimension": w["dimension"], "agents": n,
-                         "text": f"{_queue_words(q)}: train {n} of {w['eligible_agents']} agents in {w['dimension']} "
-                                 f"(customers need {w['need']:.2f}, pool mean {w['mean_level']:.2f})"})
+                         "text": f"Train {n} of the {w['eligible_agents']} agents on {label} in {w['dimension'].replace('_', ' ')} "
+                                 f"(customers need {w['need']:.2f}, the pool averages {w['mean_level']:.2f})"})
     schema = {"queue_id": pl.Utf8, "kind": pl.Utf8, "dimension": pl.Utf8, "agents": pl.Int64, "text": pl.Utf8}
     order = {"hire": 0, "cross-train": 1, "train": 2}
     frame = pl.DataFrame(rows, schema=schema)
     return frame.with_columns(pl.col("kind").replace_strict(order, return_dtype=pl.Int64).alias("_k")).sort(
         ["_k", "agents", "queue_id"], descending=[False, True, False]).drop("_k")
+
+
+def recommendation_totals(recs: pl.DataFrame) -> str:
+    """One sentence: how many agents to hire, cross-train and train, over how many queues."""
+    parts = []
+    for kind, verb in (("hire", "hire"), ("cross-train", "cross-train"), ("train", "train")):
+        k = recs.filter(pl.col("kind") == kind)
+        if k.height:
+            parts.append(f"{verb} {_agents(int(k.get_column('agents').sum()))} for {k.get_column('queue_id').n_unique()} queue{'s' if k.get_column('queue_id').n_unique() != 1 else ''}")
+    return ("In total: " + "; ".join(parts) + ".") if parts else ""
 
 
 def agent_breakdown(data: FitReportData, pseudonymise: bool, key: bytes | None = None) -> pl.DataFrame:
@@ -165,12 +188,12 @@ def agent_breakdown(data: FitReportData, pseudonymise: bool, key: bytes | None =
 
 
 def fairness_rows(data: FitReportData) -> pl.DataFrame | None:
+    """The audit rows (fairness.ADJUSTED_SCHEMA) of every outcome, or None without audit data."""
     if data.audit is None:
         return None
     sel = fairness.fit_selections(data.fit)
     if data.activities is not None:
-        agents = data.fit.get_column("agent_id").unique().to_list()
-        sel = pl.concat([sel, fairness.assignment_selections(data.activities, agents, data.needs.get_column("queue_id").to_list())])
+        sel = pl.concat([sel, fairness.assignment_selections(data.activities, data.fit)])
     return fairness.audit_outcomes(sel, data.audit)
 
 
@@ -194,6 +217,83 @@ def write_fit_report(data: FitReportData, out_dir: str | Path, pseudonymise: boo
     return paths
 
 
+OUTCOME_WORDS = (
+    (fairness.BEST_FIT, "agents eligible for at least one queue", "their best fit is above the median of those agents' best fits"),
+    (fairness.ELIGIBLE + "<queue>", "every agent", "eligible for the queue (skilled on it and fluent in its language)"),
+    (fairness.FIT_ABOVE_MEDIAN + "<queue>", "the agents eligible for the queue", "fit above the median fit of those agents"),
+    (fairness.ASSIGNED + "<queue>", "the agents eligible for the queue (with a run)", "worked at least one interval on the queue in the roster"),
+)
+
+
+def _with_reference(rows: pl.DataFrame) -> pl.DataFrame:
+    """Adds reference_group and reference_rate (the group each row is compared with) and
+    a row class: flag (below 0.80 and significant after correction), warn (below 0.80 only)."""
+    ref = rows.filter(pl.col("reference")).select("outcome", "category", pl.col("group").alias("reference_group"), pl.col("rate").alias("reference_rate"))
+    return rows.join(ref, on=["outcome", "category"], how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("flag").fill_null(False) & pl.col("significant").fill_null(False)).then(pl.lit("flag"))
+        .when(pl.col("flag").fill_null(False)).then(pl.lit("warn")).alias("row_class"),
+        pl.when(pl.col("test") == "Fisher").then(pl.lit("Fisher (small)")).otherwise(pl.col("test")).alias("test"),
+    )
+
+
+AUDIT_COLUMNS = ["category", "group", "agents", "selected", "rate", "reference_group", "impact_ratio", "test", "p", "p_adjusted", "reason"]
+AUDIT_HEADERS = ["category", "group", "agents", "selected", "rate", "compared with", "impact ratio", "test", "p", "p adjusted", "note"]
+
+
+def fairness_section(data: FitReportData, audit_rows: pl.DataFrame) -> list[str]:
+    """The audit: summary first, what was read, outcome definitions, the overall outcome with
+    charts, then every flagged comparison."""
+    sm = fairness.audit_summary(audit_rows)
+    body = ['<section id="fairness"><h2>Fairness audit</h2>']
+    body.append(
+        f'<p id="fairness-summary" data-comparisons="{sm["comparisons"]}" data-flagged="{sm["flagged"]}" '
+        f'data-significant="{sm["significant_uncorrected"]}" data-significant-adjusted="{sm["significant_adjusted"]}" data-small="{sm["small_tables"]}">'
+        f'<strong>{sm["comparisons"]:,} comparisons</strong> of a group with its reference group over {sm["outcomes"]} outcomes; '
+        f'<strong>{sm["flagged"]:,} below {fairness.FOUR_FIFTHS:.2f}</strong> (four-fifths rule). Of those, {sm["significant_uncorrected"]:,} are significant at '
+        f'p &lt; {sm["alpha"]:.2f} one by one, and <strong>{sm["significant_adjusted"]:,} stay significant after the {escape(str(sm["correction"]))} correction</strong> '
+        f'over all {sm["comparisons"]:,} comparisons (false discovery rate {sm["alpha"]:.0%}). With this many comparisons some low ratios and p values '
+        f'appear by chance: start with the ones that survive the correction (red); amber rows are below {fairness.FOUR_FIFTHS:.2f} but could be chance. '
+        f'{sm["small_tables"]:,} comparisons have small tables (an expected cell below 5) and are judged by Fisher\'s exact test, marked '
+        '"Fisher (small)"; the others by the pooled two-proportion Z test.</p>'
+    )
+    cats = [c for c in fairness.audit_categories(data.audit).columns if c != "agent_id"]
+    unaudited = fairness.unaudited_columns(data.audit)
+    body.append(
+        "<p>Group data is used for this audit only, never for fit or assignment. Categories audited: "
+        + escape(", ".join(cats) or "none")
+        + (f"; read but not audited (identifying or not a group): {escape(', '.join(unaudited))}" if unaudited else "")
+        + ". Protected or proxy columns found in the agents file are removed from the agent records when the site is read and, with the "
+        "audit file's columns, reach this audit only. Unknown groups (empty, \u201cprefer not to say\u201d, ...) are counted apart; groups under "
+        f"{fairness.MIN_SHARE:.0%} of agents with a known group are shown but left out of ratios. The reference group of a category is the one "
+        "with the highest rate (ties: the larger group, then alphabetical).</p>"
+    )
+    body.append("<details><summary>What each outcome means</summary><table id=\"outcome-definitions\"><thead><tr><th>outcome</th><th>among</th>"
+                "<th>selected when</th></tr></thead><tbody>"
+                + "".join(f"<tr><td>{escape(o)}</td><td>{escape(a)}</td><td>{escape(w)}</td></tr>" for o, a, w in OUTCOME_WORDS)
+                + "</tbody></table></details>")
+    rows = _with_reference(audit_rows)
+    overall = rows.filter(pl.col("outcome") == fairness.BEST_FIT)
+    body.append("<h3>Best fit above the median</h3>")
+    for cat in overall.get_column("category").unique(maintain_order=True).to_list():
+        sub = overall.filter(pl.col("category") == cat)
+        if sub.filter(pl.col("impact_ratio").is_not_null()).height:
+            body.append(chart(f"impact-{cat.replace(' ', '-')}", charts.svg(charts.impact_chart(sub)),
+                              f"Impact ratios by {cat}; dashed line {fairness.FOUR_FIFTHS:.2f}; red: significant after correction, amber: below 0.80 only."))
+    body.append(table(overall.select(*AUDIT_COLUMNS, "row_class"), "fairness-overall", digits=3, class_column="row_class", headers=AUDIT_HEADERS))
+    flags = _with_reference(fairness.flagged(audit_rows.filter(pl.col("outcome") != fairness.BEST_FIT)))
+    n_sig = flags.filter(pl.col("row_class") == "flag").height
+    body.append(f"<h3>Every per-queue comparison below {fairness.FOUR_FIFTHS:.2f} ({flags.height:,}; {n_sig:,} significant after correction)</h3>")
+    if flags.height:
+        body.append("<p>Significant after correction first, then by impact ratio. Every comparison, flagged or not, is in fairness.csv.</p>")
+        body.append(search_box("fairness-flagged", "Filter by queue, group, category..."))
+        body.append(table(flags.select("outcome", *AUDIT_COLUMNS, "row_class"), "fairness-flagged", digits=3, class_column="row_class",
+                          headers=["outcome", *AUDIT_HEADERS], sortable=True))
+    else:
+        body.append("<p>None. Every comparison is in fairness.csv.</p>")
+    body.append("</section>")
+    return body
+
+
 def fit_report_html(data: FitReportData, pools: pl.DataFrame, gaps: pl.DataFrame, recs: pl.DataFrame, breakdown: pl.DataFrame,
                     audit_rows: pl.DataFrame | None, pseudonymise: bool) -> str:
     fit = data.fit
@@ -205,21 +305,16 @@ def fit_report_html(data: FitReportData, pools: pl.DataFrame, gaps: pl.DataFrame
     body.append(figure("mean_eligible_fit", "mean fit of eligible pairs", float(eligible.get_column("fit").mean()) if eligible.height else None))
     body.append(figure("recommendations", "recommendations", recs.height))
     if audit_rows is not None:
-        body.append(figure("flagged", "group comparisons below 0.80", fairness.flagged(audit_rows).height))
-        body.append(figure("significant", "of those significant at p < 0.05", fairness.significant(audit_rows).height))
+        sm = fairness.audit_summary(audit_rows)
+        body.append(figure("comparisons", "group comparisons in the fairness audit", sm["comparisons"]))
+        body.append(figure("flagged", "comparisons below 0.80", sm["flagged"]))
+        body.append(figure("significant", "of those significant at p < 0.05, one by one", sm["significant_uncorrected"]))
+        body.append(figure("significant_adjusted", f"significant after {sm['correction']} correction", sm["significant_adjusted"]))
     body.append("</div></section>")
-
-    body.append('<section id="queues"><h2>Customers\' needs against the agent pool</h2>')
-    body.append(table(pools.select("queue_id", "language", "customers", "pool", "speakers_not_skilled", "peak_required", "target"), "pools-table", digits=2,
-                      headers=["queue", "language", "customer share", "eligible pool", "speakers not skilled", "peak required", "target"]))
-    if gaps.drop_nulls("need").height:
-        body.append(chart("needs-chart", charts.svg(charts.need_vs_pool(gaps.drop_nulls("need"))),
-                          "Per queue and style dimension: customers' need (red tick) against the eligible pool's mean level (bar)."))
-    body.append(table(gaps, "gaps-table", digits=2, headers=["queue", "dimension", "need", "eligible agents", "pool mean level", "share with a gap"]))
-    body.append("</section>")
 
     body.append('<section id="recommendations"><h2>Training and hiring recommendations</h2>')
     if recs.height:
+        body.append(f"<p>{escape(recommendation_totals(recs))}</p>")
         body.append("<ul>" + "".join(f"<li>{escape(t)}</li>" for t in recs.get_column("text").to_list()) + "</ul>")
     else:
         body.append("<p>No gaps large enough to recommend training or hiring.</p>")
@@ -227,38 +322,34 @@ def fit_report_html(data: FitReportData, pools: pl.DataFrame, gaps: pl.DataFrame
         body.append('<p class="note">No requirements given: hiring targets need the week\'s requirements (run the roster, or pass --run RUN_DIR).</p>')
     body.append("</section>")
 
-    body.append('<section id="agents"><h2>Fit per agent</h2>')
-    body.append("<p>Each agent's best queue with the fit's components and reasons; every agent x queue pair is in fit_by_agent.csv."
-                + (" Names are pseudonymised." if pseudonymise else "") + "</p>")
+    if audit_rows is not None:
+        body += fairness_section(data, audit_rows)
+    else:
+        body.append('<section id="fairness"><h2>Fairness audit</h2><p>No audit-only group data was supplied (site.toml [files] audit), so there is no audit.</p></section>')
+
+    body.append('<section id="queues"><h2>Customers\' needs against the agent pool</h2>')
+    body.append(table(pools.select("queue_id", "language", "customers", "pool", "speakers_not_skilled", "peak_required", "target"), "pools-table", digits=2,
+                      headers=["queue", "language", "customer share", "eligible pool", "speakers not skilled", "peak required", "target"]))
+    if gaps.drop_nulls("need").height:
+        body.append(chart("needs-chart", charts.svg(charts.need_vs_pool(gaps.drop_nulls("need"))),
+                          "Per queue and style dimension: customers' need (red tick) against the eligible pool's mean level (bar)."))
+    body.append("<details><summary>Needs and pool levels per queue and dimension</summary>")
+    body.append(table(gaps, "gaps-table", digits=2, headers=["queue", "dimension", "need", "eligible agents", "pool mean level", "share with a gap"], sortable=True))
+    body.append("</details></section>")
+
     best = breakdown.sort(["person", "fit", "queue_id"], descending=[False, True, False]).unique("person", keep="first", maintain_order=True)
     counts = breakdown.group_by("person").agg(pl.col("eligible").sum().cast(pl.Int64).alias("eligible_queues"))
-    best = best.join(counts, on="person").select("person", "queue_id", "eligible_queues", "proficiency", "language", "style", "channel_preference", "fit", "reasons")
-    body.append(table(best, "agents-table", digits=2, headers=["agent", "best queue", "eligible queues", "proficiency", "language", "style", "channel pref.", "fit", "reasons"]))
-    body.append("</section>")
-
-    body.append('<section id="fairness"><h2>Fairness audit</h2>')
-    if audit_rows is None:
-        body.append("<p>No audit-only group data was supplied (site.toml [files] audit), so there is no audit.</p>")
-    else:
-        body.append(
-            "<p>Group data is used for this audit only and never for fit. Rate = share of the group selected; impact ratio = rate / the highest "
-            f"group's rate; below {fairness.FOUR_FIFTHS:.2f} is flagged (four-fifths rule). Unknown groups are counted apart; groups under "
-            f"{fairness.MIN_SHARE:.0%} of agents with a known group are shown but left out of ratios. Z is the pooled two-proportion test against the "
-            "reference group; read Fisher's exact p where a table is small.</p>"
-        )
-        cols = ["category", "group", "agents", "selected", "rate", "impact_ratio", "z", "p_z", "p_fisher", "reason", "flag"]
-        heads = ["category", "group", "agents", "selected", "rate", "impact ratio", "Z", "p (Z)", "p (Fisher)", "note"]
-        overall = audit_rows.filter(pl.col("outcome") == "best fit above median")
-        body.append("<h3>Best fit above the median</h3>")
-        for cat in overall.get_column("category").unique(maintain_order=True).to_list():
-            rows = overall.filter(pl.col("category") == cat)
-            if rows.filter(pl.col("impact_ratio").is_not_null()).height:
-                body.append(chart(f"impact-{cat.replace(' ', '-')}", charts.svg(charts.impact_chart(rows)), f"Impact ratios by {cat}; dashed line 0.80."))
-        body.append(table(overall.select(cols), "fairness-overall", digits=3, flag_column="flag", headers=heads))
-        flags = fairness.flagged(audit_rows.filter(pl.col("outcome") != "best fit above median"))
-        body.append(f"<h3>Per-queue outcomes below 0.80 ({flags.height})</h3>")
-        if flags.height:
-            body.append(table(flags.select("outcome", *cols).head(200), "fairness-flagged", digits=3, flag_column="flag", headers=["outcome", *heads]))
-        body.append("<p>All comparisons are in fairness.csv.</p>")
-    body.append("</section>")
+    best = (
+        best.join(counts, on="person", how="left", maintain_order="left")
+        .select("person", "queue_id", "eligible_queues", "proficiency", "language", "style", "channel_preference", "fit", "reasons")
+        .sort("person")
+    )
+    body.append('<section id="agents"><h2>Fit per agent</h2>')
+    body.append("<p>Each agent's best queue with the fit's components and reasons, by agent; every agent x queue pair is in fit_by_agent.csv."
+                + (" Names are pseudonymised." if pseudonymise else "") + "</p>")
+    body.append(f"<details><summary>Show all {best.height:,} agents (sortable, searchable)</summary>")
+    body.append(search_box("agents-table", "Find an agent, queue or reason..."))
+    body.append(table(best, "agents-table", digits=2, headers=["agent", "best queue", "eligible queues", "proficiency", "language", "style", "channel pref.", "fit", "reasons"],
+                      sortable=True))
+    body.append("</details></section>")
     return page(f"Fit report: {data.site}", "Agent-queue fit, customer needs, recommendations" + (", fairness audit" if audit_rows is not None else ""), body)
