@@ -10,7 +10,7 @@ from staffing.reports.calendar import write_calendars
 from staffing.reports.esat import preference_satisfaction
 from staffing.reports.fit_html import FitReportData, demand_from_requirements, write_fit_report
 from staffing.reports.roster_html import write_roster_report
-from staffing.reports.routing import PLATFORMS, write_routing
+from staffing.reports.routing import PLATFORMS, RoutingMap, write_routing
 from staffing.reports.run import RunFolder, load_run
 from staffing.reports.workbook import write_workbook
 from staffing.site import Site, load_site
@@ -20,12 +20,21 @@ ROSTER_REPORT = "report.html"
 CALENDARS = "calendars"
 EXPORTS = "exports"
 FIT_REPORT = "fit_report"
+ROUTING_MAP = "routing_map.toml"
 
 
 def site_of(run: RunFolder, site_dir: str | Path | None) -> Site | None:
     """The site folder given, else the one summary.json names (`site_dir`), else None."""
     path = site_dir or run.summary.get("site_dir")
     return load_site(path) if path and Path(path).is_dir() else None
+
+
+def routing_map_of(site: Site | None) -> RoutingMap | None:
+    """The site's routing map (`SITE/routing_map.toml`), or None when there is none."""
+    if site is None or site.root is None:
+        return None
+    path = Path(site.root) / ROUTING_MAP
+    return RoutingMap.from_toml(path) if path.is_file() else None
 
 
 def fit_report_data(site: Site, run: RunFolder | None = None) -> FitReportData:
@@ -64,11 +73,12 @@ def write_run_reports(run_dir: str | Path, site_dir: str | Path | None = None, p
     run = load_run(run_dir)
     site = site_of(run, site_dir)
     zone = site.config.site.timezone if site is not None else None
-    paths = [write_workbook(run, run.root / WORKBOOK)]
-    paths += write_calendars(run, run.root / CALENDARS, zone)
+    paths = [write_workbook(run, run.root / WORKBOOK, site)]
+    paths += write_calendars(run, run.root / CALENDARS, zone, site_zone=zone)
     if run.fit is not None:
+        mapping = routing_map_of(site)
         for key in PLATFORMS:
-            paths += write_routing(run, key, run.root / EXPORTS)
+            paths += write_routing(run, key, run.root / EXPORTS, mapping)
     paths += write_roster_outputs(run, site)
     if site is not None:
         paths += write_fit_report(fit_report_data(site, run), run.root / FIT_REPORT, pseudonymise=pseudonymise)

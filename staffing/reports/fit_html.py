@@ -33,9 +33,8 @@ from profiles import FitParams, queue_gaps
 from staffing.io import write_table, write_text
 from staffing.reports import charts, fairness
 from staffing.reports.html import chart, figure, page, search_box, table
+from staffing.reports.labels import language_name, queue_label
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian",
-                  "nl": "Dutch", "pl": "Polish", "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "hi": "Hindi", "tl": "Tagalog"}
 COVERAGE_FACTOR = 1.4
 TRAIN_SHARE = 0.25
 
@@ -56,10 +55,6 @@ class FitReportData:
     demand: pl.DataFrame | None = None
     activities: pl.DataFrame | None = None
     params: FitParams = FitParams()
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 def pseudonyms(agent_ids: list[str], key: bytes | None = None) -> dict[str, str]:
@@ -106,18 +101,6 @@ def queue_pools(data: FitReportData) -> pl.DataFrame:
     else:
         out = out.with_columns(pl.lit(None, dtype=pl.Int64).alias("peak_required"), pl.lit(None, dtype=pl.Int64).alias("target"))
     return out.sort("queue_id")
-
-
-CHANNEL_WORDS = {"voice": "Voice", "chat": "Chat", "email": "Email", "back_office": "Back office"}
-
-
-def queue_label(queue_id: str) -> str:
-    """Plain words for a queue id: ``voice/new_orders/en`` -> ``Voice, new orders, English``."""
-    parts = queue_id.split("/")
-    if len(parts) != 3:
-        return queue_id
-    channel, driver, lang = parts
-    return f"{CHANNEL_WORDS.get(channel, channel.replace('_', ' ').capitalize())}, {driver.replace('_', ' ')}, {language_name(lang)}"
 
 
 def _agents(n: int, what: str = "agent") -> str:

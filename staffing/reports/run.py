@@ -14,7 +14,7 @@ import polars as pl
 
 from staffing.errors import InputError, Problem
 
-TABLES = ("shifts", "activities", "coverage", "penalties", "requirements", "fit")
+TABLES = ("shifts", "activities", "coverage", "penalties", "requirements", "fit", "service")
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "shifts": ("agent_id", "date", "template", "start", "end", "paid_minutes", "lunch_start", "lunch_end", "breaks"),
     "activities": ("agent_id", "interval_start", "activity", "channel", "fit"),
@@ -22,8 +22,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "penalties": ("rule", "agent_id", "date", "queue_id", "amount", "unit", "cost"),
     "requirements": ("queue_id", "interval_start", "channel", "required_agents"),
     "fit": ("agent_id", "queue_id", "eligible", "proficiency", "language", "style", "channel_preference", "fit", "reasons"),
+    # simulated service per queue and interval (written by the simulator when it ran)
+    "service": ("queue_id", "interval_start", "offered", "service_level", "abandon_rate", "target", "target_met"),
 }
-OPTIONAL = frozenset({"penalties", "requirements", "fit"})
+OPTIONAL = frozenset({"penalties", "requirements", "fit", "service"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class RunFolder:
     penalties: pl.DataFrame
     requirements: pl.DataFrame | None
     fit: pl.DataFrame | None
+    service: pl.DataFrame | None = None  # simulated service level and abandonment (optional)
 
     @property
     def site_name(self) -> str:
@@ -108,4 +111,5 @@ def load_run(root: str | Path) -> RunFolder:
         penalties=tables["penalties"] if tables["penalties"] is not None else EMPTY_PENALTIES,
         requirements=tables["requirements"],
         fit=tables["fit"],
+        service=tables["service"],
     )
