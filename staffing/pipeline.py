@@ -25,6 +25,30 @@ def _quiet(_: str) -> None:
     pass
 
 
+PROGRESS_EVERY_SECONDS = 5.0  # at most one solver progress line per this many seconds (per phase)
+
+
+def solver_lines(progress: Progress, every: float = PROGRESS_EVERY_SECONDS) -> Callable[..., None]:
+    """A roster `solver_progress` callback that turns the engine's updates into plain lines:
+    one when a phase starts, then one every `every` seconds with the best under-coverage and
+    the lower bound so far."""
+    state: dict = {"phase": None, "printed": -every, "short": None, "bound": None}
+
+    def update(elapsed: float, limit: float, phase: str, short: float | None = None, bound: float | None = None, **_: object) -> None:
+        if short is not None:
+            state["short"] = short
+        if bound is not None:
+            state["bound"] = bound
+        if phase == state["phase"] and elapsed - state["printed"] < every:
+            return
+        state["phase"], state["printed"] = phase, elapsed
+        best = "" if state["short"] is None else f", under-coverage so far {state['short']:,.1f} agent-intervals"
+        bnd = "" if state["bound"] is None else f", lower bound {state['bound']:,.1f}"
+        progress(f"  roster {elapsed:5.1f} of {limit:g} s: {phase}{best}{bnd}")
+
+    return update
+
+
 def run_plan(
     site_dir: str | Path,
     out_dir: str | Path,
@@ -41,6 +65,7 @@ def run_plan(
     `site`: the folder already loaded, to save reading it again."""
     # heavy stages (OR-Tools, charting) are imported here, not when the CLI starts
     from staffing.reports import write_run_reports
+    from staffing.reports.labels import status_words
     from staffing.roster.run import roster_run_folder
     from staffing.validate import validate_run
 
@@ -48,6 +73,7 @@ def run_plan(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     week = week or site.plan_week()
+    progress(f"forecast: week of {week.isoformat()} ...")
     fc = site_forecast(site, week)
     write_both(fc, out, "forecast")
     progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
@@ -58,12 +84,16 @@ def run_plan(
     fit = site_fit(site)
     write_both(fit, out, "fit")
     progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
-    summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
+    progress(f"roster: solving, time limit {time_limit:g} s, {workers} worker(s) ...")
+    summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
+                                solver_progress=solver_lines(progress))
+    progress(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")
     # the validator and the reports read the folders themselves, as they do from the CLI
+    progress("validation: re-checking every hard rule ...")
     report = validate_run(out, site_dir)
     progress(f"validation: {len(report.violations)} violation(s)")
     if reports:
-        paths = [Path(p) for p in write_run_reports(out, site_dir)]
+        paths = [Path(p) for p in write_run_reports(out, site_dir, progress=progress)]
         calendars = sum(1 for p in paths if p.suffix == ".ics")
         main = [p for p in paths if p.suffix in (".html", ".xlsx")]
         progress(f"reports: {', '.join(str(p) for p in main)}; {calendars} calendars; {len(paths) - len(main) - calendars} more tables and exports")

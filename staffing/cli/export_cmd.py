@@ -30,7 +30,7 @@ def command(run_dir: str, fmt: str, out: str | None, timezone: str | None, map_f
     """
     run = load_run(run_dir)
     if fmt == "xlsx":
-        paths = [write_workbook(run, (Path(out) if out else run.root) / WORKBOOK)]
+        paths = [write_workbook(run, (Path(out) if out else run.root) / WORKBOOK, site_of(run, None))]
     elif fmt == "ics":
         site = site_of(run, None)
         site_zone = site.config.site.timezone if site is not None else None

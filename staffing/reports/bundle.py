@@ -3,6 +3,7 @@ fit report; and the assembly of the HR report's inputs from a site (and a run)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from profiles import queue_needs
@@ -65,21 +66,33 @@ def satisfaction_of(run: RunFolder, site: Site | None):
 
 def write_roster_outputs(run: RunFolder, site: Site | None) -> list[Path]:
     """report.html (with per-agent satisfaction when the site is known)."""
-    return [write_roster_report(run, run.root / ROSTER_REPORT, satisfaction_of(run, site))]
+    currency = site.config.site.currency if site is not None else ""
+    return [write_roster_report(run, run.root / ROSTER_REPORT, satisfaction_of(run, site), currency)]
 
 
-def write_run_reports(run_dir: str | Path, site_dir: str | Path | None = None, pseudonymise: bool = False) -> list[Path]:
-    """Write every report and export into the run folder; returns the paths written."""
+def _quiet(_: str) -> None:
+    pass
+
+
+def write_run_reports(run_dir: str | Path, site_dir: str | Path | None = None, pseudonymise: bool = False,
+                      progress: Callable[[str], None] = _quiet) -> list[Path]:
+    """Write every report and export into the run folder; returns the paths written.
+    `progress` gets one line as each report starts."""
     run = load_run(run_dir)
     site = site_of(run, site_dir)
     zone = site.config.site.timezone if site is not None else None
+    progress("  reports: planner workbook ...")
     paths = [write_workbook(run, run.root / WORKBOOK, site)]
+    progress("  reports: calendars ...")
     paths += write_calendars(run, run.root / CALENDARS, zone, site_zone=zone)
     if run.fit is not None:
+        progress("  reports: routing exports ...")
         mapping = routing_map_of(site)
         for key in PLATFORMS:
             paths += write_routing(run, key, run.root / EXPORTS, mapping)
+    progress("  reports: roster report ...")
     paths += write_roster_outputs(run, site)
     if site is not None:
+        progress("  reports: HR fit report and fairness audit ...")
         paths += write_fit_report(fit_report_data(site, run), run.root / FIT_REPORT, pseudonymise=pseudonymise)
     return paths

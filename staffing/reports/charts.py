@@ -57,22 +57,86 @@ def coverage_chart(coverage: pl.DataFrame) -> alt.Chart:
     )
 
 
-def gap_heatmap(coverage: pl.DataFrame) -> alt.Chart:
-    """Scheduled - required by queue (rows) and interval (columns): red short, blue over."""
-    frame = _times(coverage.with_columns((pl.col("scheduled") - pl.col("required")).alias("gap")))
-    lim = max(1.0, float(frame.get_column("gap").abs().max() or 1.0))
-    n_queues = frame.get_column("queue_id").n_unique()
-    return (
-        alt.Chart(frame.select("queue_id", "interval_start", "gap", "required", "scheduled"))
-        .mark_rect()
-        .encode(
-            x=alt.X("interval_start:O", title=None, axis=alt.Axis(labels=False, ticks=False)),
-            y=alt.Y("queue_id:N", title=None),
-            color=alt.Color("gap:Q", scale=alt.Scale(scheme="redblue", domain=[-lim, lim]), title="scheduled - required"),
-            tooltip=["queue_id", "interval_start", "required", "scheduled", "gap"],
-        )
-        .properties(width=WIDTH, height=max(60, 16 * n_queues))
+# Bands of scheduled - required (agents) for the day-by-time heatmaps: one missing agent
+# (or half of one, a break inside the interval) is its own colour, never lost in a wide scale.
+GAP_BANDS = (
+    ("3+ short", None, -2.5, "#67000D"),
+    ("2 short", -2.5, -1.5, "#CB181D"),
+    ("1 short", -1.5, -0.25, "#FB6A4A"),
+    ("covered", -0.25, 0.25, "#F7F7F7"),
+    ("1 over", 0.25, 1.5, "#9ECAE1"),
+    ("2 over", 1.5, 2.5, "#4292C6"),
+    ("3+ over", 2.5, None, "#08306B"),
+)
+CLOSED_BAND = ("closed", "#BDBDBD")
+
+
+def gap_band(gap: pl.Expr, closed: pl.Expr) -> pl.Expr:
+    """The band label of a gap (scheduled - required, agents); `closed` intervals get their own."""
+    expr = pl.when(closed).then(pl.lit(CLOSED_BAND[0]))
+    for label, low, high, _ in GAP_BANDS:
+        cond = pl.lit(True)
+        if low is not None:
+            cond = cond & (gap >= low)
+        if high is not None:
+            cond = cond & (gap < high)
+        expr = expr.when(cond).then(pl.lit(label))
+    return expr.otherwise(pl.lit("covered"))
+
+
+def day_time_gaps(coverage: pl.DataFrame, closed: pl.DataFrame | None = None, by_queue: bool = False) -> pl.DataFrame:
+    """[queue_id,] day, time, required, scheduled, short, over, gap, band: per day and time of
+    day, summed over queues (or per queue). A cell with some queue short shows the shortfall
+    (short agents), else the surplus, so a shortfall is never hidden by a surplus elsewhere.
+    `closed` (queue_id, interval_start, closed) greys intervals where every queue is closed;
+    without it, intervals with nothing required and nobody scheduled are closed."""
+    cov = coverage
+    if closed is not None:
+        cov = cov.join(closed, on=["queue_id", "interval_start"], how="left").with_columns(pl.col("closed").fill_null(False))
+    else:
+        cov = cov.with_columns(((pl.col("required") == 0) & (pl.col("scheduled") == 0)).alias("closed"))
+    keys = ["queue_id", "interval_start"] if by_queue else ["interval_start"]
+    agg = cov.group_by(keys).agg(
+        pl.col("required").sum(), pl.col("scheduled").sum(), pl.col("short").sum(), pl.col("over").sum(), pl.col("closed").all()
     )
+    gap = pl.when(pl.col("short") > 0).then(-pl.col("short")).otherwise(pl.col("over"))
+    return (
+        agg.with_columns(gap.alias("gap"))
+        .with_columns(
+            gap_band(pl.col("gap"), pl.col("closed")).alias("band"),
+            pl.col("interval_start").dt.strftime("%a %d %b").alias("day"),
+            pl.col("interval_start").dt.strftime("%H:%M").alias("time"),
+        )
+        .sort(keys)
+    )
+
+
+def gap_heatmap(coverage: pl.DataFrame, closed: pl.DataFrame | None = None, by_queue: bool = False) -> alt.Chart:
+    """Day (rows) by time of day (columns): shortfall (red) and surplus (blue) in agents, one
+    colour per missing agent up to three, closed hours grey; one panel per queue with `by_queue`."""
+    frame = day_time_gaps(coverage, closed, by_queue)
+    days = frame.get_column("day").unique(maintain_order=True).to_list()
+    times = sorted(frame.get_column("time").unique().to_list())
+    labels = [t for t in times if t.endswith(":00") and int(t[:2]) % 2 == 0]
+    domain = [b[0] for b in GAP_BANDS] + [CLOSED_BAND[0]]
+    colours = [b[3] for b in GAP_BANDS] + [CLOSED_BAND[1]]
+    cols = ["day", "time", "required", "scheduled", "short", "over", "band"] + (["queue_id"] if by_queue else [])
+    width = WIDTH if not by_queue else 360
+    chart = (
+        alt.Chart(frame.select(*cols))
+        .mark_rect(stroke="#FFFFFF", strokeWidth=0.3)
+        .encode(
+            x=alt.X("time:O", title="time of day", sort=times, axis=alt.Axis(values=labels, labelAngle=0)),
+            y=alt.Y("day:O", title=None, sort=days),
+            color=alt.Color("band:N", title="scheduled vs required", scale=alt.Scale(domain=domain, range=colours),
+                            legend=alt.Legend(orient="bottom", columns=8)),
+            tooltip=[*(["queue_id"] if by_queue else []), "day", "time", "required", "scheduled", "short", "over", "band"],
+        )
+        .properties(width=width, height=16 * len(days))
+    )
+    if by_queue:
+        return chart.facet(facet=alt.Facet("queue_id:N", title=None), columns=2)
+    return chart
 
 
 def histogram(values: pl.DataFrame, column: str, title: str, bins: int = 20) -> alt.Chart:
@@ -134,3 +198,19 @@ def impact_chart(rows: pl.DataFrame) -> alt.Chart:
     )
     rule = alt.Chart(pl.DataFrame({"x": [0.8]})).mark_rule(color="black", strokeDash=[4, 2]).encode(x="x:Q")
     return (bars + rule).properties(width=WIDTH - 360, height=max(40, 20 * frame.height))
+
+
+def service_chart(service: pl.DataFrame) -> alt.Chart:
+    """Simulated service level per queue and interval (line, with its 95% band) against the target (dashed)."""
+    hw = pl.col("service_level_hw").fill_null(0.0) if "service_level_hw" in service.columns else pl.lit(0.0)
+    frame = _times(service.select("queue_id", "interval_start", "service_level", "target", hw.alias("hw"))).with_columns(
+        (pl.col("service_level") - pl.col("hw")).clip(0, 1).alias("low"), (pl.col("service_level") + pl.col("hw")).clip(0, 1).alias("high")
+    )
+    x = alt.X("interval_start:T", title=None, axis=alt.Axis(format="%a %H:%M", labelAngle=0, tickCount=7))
+    base = alt.Chart(frame)
+    band = base.mark_area(opacity=0.25, color="#2F6EBA").encode(x=x, y=alt.Y("low:Q", title="service level", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), y2="high:Q")
+    line = base.mark_line(color="#2F6EBA", strokeWidth=1.2).encode(x=x, y="service_level:Q")
+    target = base.mark_line(color="#B22222", strokeDash=[4, 2]).encode(x=x, y="target:Q")
+    return (band + line + target).properties(width=WIDTH, height=70).facet(
+        row=alt.Row("queue_id:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold"))
+    )

@@ -91,12 +91,14 @@ def fmt(value: object, digits: int = 3) -> str:
     return str(value)
 
 
-def figure(key: str, label: str, value: object, digits: int = 3) -> str:
-    """A headline figure; `data-key`/`data-value` keep the raw value for tests and scripts."""
+def figure(key: str, label: str, value: object, digits: int = 3, display: str | None = None) -> str:
+    """A headline figure; `data-key`/`data-value` keep the raw value for tests and scripts;
+    `display` replaces the formatted value (units, percentages)."""
     raw = "" if value is None else str(value)
+    shown = display if display is not None else fmt(value, digits)
     return (
         f'<div class="figure" data-key="{escape(key)}" data-value="{escape(raw)}">'
-        f'<div class="value">{escape(fmt(value, digits))}</div><div class="label">{escape(label)}</div></div>'
+        f'<div class="value">{escape(shown)}</div><div class="label">{escape(label)}</div></div>'
     )
 
 

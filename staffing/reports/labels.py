@@ -52,7 +52,7 @@ def status_words(status: str | None, time_limit_hit: bool | None = None, gap: fl
         if time_limit_hit:
             why.append("the search stopped at its time limit")
         if gap is not None:
-            why.append(f"at most {100 * gap:.2f}% of the requirement could still be gained (gap to the lower bound)")
+            why.append(f"by the lower bound, at most {100 * gap:.2f}% of the requirement could still be gained")
         if why:
             text += " (" + "; ".join(why) + ")"
     return text

@@ -1,35 +1,53 @@
 """The HTML roster report (`report.html`): self-contained, charts inlined as SVG.
 
-Sections: headline figures (from summary.json); coverage per queue (table and chart of
-required vs scheduled over the week); a heatmap of gaps by queue and interval; the fit
-and preference-satisfaction distributions; the rules that cost most.
+Sections: headline figures (from summary.json; shares as percentages, money in the site's
+currency, the solver status in words); warnings (time limit, unmet requirements, missed
+service targets, agents with no preference honoured, time on closed queues); coverage per
+queue (table and chart of required vs scheduled over the week); a day-by-time heatmap of
+shortfall and surplus (overall, then per queue); simulated service per queue when the run
+has it; the fit and preference-satisfaction distributions; the rules that cost most.
 """
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import polars as pl
 
 from staffing.io import write_text
 from staffing.reports import charts
-from staffing.reports.html import chart, figure, page, table
+from staffing.reports.html import chart, figure, fmt, page, table
+from staffing.reports.labels import queue_label, status_words
 from staffing.reports.run import RunFolder
 from staffing.reports.workbook import penalties_by_rule
 
+PERCENT, SHARE, MONEY, NUMBER = "percent", "share", "money", "number"
 HEADLINES = (
-    ("status", "solver status", 3),
-    ("under_coverage_pct", "under-coverage, % of required agent-intervals", 2),
-    ("under_coverage_bound_pct", "under-coverage lower bound, %", 2),
-    ("mean_fit", "mean fit of worked intervals", 3),
-    ("preference_satisfaction_min", "preference satisfaction, lowest agent", 3),
-    ("preference_satisfaction_mean", "preference satisfaction, mean", 3),
-    ("switches", "channel switches", 0),
-    ("paid_hours", "paid hours", 1),
-    ("cost", "cost", 2),
-    ("gap", "gap to the lower bound, share of requirement", 4),
-    ("wall_seconds", "solve time, s", 1),
+    ("under_coverage_pct", "under-coverage, of required agent-intervals", PERCENT, 2),
+    ("under_coverage_bound_pct", "under-coverage lower bound", PERCENT, 2),
+    ("gap", "gap to the lower bound, of the requirement", SHARE, 2),
+    ("mean_fit", "mean fit of worked intervals (0-1)", NUMBER, 3),
+    ("preference_satisfaction_min", "preference satisfaction, lowest agent", SHARE, 1),
+    ("preference_satisfaction_mean", "preference satisfaction, mean", SHARE, 1),
+    ("switches", "channel switches", NUMBER, 0),
+    ("paid_hours", "paid hours", NUMBER, 1),
+    ("cost", "cost of paid hours", MONEY, 2),
+    ("wall_seconds", "solve time, s", NUMBER, 1),
 )
+NAMED_AGENTS = 25  # agents named in a warning before "and n more"
+
+
+def _display(value: object, kind: str, digits: int, currency: str) -> str | None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    if kind == PERCENT:
+        return f"{value:,.{digits}f}%"
+    if kind == SHARE:
+        return f"{100 * value:,.{digits}f}%"
+    if kind == MONEY:
+        return f"{value:,.{digits}f} {currency}".strip()
+    return None
 
 
 def queue_coverage(coverage: pl.DataFrame) -> pl.DataFrame:
@@ -44,23 +62,119 @@ def queue_coverage(coverage: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def roster_report(run: RunFolder, satisfaction: pl.DataFrame | None = None) -> str:
-    """The report's HTML text. `satisfaction` (agent_id, satisfaction) draws the
-    preference-satisfaction distribution; without it the section says why it is missing."""
+def closed_intervals(run: RunFolder) -> pl.DataFrame | None:
+    """queue_id, interval_start, closed: from the requirements (method `closed`), or None."""
+    if run.requirements is None or "method" not in run.requirements.columns:
+        return None
+    return run.requirements.select("queue_id", "interval_start", (pl.col("method") == "closed").alias("closed"))
+
+
+def closed_time(run: RunFolder) -> pl.DataFrame:
+    """agent_id, queue_id, interval_start: agent-intervals on a queue while it is closed."""
+    closed = closed_intervals(run)
+    if closed is None:
+        return pl.DataFrame(schema={"agent_id": pl.Utf8, "queue_id": pl.Utf8, "interval_start": pl.Datetime("us")})
+    worked = run.activities.filter(pl.col("channel").is_not_null()).select("agent_id", pl.col("activity").alias("queue_id"), "interval_start")
+    return worked.join(closed.filter(pl.col("closed")), on=["queue_id", "interval_start"], how="semi").sort("agent_id", "interval_start")
+
+
+def _names(ids: list[str]) -> str:
+    shown = ", ".join(ids[:NAMED_AGENTS])
+    return shown + (f" and {len(ids) - NAMED_AGENTS} more" if len(ids) > NAMED_AGENTS else "")
+
+
+def warnings(run: RunFolder, satisfaction: pl.DataFrame | None) -> list[tuple[str, str, str]]:
+    """(key, level, text) for the warnings panel: level `bad` needs action, `warn` a look."""
     s = run.summary
+    out = []
+    status = s.get("status")
+    if status is not None and str(status).upper() != "OPTIMAL":
+        out.append(("status", "warn" if str(status).upper() == "FEASIBLE" else "bad",
+                    f"Solver status {status}: {status_words(str(status), s.get('time_limit_hit'), s.get('gap'))}."))
+    if s.get("time_limit_hit"):
+        out.append(("time_limit", "warn", f"The search stopped at its time limit after {fmt(s.get('wall_seconds'), 1)} s; a longer limit "
+                    "(--time-limit) may find a better roster."))
+    short = run.coverage.filter(pl.col("short") > 0)
+    if short.height:
+        worst = short.sort(["short", "queue_id", "interval_start"], descending=[True, False, False]).row(0, named=True)
+        out.append(("unmet", "bad", f"{short.height:,} queue-intervals are short of their requirement ({short.get_column('short').sum():,.1f} agent-intervals, "
+                    f"{s.get('under_coverage_pct', 0):.2f}% of required); the largest: {queue_label(worst['queue_id'])} on "
+                    f"{worst['interval_start']:%a %H:%M} ({worst['short']:g} short). All are on the workbook's Unmet sheet."))
+    if run.service is not None and "target_met" in run.service.columns:
+        missed = run.service.filter(pl.col("target_met") == False)  # noqa: E712 (null = no target)
+        if missed.height:
+            out.append(("service", "bad", f"{missed.height:,} queue-intervals miss their service-level target in simulation "
+                        f"({missed.get_column('queue_id').n_unique()} queues); see Simulated service below."))
+    if satisfaction is not None and satisfaction.height:
+        zero = satisfaction.filter((pl.col("items") > 0) & (pl.col("satisfaction") <= 0)).get_column("agent_id").sort().to_list()
+        if zero:
+            out.append(("zero_satisfaction", "warn", f"{len(zero)} agent{'s' if len(zero) != 1 else ''} "
+                        f"({100 * len(zero) / satisfaction.height:.0f}%) have none of their preferences honoured: {_names(zero)}."))
+    closed = closed_time(run)
+    if closed.height:
+        out.append(("closed_time", "bad", f"{closed.height:,} agent-intervals ({closed.get_column('agent_id').n_unique()} agents) are scheduled on "
+                    f"queues while they are closed: nobody can reach those agents there. Examples: "
+                    + "; ".join(f"{r['agent_id']} {queue_label(r['queue_id'])} {r['interval_start']:%a %H:%M}" for r in closed.head(3).iter_rows(named=True))
+                    + ". Report this roster."))
+    return out
+
+
+def service_by_queue(service: pl.DataFrame) -> pl.DataFrame:
+    """Per queue: offered contacts, simulated service level and abandonment (weighted by
+    offered), the target, and the share of intervals meeting it."""
+    w = pl.col("offered").fill_null(0)
+    return (
+        service.group_by("queue_id")
+        .agg(
+            w.sum().alias("offered"),
+            ((pl.col("service_level") * w).sum() / w.sum()).alias("service_level"),
+            pl.col("target").max().alias("target"),
+            ((pl.col("abandon_rate") * w).sum() / w.sum()).alias("abandon_rate"),
+            (pl.col("target_met").cast(pl.Float64).mean() * 100).alias("intervals_met_pct"),
+        )
+        .sort("queue_id")
+    )
+
+
+def roster_report(run: RunFolder, satisfaction: pl.DataFrame | None = None, currency: str = "") -> str:
+    """The report's HTML text. `satisfaction` (agent_id, items, satisfaction) draws the
+    preference-satisfaction distribution and names agents with none honoured; without it
+    the section says why it is missing."""
+    s = run.summary
+    currency = currency or str(s.get("currency") or "")
     body = ['<section id="headlines"><h2>Headline figures</h2><div class="figures">']
-    body += [figure(k, label, s[k], d) for k, label, d in HEADLINES if k in s]
+    if "status" in s:
+        body.append(figure("status", status_words(str(s["status"]), s.get("time_limit_hit"), None), s["status"]))
+    body += [figure(k, label, s[k], d, _display(s[k], kind, d, currency)) for k, label, kind, d in HEADLINES if k in s]
     body.append(figure("agents_rostered", "agents with shifts", run.shifts.get_column("agent_id").n_unique()))
     body.append(figure("shifts", "shifts", run.shifts.height))
     body.append("</div></section>")
 
+    warn = warnings(run, satisfaction)
+    body.append('<section id="warnings"><h2>Warnings</h2>')
+    if warn:
+        body.append('<ul class="warnings">' + "".join(
+            f'<li class="level-{lvl}" data-warning="{escape(k)}">{escape(t)}</li>' for k, lvl, t in warn) + "</ul>")
+    else:
+        body.append("<p>None: every requirement is met, the solver proved the roster optimal and no rule needs a look.</p>")
+    body.append("</section>")
+
     per_queue = queue_coverage(run.coverage)
-    body.append('<section id="coverage"><h2>Coverage per queue</h2>')
+    closed = closed_intervals(run)
+    body.append('<section id="coverage"><h2>Coverage</h2>')
+    body.append(chart("gap-heatmap", charts.svg(charts.gap_heatmap(run.coverage, closed)),
+                      "Scheduled vs required agents over all queues, by day and time of day: red short (a shortfall on any queue is shown even "
+                      "where another queue has a surplus), blue over, grey closed. One colour per missing agent."))
     body.append("<p>Agent-intervals over the week; <em>short</em> is the under-coverage the solver could not avoid.</p>")
     body.append(table(per_queue, "coverage-table", digits=1, headers=["queue", "required", "scheduled", "short", "over", "% covered"]))
+    body.append("<details><summary>Day-by-time heatmap per queue</summary>")
+    body.append(chart("gap-heatmap-queues", charts.svg(charts.gap_heatmap(run.coverage, closed, by_queue=True)), "The same scale, one panel per queue."))
+    body.append("</details>")
     body.append(chart("coverage-chart", charts.svg(charts.coverage_chart(run.coverage)), "Required (dashed red) vs scheduled (blue) agents per interval."))
-    body.append(chart("gap-heatmap", charts.svg(charts.gap_heatmap(run.coverage)), "Scheduled minus required by queue and interval: red short, blue over."))
     body.append("</section>")
+
+    if run.service is not None:
+        body += service_section(run)
 
     body.append('<section id="distributions"><h2>Fit and preference satisfaction</h2><div class="charts">')
     worked = run.activities.filter(pl.col("fit").is_not_null())
@@ -77,8 +191,8 @@ def roster_report(run: RunFolder, satisfaction: pl.DataFrame | None = None) -> s
     rules = penalties_by_rule(run.penalties)
     body.append('<section id="penalties"><h2>Rules that cost most</h2>')
     if rules.height:
-        body.append(chart("rule-chart", charts.svg(charts.rule_costs(rules)), "Cost in the objective per rule."))
-        body.append(table(rules, "penalties-table", digits=2, headers=["rule", "unit", "count", "amount", "cost"]))
+        body.append(chart("rule-chart", charts.svg(charts.rule_costs(rules)), "Cost in the objective per rule (objective points, not money)."))
+        body.append(table(rules, "penalties-table", digits=2, headers=["rule", "unit", "count", "amount", "cost (points)"]))
     else:
         body.append("<p>No penalties: every soft rule is honoured.</p>")
     body.append("</section>")
@@ -87,5 +201,34 @@ def roster_report(run: RunFolder, satisfaction: pl.DataFrame | None = None) -> s
     return page(title, sub, body)
 
 
-def write_roster_report(run: RunFolder, path: str | Path, satisfaction: pl.DataFrame | None = None) -> Path:
-    return write_text(roster_report(run, satisfaction), path)
+def service_section(run: RunFolder) -> list[str]:
+    """Simulated service level and abandonment per queue against target, beside coverage."""
+    service = run.service
+    sim = run.summary.get("simulation") if isinstance(run.summary.get("simulation"), dict) else {}
+    body = ['<section id="service"><h2>Simulated service</h2>']
+    reps = service.get_column("replications").max() if "replications" in service.columns else None
+    overall = sim.get("overall") if isinstance(sim.get("overall"), dict) else {}
+    text = "Skills-based routing simulated on this roster"
+    if reps:
+        text += f" ({reps} replications; ± is the 95% half-width)"
+    if overall.get("service_level") is not None:
+        text += f": overall service level {100 * overall['service_level']:.1f}%"
+        if overall.get("abandon_rate") is not None:
+            text += f", abandonment {100 * overall['abandon_rate']:.1f}%"
+    body.append(f"<p>{escape(text)}.</p>")
+    per = service_by_queue(service).join(queue_coverage(run.coverage).select("queue_id", "covered_pct"), on="queue_id", how="left")
+    shown = per.select(
+        "queue_id", "offered", (pl.col("service_level") * 100).alias("sl"), (pl.col("target") * 100).alias("target"),
+        (pl.col("abandon_rate") * 100).alias("abandon"), "intervals_met_pct", "covered_pct",
+        (pl.col("service_level") < pl.col("target")).alias("below"),
+    )
+    body.append(table(shown, "service-table", digits=1, flag_column="below",
+                      headers=["queue", "offered", "service level %", "target %", "abandoned %", "% intervals meeting target", "% covered"]))
+    body.append(chart("service-chart", charts.svg(charts.service_chart(service)),
+                      "Simulated service level per interval (blue, band: 95% interval) against the target (dashed red)."))
+    body.append("</section>")
+    return body
+
+
+def write_roster_report(run: RunFolder, path: str | Path, satisfaction: pl.DataFrame | None = None, currency: str = "") -> Path:
+    return write_text(roster_report(run, satisfaction, currency), path)
