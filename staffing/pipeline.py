@@ -9,6 +9,8 @@ plain data (paths, dicts), so it can run in another process or on a Dask worker.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,27 +28,65 @@ def _quiet(_: str) -> None:
 
 
 PROGRESS_EVERY_SECONDS = 5.0  # at most one solver progress line per this many seconds (per phase)
+HEARTBEAT_SECONDS = 10.0  # a "still working" line when the engine has said nothing for this long
 
 
-def solver_lines(progress: Progress, every: float = PROGRESS_EVERY_SECONDS) -> Callable[..., None]:
+class SolverLines:
     """A roster `solver_progress` callback that turns the engine's updates into plain lines:
     one when a phase starts, then one every `every` seconds with the best under-coverage and
-    the lower bound so far."""
-    state: dict = {"phase": None, "printed": -every, "short": None, "bound": None}
+    the lower bound so far; used as a context manager it also prints a "still working" line
+    when the engine is silent for `heartbeat` seconds (display only: it never touches the solve)."""
 
-    def update(elapsed: float, limit: float, phase: str, short: float | None = None, bound: float | None = None, **_: object) -> None:
-        if short is not None:
-            state["short"] = short
-        if bound is not None:
-            state["bound"] = bound
-        if phase == state["phase"] and elapsed - state["printed"] < every:
-            return
-        state["phase"], state["printed"] = phase, elapsed
-        best = "" if state["short"] is None else f", under-coverage so far {state['short']:,.1f} agent-intervals"
-        bnd = "" if state["bound"] is None else f", lower bound {state['bound']:,.1f}"
-        progress(f"  roster {elapsed:5.1f} of {limit:g} s: {phase}{best}{bnd}")
+    def __init__(self, progress: Progress, every: float = PROGRESS_EVERY_SECONDS, heartbeat: float = HEARTBEAT_SECONDS) -> None:
+        self.progress, self.every, self.heartbeat = progress, every, heartbeat
+        self.phase: str | None = None
+        self.printed = -every
+        self.short: float | None = None
+        self.bound: float | None = None
+        self.limit: float | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._last = time.monotonic()
+        self._start = self._last
+        self._thread: threading.Thread | None = None
 
-    return update
+    def _line(self, elapsed: float) -> str:
+        best = "" if self.short is None else f", under-coverage so far {self.short:,.1f} agent-intervals"
+        bnd = "" if self.bound is None else f", lower bound {self.bound:,.1f}"
+        limit = "" if self.limit is None else f" of {self.limit:g}"
+        return f"  roster {elapsed:5.1f}{limit} s: {self.phase or 'starting'}{best}{bnd}"
+
+    def __call__(self, elapsed: float, limit: float, phase: str, short: float | None = None, bound: float | None = None, **_: object) -> None:
+        with self._lock:
+            self.limit = limit
+            if short is not None:
+                self.short = short
+            if bound is not None:
+                self.bound = bound
+            if phase == self.phase and elapsed - self.printed < self.every:
+                return
+            self.phase, self.printed = phase, elapsed
+            self._last = time.monotonic()
+            self.progress(self._line(elapsed))
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat):
+            with self._lock:
+                now = time.monotonic()
+                if now - self._last >= self.heartbeat:
+                    self._last = now
+                    self.progress(self._line(now - self._start) + " (still working)")
+
+    def __enter__(self) -> SolverLines:
+        self._start = self._last = time.monotonic()
+        self._thread = threading.Thread(target=self._beat, name="roster-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def run_plan(
@@ -85,8 +125,9 @@ def run_plan(
     write_both(fit, out, "fit")
     progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
     progress(f"roster: solving, time limit {time_limit:g} s, {workers} worker(s) ...")
-    summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
-                                solver_progress=solver_lines(progress))
+    with SolverLines(progress) as lines:
+        summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
+                                    solver_progress=lines)
     progress(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")
     # the validator and the reports read the folders themselves, as they do from the CLI
     progress("validation: re-checking every hard rule ...")

@@ -7,11 +7,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from report_support import write_tiny_run
+import datetime as dt
+
+from report_support import write_tiny_run, write_tiny_service
 
 from staffing.cli.main import cli
 from staffing.reports import fit_report_data, load_run, write_fit_report, write_roster_report
+from staffing.reports.charts import day_time_gaps
 from staffing.reports.esat import preference_satisfaction
+from staffing.reports.roster_html import warnings
 from staffing.reports.fit_html import pseudonyms, recommendation_totals, recommendations
 from staffing.site import load_site
 
@@ -172,9 +176,89 @@ def test_end_to_end_roster_then_reports_and_exports(tmp_path):
     assert sat.get_column("satisfaction").mean() == pytest.approx(run.summary["preference_satisfaction_mean"], abs=0.02)
     ics = list((run_dir / "calendars").glob("*.ics"))
     assert len(ics) == run.shifts.get_column("agent_id").n_unique()
-    for fmt in ("genesys", "connect", "cxone"):
+    eligible = run.fit.filter(pl.col("eligible"))
+    assert pl.read_csv(run_dir / "exports" / "routing_genesys.csv").height == eligible.get_column("agent_id").n_unique()  # one row per user
+    for fmt in ("connect", "cxone"):
         t = pl.read_csv(run_dir / "exports" / f"routing_{fmt}.csv")
-        assert t.height == run.fit.filter(pl.col("eligible")).height
+        assert t.height == eligible.height
+    # levels never exceed HR proficiency (issue 14 point 8): Genesys stars = round(HR level)
+    skills = s.agent_skills.select("agent_id", "queue_id", pl.col("proficiency").alias("hr"))
+    detail = pl.read_csv(run_dir / "exports" / "routing_genesys_detail.csv").join(skills, on=["agent_id", "queue_id"])
+    assert detail.height == eligible.height and (detail.get_column("level") == (detail.get_column("hr") + 0.5).floor()).all()
     res = runner.invoke(cli, ["export", str(run_dir), "--format", "ics", "--out", str(tmp_path / "cal"), "--timezone", s.config.site.timezone])
     assert res.exit_code == 0, res.output
     assert f"DTSTART;TZID={s.config.site.timezone}:" in next((tmp_path / "cal").glob("*.ics")).read_text()
+
+
+def test_heatmap_bands_show_one_missing_agent_and_grey_closed_hours():
+    t0 = dt.datetime(2024, 6, 3, 8)
+    cov = pl.DataFrame({
+        "queue_id": ["q1", "q2"] * 4,
+        "interval_start": [t0, t0, t0 + dt.timedelta(minutes=30), t0 + dt.timedelta(minutes=30), t0 + dt.timedelta(hours=1),
+                           t0 + dt.timedelta(hours=1), t0 + dt.timedelta(hours=2), t0 + dt.timedelta(hours=2)],
+        "required": [2, 1, 2, 0, 3, 3, 0, 0],
+        "scheduled": [1.0, 4.0, 1.5, 0.0, 3.0, 4.0, 0.0, 0.0],
+    }).with_columns((pl.col("required") - pl.col("scheduled")).clip(lower_bound=0).alias("short"),
+                    (pl.col("scheduled") - pl.col("required")).clip(lower_bound=0).alias("over"))
+    got = day_time_gaps(cov)
+    # 08:00: q1 one short beside q2 three over: the shortfall shows; 08:30 half an agent short (a break);
+    # 09:00: one over; 10:00: nothing required, nobody on: closed
+    assert got.select("time", "gap", "band").rows() == [("08:00", -1.0, "1 short"), ("08:30", -0.5, "1 short"), ("09:00", 1.0, "1 over"), ("10:00", 0.0, "closed")]
+    assert got.get_column("day").unique().to_list() == ["Mon 03 Jun"]
+    closed = cov.select("queue_id", "interval_start", (pl.col("required") == 0).alias("closed"))
+    per = day_time_gaps(cov, closed, by_queue=True).filter(pl.col("time") == "08:30")
+    assert per.select("queue_id", "band").rows() == [("q1", "1 short"), ("q2", "closed")]
+
+
+def test_warnings_name_time_limit_unmet_zero_satisfaction_and_closed_time(run_dir):
+    run = load_run(run_dir)
+    run.summary["time_limit_hit"] = True
+    sat = pl.DataFrame({"agent_id": ["A001", "A002", "A003"], "items": [2, 1, 0], "satisfaction": [0.5, 0.0, 1.0]})
+    got = {k: (lvl, text) for k, lvl, text in warnings(run, sat)}
+    assert set(got) == {"status", "time_limit", "unmet"} | {"zero_satisfaction"}
+    assert got["zero_satisfaction"] == ("warn", "1 agent (33%) have none of their preferences honoured: A002.")
+    # Monday 10:00 voice: A001 on break, nobody else: 2 short, the largest
+    assert got["unmet"] == ("bad", "17 queue-intervals are short of their requirement (18.0 agent-intervals, 37.50% of required); the largest: "
+                                   "Voice, new orders, English on Mon 10:00 (2 short). All are on the workbook's Unmet sheet.")
+    # an agent on a queue while it is closed: a roster defect the report calls out
+    req = run.requirements.with_columns(
+        pl.when((pl.col("queue_id") == "chat/returns/es") & (pl.col("interval_start") == dt.datetime(2024, 6, 3, 8))).then(pl.lit("closed"))
+        .otherwise(pl.col("method")).alias("method"))
+    closed = {k: t for k, _, t in warnings(type(run)(**{**run.__dict__, "requirements": req}), None)}
+    assert closed["closed_time"].startswith("1 agent-intervals (1 agents) are scheduled on queues while they are closed")
+    assert "A002 Chat, returns, Spanish Mon 08:00" in closed["closed_time"]
+
+
+def test_roster_report_shows_warnings_currency_and_percentages(run_dir, tmp_path):
+    run = load_run(run_dir)
+    text = write_roster_report(run, tmp_path / "r.html", None, "EUR").read_text(encoding="utf-8")
+    assert re.search(r'data-key="cost" data-value="360.0"><div class="value">360.00 EUR<', text)
+    assert re.search(r'data-key="under_coverage_pct" data-value="37.5"><div class="value">37.50%<', text)
+    assert re.search(r'data-key="preference_satisfaction_mean" data-value="0.8333"><div class="value">83.3%<', text)
+    assert 'data-warning="unmet"' in text and "a valid roster, not proven the best possible" in text
+    assert 'id="gap-heatmap"><svg' in text and 'id="gap-heatmap-queues"><svg' in text
+    assert 'id="service"' not in text  # no simulation in this run
+
+
+def test_roster_report_shows_simulated_service_against_target(run_dir, tmp_path):
+    run = load_run(write_tiny_service(run_dir))
+    assert run.service is not None and run.service.height == run.coverage.height
+    text = write_roster_report(run, tmp_path / "r.html").read_text(encoding="utf-8")
+    rows = {r[0]: r for r in table_rows(text, "service-table")}
+    # voice: 14 of 16 intervals short -> SL 0.55 there, 0.9 in 2: weighted (14 x 0.55 + 2 x 0.9) / 16 = 0.59375
+    voice_short = run.coverage.filter((pl.col("queue_id") == "voice/new_orders/en") & (pl.col("short") > 0)).height
+    expected = (voice_short * 0.55 + (16 - voice_short) * 0.9) / 16
+    assert rows["voice/new_orders/en"][2] == f"{100 * expected:.1f}" and rows["voice/new_orders/en"][3] == "80.0"
+    assert rows["voice/new_orders/en"][5] == f"{100 * (16 - voice_short) / 16:.1f}"
+    assert 'data-warning="service"' in text and "overall service level 75.0%, abandonment 5.0%" in text
+    assert 'id="service-chart"><svg' in text
+    # the workbook has the same figures on its Service sheet
+    import openpyxl
+
+    from staffing.reports import write_workbook
+
+    wb = openpyxl.load_workbook(write_workbook(run, tmp_path / "w.xlsx"))
+    assert "Service" in wb.sheetnames
+    srows = list(wb["Service"].iter_rows(min_row=2, values_only=True))
+    assert len(srows) == run.service.height and srows[0][:3] == ("chat/returns/es", dt.datetime(2024, 6, 3, 8), 1)
+    assert {r[8] for r in srows} == {"yes", "no"}
