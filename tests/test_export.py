@@ -44,7 +44,7 @@ def test_workbook_sheets_and_cells_read_back(run_dir, tmp_path):
 
     agents = wb["Agents"]
     # the legend is at the top: the channels worked (no channel the run does not have)
-    assert [c.value for c in agents[1]][:3] == ["Colour = channel worked most that day:", "chat", "voice"]
+    assert [c.value for c in agents[1]][:6] == ["Colour = channel worked most that day:", None, None, None, "chat", "voice"]
     assert [c.value for c in agents[2]][:6] == ["Agent", "Name", "Contract", "Contract hours", "Paid hours", dt.datetime(2024, 6, 3)]
     assert agents.auto_filter.ref == "A2:L5" and agents.freeze_panes == "C3"
     rows = {r[0]: r for r in agents.iter_rows(min_row=3, max_row=5, values_only=True)}

@@ -17,6 +17,9 @@ import vl_convert
 from staffing.errors import OutputError
 
 WIDTH = 760
+# Text is measured when the SVG is drawn: use a wide, common font so labels fit whatever
+# sans-serif font the reader's browser substitutes.
+CHART_FONT = "DejaVu Sans, Verdana, sans-serif"
 CHANNEL_DOMAIN = ["voice", "chat", "email", "back_office"]
 CHANNEL_RANGE = ["#2F6EBA", "#3C9A5F", "#D9822B", "#8E6CC2"]
 VERDICT_DOMAIN = ["below 0.80, significant", "below 0.80, could be chance", "0.80 or more"]
@@ -28,6 +31,9 @@ def svg(chart: alt.TopLevelMixin) -> str:
     try:
         with alt.data_transformers.disable_max_rows():  # data is inlined in the spec, rendered here
             spec = chart.to_dict()
+        config = spec.setdefault("config", {})
+        config.setdefault("font", CHART_FONT)
+        config.setdefault("legend", {}).setdefault("labelLimit", 0)
         text = vl_convert.vegalite_to_svg(spec)
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError on a bad spec
         raise OutputError(f"cannot render chart: {exc}") from None

@@ -268,9 +268,11 @@ def fairness_section(data: FitReportData, audit_rows: pl.DataFrame) -> list[str]
     body.append(f"<h3>Every per-queue comparison below {fairness.FOUR_FIFTHS:.2f} ({flags.height:,}; {n_sig:,} significant after correction)</h3>")
     if flags.height:
         body.append("<p>Significant after correction first, then by impact ratio. Every comparison, flagged or not, is in fairness.csv.</p>")
+        body.append(f"<details{' open' if n_sig else ''}><summary>Show all {flags.height:,} (sortable, searchable)</summary>")
         body.append(search_box("fairness-flagged", "Filter by queue, group, category..."))
         body.append(table(flags.select("outcome", *AUDIT_COLUMNS, "row_class"), "fairness-flagged", digits=3, class_column="row_class",
                           headers=["outcome", *AUDIT_HEADERS], sortable=True))
+        body.append("</details>")
     else:
         body.append("<p>None. Every comparison is in fairness.csv.</p>")
     body.append("</section>")

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 CHANNEL_COLOURS = {"voice": "#9DC3E6", "chat": "#A9D18E", "email": "#F4B183", "back_office": "#C9B3E6"}
 OTHER_COLOUR = "#D9D9D9"
 TOP_PENALTIES = 50
+DAY_CHARS = 34  # width of a day column in characters; wrapped lines are counted with it
+MAX_LINES = 16  # tallest agent row, in lines
+WRAP_CHARS = 44  # characters of typical text that fit one line of a day column (proportional font)
 PERCENT, SHARE, MONEY, NUMBER, COUNT, DATE, TEXT = "percent", "share", "money", "number", "count", "date", "text"
 
 # key, label, kind: `percent` values are 0-100 in summary.json, `share` values 0-1; both show as %.
@@ -176,13 +179,14 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
     day_fmt = wb.add_format({"num_format": "ddd yyyy-mm-dd"})
     day_head = wb.add_format({"num_format": "ddd yyyy-mm-dd", "bold": True, "bg_color": "#404040", "font_color": "#FFFFFF", "border": 1})
     num1 = wb.add_format({"num_format": "#,##0.0"})
+    num1_top = wb.add_format({"num_format": "#,##0.0", "valign": "top"})
+    top = wb.add_format({"valign": "top"})
     num2 = wb.add_format({"num_format": "#,##0.00"})
     num3 = wb.add_format({"num_format": "0.000"})
     count = wb.add_format({"num_format": "#,##0"})
     pct = wb.add_format({"num_format": "0.00%"})
     money = wb.add_format({"num_format": f'#,##0.00 "{currency}"' if currency else "#,##0.00"})
     short_fmt = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     channel_fmt = {ch: wb.add_format({"bg_color": c, "border": 1, "text_wrap": True, "valign": "top"}) for ch, c in CHANNEL_COLOURS.items()}
     other_fmt = wb.add_format({"bg_color": OTHER_COLOUR, "border": 1, "text_wrap": True, "valign": "top"})
     kinds = {PERCENT: pct, SHARE: pct, MONEY: money, NUMBER: num2, COUNT: count, DATE: day_fmt}
@@ -233,8 +237,8 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
     channels = sorted(site.config.channels) if site is not None and hasattr(site.config, "channels") else []
     if not channels:
         channels = sorted(c for c in run.activities.get_column("channel").drop_nulls().unique().to_list())
-    ws.write(0, 0, "Colour = channel worked most that day:", bold)
-    for k, ch in enumerate(channels, start=1):
+    ws.merge_range(0, 0, 0, 3, "Colour = channel worked most that day:", bold)
+    for k, ch in enumerate(channels, start=4):
         ws.write(0, k, ch, channel_fmt.get(ch, other_fmt))
     header = 1
     fixed = ["Agent", "Name", "Contract", "Contract hours", "Paid hours"]
@@ -248,12 +252,12 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
         by_agent.setdefault(row["agent_id"], {}).setdefault(row["date"], []).append(row)
     agents = sorted(set(run.shifts.get_column("agent_id").to_list()) | set(contract))
     for i, agent in enumerate(agents, start=header + 1):
-        ws.write(i, 0, agent)
-        ws.write(i, 1, names.get(agent, ""))
+        ws.write(i, 0, agent, top)
+        ws.write(i, 1, names.get(agent, ""), top)
         c = contract.get(agent)
         if c is not None:
-            ws.write(i, 2, str(c[0]).replace("_", " "))
-            ws.write(i, 3, f"{c[1]:g}-{c[2]:g}")
+            ws.write(i, 2, str(c[0]).replace("_", " "), top)
+            ws.write(i, 3, f"{c[1]:g}-{c[2]:g}", top)
         paid = 0.0
         lines = 1
         for j, day in enumerate(days):
@@ -272,16 +276,16 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
                     parts += sh["queues"].split("; ")
                 texts.append("\n".join(parts))
             text = "\n".join(texts)
-            lines = max(lines, text.count("\n") + 1)
+            lines = max(lines, sum(-(-max(1, len(part)) // WRAP_CHARS) for part in text.split("\n")))
             ws.write(i, len(fixed) + j, text, channel_fmt.get(chan.get((agent, day)), other_fmt))
-        ws.write_number(i, 4, paid, num1)
-        ws.set_row(i, 15 * min(lines, 12))
+        ws.write_number(i, 4, paid, num1_top)
+        ws.set_row(i, 15 * min(lines, MAX_LINES))
     last = header + len(agents)
     ws.autofilter(header, 0, max(header, last), len(fixed) + len(days) - 1)
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 18)
     ws.set_column(2, 4, 10)
-    ws.set_column(len(fixed), len(fixed) + len(days) - 1, 30)
+    ws.set_column(len(fixed), len(fixed) + len(days) - 1, DAY_CHARS + 2)
     ws.freeze_panes(header + 1, 2)
     _print_setup(ws, (0, header), (0, 1))
 
@@ -299,14 +303,15 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
         ws.write_number(i, 6, row["paid_hours"], num2)
         ws.write(i, 7, row["lunch"])
         ws.write(i, 8, row["breaks"])
-        ws.write(i, 9, row["queues"], wrap)
+        ws.write(i, 9, row["queues"])
     ws.autofilter(0, 0, max(1, weeks.height), len(cols) - 1)
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 15)
     ws.set_column(3, 4, 20)
-    ws.set_column(5, 8, 12)
-    ws.set_column(9, 9, 90)
+    ws.set_column(5, 7, 12)
+    ws.set_column(8, 8, 26)
+    ws.set_column(9, 9, 120)
     ws.freeze_panes(1, 2)
     _print_setup(ws, (0, 0), (0, 1))
 
