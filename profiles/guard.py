@@ -28,6 +28,8 @@ DEFAULT_PROTECTED: tuple[str, ...] = (
     "marital_status", "sexual_orientation", "union_membership", "veteran_status",
     "name", "first_name", "last_name", "full_name", "photo", "photo_url", "postcode",
     "zip", "zip_code", "postal_code", "birthplace", "place_of_birth", "accent", "accent_rating",
+    "pronoun", "pronouns", "birth_year", "year_of_birth", "gender_identity", "pregnant", "maternity", "paternity",
+    "colour", "color", "skin_colour", "skin_color", "genetic", "genetic_information", "caste", "creed",
 )
 
 KEY_COLUMN = "agent_id"

@@ -50,7 +50,10 @@ def base_agents() -> pl.DataFrame:
     "name",
     ["age", "Age", "AGE", "date_of_birth", "Date of Birth", "date-of-birth", "dateOfBirth", "DOB", "agent_race",
      "race_ethnicity", "Gender", "national origin", "marital-status", "first_name", "photo_url", "ZIP", "home_postcode",
-     "accent_rating", "religion_code", "Sexual Orientation", "union_membership", "place_of_birth"],
+     "accent_rating", "religion_code", "Sexual Orientation", "union_membership", "place_of_birth",
+     # issue 15: pregnancy, pronouns, birth year, colour and genetic information
+     "Pronouns", "birth_year", "Year of Birth", "skin colour", "hair_color", "genetic_information", "Genetic test", "pregnant", "maternity_leave",
+     "gender identity"],
 )
 def test_protected_names_are_recognised(name):
     assert is_protected(name)

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from profiles.guard import DEFAULT_PROTECTED
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNELS = ("voice", "chat", "email", "back_office")
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
@@ -230,13 +232,8 @@ class Culture(_Strict):
     """Communication-style dimensions, each 0-1, with their weight in style alignment."""
 
     dimensions: dict[str, float] = {"formality": 1.0, "pace": 1.0, "warmth": 1.0, "tech_depth": 1.0}
-    protected_attributes: list[str] = [
-        "age", "date_of_birth", "birth_date", "dob", "sex", "gender", "race", "ethnicity",
-        "national_origin", "nationality", "citizenship", "religion", "disability", "pregnancy",
-        "marital_status", "sexual_orientation", "union_membership", "veteran_status",
-        "name", "first_name", "last_name", "full_name", "photo", "photo_url", "postcode",
-        "zip", "zip_code", "postal_code", "birthplace", "place_of_birth", "accent", "accent_rating",
-    ]
+    # characteristics and their proxies; one default list, shared with the profiles guard
+    protected_attributes: list[str] = list(DEFAULT_PROTECTED)
 
     @field_validator("dimensions")
     @classmethod
