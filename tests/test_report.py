@@ -262,3 +262,5 @@ def test_roster_report_shows_simulated_service_against_target(run_dir, tmp_path)
     srows = list(wb["Service"].iter_rows(min_row=2, values_only=True))
     assert len(srows) == run.service.height and srows[0][:3] == ("chat/returns/es", dt.datetime(2024, 6, 3, 8), 1)
     assert {r[8] for r in srows} == {"yes", "no"}
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Simulated service level, overall"] == 0.75 and summary["Simulated abandonment, overall"] == 0.05

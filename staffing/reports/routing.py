@@ -135,12 +135,9 @@ class RoutingMap(_Strict):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                key = ".".join(str(p) for p in err["loc"])
-                got = err.get("input")
-                what = "unknown key; expected one of name, email, username, cxone_agent_id (users) or genesys_skill, genesys_queue, connect_attribute, connect_value, cxone_skill_id (skills)" if err["type"] == "extra_forbidden" else err["msg"]
-                problems.append(Problem(name, f"{what} (got {got!r})" if err["type"] != "extra_forbidden" else what, column=key, label="key"))
+            from staffing.scenarios.spec import validation_problems
+
+            problems = validation_problems(exc, name, docs='docs/reports.md, "Routing skills", for the routing map')
             raise InputError(problems, headline=f"invalid routing map {path}") from None
 
 

@@ -219,6 +219,13 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
         else:
             ws.write(r, 1, value if isinstance(value, (int, float, str)) else str(value))
         r += 1
+    sim = s.get("simulation") if isinstance(s.get("simulation"), dict) else {}
+    overall = sim.get("overall") if isinstance(sim.get("overall"), dict) else {}
+    for key, label in (("service_level", "Simulated service level, overall"), ("abandon_rate", "Simulated abandonment, overall")):
+        if isinstance(overall.get(key), (int, float)):
+            ws.write(r, 0, label)
+            ws.write_number(r, 1, overall[key], pct)
+            r += 1
     ws.write(r, 0, "Agents with shifts")
     ws.write_number(r, 1, run.shifts.get_column("agent_id").n_unique(), count)
     ws.write(r + 1, 0, "Shifts")

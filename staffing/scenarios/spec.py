@@ -264,8 +264,9 @@ def _key(loc: tuple) -> str:
     return "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".").replace("from_", "from")
 
 
-def validation_problems(exc: ValidationError, file: str, prefix: str = "") -> list[Problem]:
-    """pydantic errors as Problems naming the file, the key, the value and the expectation."""
+def validation_problems(exc: ValidationError, file: str, prefix: str = "", docs: str = "docs/scenarios.md for the scenario format") -> list[Problem]:
+    """pydantic errors as Problems naming the file, the key, the value and the expectation;
+    an unknown key points the reader to `docs`."""
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -276,7 +277,7 @@ def validation_problems(exc: ValidationError, file: str, prefix: str = "") -> li
         if err["type"] == "missing":
             msg = "missing required key"
         elif err["type"] == "extra_forbidden":
-            msg = "unknown key; see docs/scenarios.md for the scenario format"
+            msg = f"unknown key; see {docs}"
         elif "input" in err and not isinstance(err["input"], (dict, list)) and ", got " not in msg:
             msg = f"{msg}, got {err['input']!r}"
         problems.append(Problem(file, msg, column=key or None, label="key"))
