@@ -264,3 +264,15 @@ def test_roster_report_shows_simulated_service_against_target(run_dir, tmp_path)
     assert {r[8] for r in srows} == {"yes", "no"}
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["Simulated service level, overall"] == 0.75 and summary["Simulated abandonment, overall"] == 0.05
+
+
+def test_routing_map_names_default_to_the_sites_and_the_file_wins(demo_site, tmp_path):
+    from staffing.reports.bundle import routing_map_of
+
+    site = load_site(demo_site)
+    assert routing_map_of(site).users["A0001"].name == "Agent 1"
+    (tmp_path / "map.toml").write_text('[users.A0001]\nname = "Ana Ruiz"\nemail = "ana@example.com"\n', encoding="utf-8")
+    mapping = routing_map_of(site, tmp_path / "map.toml")
+    assert (mapping.users["A0001"].name, mapping.users["A0001"].email) == ("Ana Ruiz", "ana@example.com")
+    assert mapping.users["A0002"].name == "Agent 2" and mapping.users["A0002"].email is None
+    assert routing_map_of(None) is None

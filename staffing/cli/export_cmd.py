@@ -8,7 +8,6 @@ import click
 
 from staffing.reports import PLATFORMS, load_run, write_calendars, write_routing, write_workbook
 from staffing.reports.bundle import CALENDARS, EXPORTS, WORKBOOK, routing_map_of, site_of
-from staffing.reports.routing import RoutingMap
 
 FORMATS = ("xlsx", "ics", *PLATFORMS)
 
@@ -36,7 +35,7 @@ def command(run_dir: str, fmt: str, out: str | None, timezone: str | None, map_f
         site_zone = site.config.site.timezone if site is not None else None
         paths = write_calendars(run, Path(out) if out else run.root / CALENDARS, timezone or site_zone, site_zone=site_zone)
     else:
-        mapping = RoutingMap.from_toml(map_file) if map_file else routing_map_of(site_of(run, None))
+        mapping = routing_map_of(site_of(run, None), map_file)
         paths = write_routing(run, fmt, Path(out) if out else run.root / EXPORTS, mapping)
         unmapped = [p for p in paths if p.name.endswith("_unmapped.csv")]
         if unmapped:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
+
 from profiles import queue_needs
 from staffing.reports.calendar import write_calendars
 from staffing.reports.esat import preference_satisfaction
@@ -30,12 +32,18 @@ def site_of(run: RunFolder, site_dir: str | Path | None) -> Site | None:
     return load_site(path) if path and Path(path).is_dir() else None
 
 
-def routing_map_of(site: Site | None) -> RoutingMap | None:
-    """The site's routing map (`SITE/routing_map.toml`), or None when there is none."""
-    if site is None or site.root is None:
-        return None
-    path = Path(site.root) / ROUTING_MAP
-    return RoutingMap.from_toml(path) if path.is_file() else None
+def routing_map_of(site: Site | None, path: str | Path | None = None) -> RoutingMap | None:
+    """The routing map: the file given, else the site's `SITE/routing_map.toml`; agents'
+    display names default to the site's (audit file `name`). None without either."""
+    if path is None and site is not None and site.root is not None and (Path(site.root) / ROUTING_MAP).is_file():
+        path = Path(site.root) / ROUTING_MAP
+    mapping = RoutingMap.from_toml(path) if path is not None else None
+    names = {}
+    if site is not None and site.audit is not None and "name" in site.audit.columns:
+        names = dict(site.audit.select(pl.col("agent_id").cast(pl.Utf8), pl.col("name").cast(pl.Utf8)).drop_nulls().iter_rows())
+    if not names:
+        return mapping
+    return (mapping or RoutingMap()).with_default_names(names)
 
 
 def fit_report_data(site: Site, run: RunFolder | None = None) -> FitReportData:

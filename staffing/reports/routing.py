@@ -121,6 +121,15 @@ class RoutingMap(_Strict):
     skills: dict[str, SkillMap] = {}
     connect_attribute: str = "queue"  # predefined attribute name used when a skill gives none
 
+    def with_default_names(self, names: dict[str, str]) -> RoutingMap:
+        """This map with display names filled in from `names` (agent_id -> name) where it has none."""
+        users = dict(self.users)
+        for agent, name in names.items():
+            u = users.get(agent, UserMap())
+            if u.name is None:
+                users[agent] = u.model_copy(update={"name": name})
+        return self.model_copy(update={"users": users})
+
     @classmethod
     def from_toml(cls, path: str | Path) -> RoutingMap:
         """Read and validate a mapping file; every problem names the TOML key."""
