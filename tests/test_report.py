@@ -160,6 +160,11 @@ def test_end_to_end_roster_then_reports_and_exports(tmp_path):
         pytest.fail(f"roster failed: {res.output}")
     run_dir = tmp_path / "run"
     from staffing.reports import write_run_reports
+    from staffing.reports.labels import status_words
+
+    summary = load_run(run_dir).summary
+    # the terminal says what the status means
+    assert f"status {summary['status']}: {status_words(summary['status'], summary.get('time_limit_hit'), summary.get('gap'))}" in " ".join(res.output.split())
 
     paths = write_run_reports(run_dir, site)
     names = {p.relative_to(run_dir).as_posix() for p in paths}

@@ -54,8 +54,11 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
 
         target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
         lines: list[str] = []
-        roster_run_folder(site, req, fit, target, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
-                          progress=lines.append, solver_progress=progress)
+        summary = roster_run_folder(site, req, fit, target, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
+                                    progress=lines.append, solver_progress=progress)
+    from staffing.reports.labels import status_words
+
+    lines.append(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")
     for line in lines:
         err.print(line)
     click.echo(str(target))
