@@ -131,7 +131,14 @@ def test_fit_report_on_demo_site_with_audit(demo_site, tmp_path):
     assert int(summary.group(4)) == audit.filter(pl.col("flag").fill_null(False) & pl.col("significant").fill_null(False)).height == int(f["significant_adjusted"])
     assert "Benjamini-Hochberg correction" in text
     # the complete flagged list is shown, not a cut
-    assert len(table_rows(text, "fairness-flagged")) == audit.filter(pl.col("flag").fill_null(False) & (pl.col("outcome") != "best fit above median")).height
+    flagged_rows = table_rows(text, "fairness-flagged")
+    assert len(flagged_rows) == audit.filter(pl.col("flag").fill_null(False) & (pl.col("outcome") != "best fit above median")).height
+    # each row names the group it is compared with: the reference of its outcome and category
+    refs = {(o, c): g for o, c, g in audit.filter(pl.col("reference")).select("outcome", "category", "group").iter_rows()}
+    for r in flagged_rows:
+        outcome = {"eligible": "eligible: ", "fit above median of eligible": "fit above median of eligible: ",
+                   "assigned among eligible": "assigned among eligible: "}[r[1]] + r[0]
+        assert r[7] == refs[(outcome, r[2])], r
     unknown_sex = audit.filter((pl.col("category") == "sex") & (pl.col("group") == "unknown") & (pl.col("outcome") == "best fit above median"))
     assert unknown_sex.height <= 1 and (unknown_sex.height == 0 or not unknown_sex.get_column("included")[0])
     assert "Agent 1<" in text or "Agent 1 " in text or ">Agent 1<" in text  # names shown when not pseudonymised

@@ -263,15 +263,17 @@ def fairness_section(data: FitReportData, audit_rows: pl.DataFrame) -> list[str]
             body.append(chart(f"impact-{cat.replace(' ', '-')}", charts.svg(charts.impact_chart(sub)),
                               f"Impact ratios by {cat}; dashed line {fairness.FOUR_FIFTHS:.2f}; red: significant after correction, amber: below 0.80 only."))
     body.append(table(overall.select(*AUDIT_COLUMNS, "row_class"), "fairness-overall", digits=3, class_column="row_class", headers=AUDIT_HEADERS))
-    flags = _with_reference(fairness.flagged(audit_rows.filter(pl.col("outcome") != fairness.BEST_FIT)))
+    flags = fairness.flagged(rows.filter(pl.col("outcome") != fairness.BEST_FIT))
     n_sig = flags.filter(pl.col("row_class") == "flag").height
     body.append(f"<h3>Every per-queue comparison below {fairness.FOUR_FIFTHS:.2f} ({flags.height:,}; {n_sig:,} significant after correction)</h3>")
     if flags.height:
         body.append("<p>Significant after correction first, then by impact ratio. Every comparison, flagged or not, is in fairness.csv.</p>")
         body.append(f"<details{' open' if n_sig else ''}><summary>Show all {flags.height:,} (sortable, searchable)</summary>")
         body.append(search_box("fairness-flagged", "Filter by queue, group, category..."))
-        body.append(table(flags.select("outcome", *AUDIT_COLUMNS, "row_class"), "fairness-flagged", digits=3, class_column="row_class",
-                          headers=["outcome", *AUDIT_HEADERS], sortable=True))
+        parts = pl.col("outcome").str.split_exact(": ", 1)
+        split = flags.with_columns(parts.struct.field("field_0").alias("measure"), parts.struct.field("field_1").alias("queue"))
+        body.append(table(split.select("queue", "measure", *AUDIT_COLUMNS, "row_class"), "fairness-flagged", digits=3, class_column="row_class",
+                          headers=["queue", "outcome", *AUDIT_HEADERS], sortable=True))
         body.append("</details>")
     else:
         body.append("<p>None. Every comparison is in fairness.csv.</p>")
