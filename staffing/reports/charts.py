@@ -123,7 +123,8 @@ def gap_heatmap(coverage: pl.DataFrame, closed: pl.DataFrame | None = None, by_q
     frame = day_time_gaps(coverage, closed, by_queue)
     days = frame.get_column("day").unique(maintain_order=True).to_list()
     times = sorted(frame.get_column("time").unique().to_list())
-    labels = [t for t in times if t.endswith(":00") and int(t[:2]) % 2 == 0]
+    every = 4 if by_queue else 2  # hours between axis labels (narrow panels per queue)
+    labels = [t for t in times if t.endswith(":00") and int(t[:2]) % every == 0]
     domain = [b[0] for b in GAP_BANDS] + [CLOSED_BAND[0]]
     colours = [b[3] for b in GAP_BANDS] + [CLOSED_BAND[1]]
     cols = ["day", "time", "required", "scheduled", "short", "over", "band"] + (["queue_id"] if by_queue else [])
