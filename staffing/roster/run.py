@@ -13,6 +13,7 @@ from staffing.roster.output import write_run
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
+from staffing.routing import requirement_pools, routing_profiles
 
 
 def roster_run_folder(
@@ -31,6 +32,7 @@ def roster_run_folder(
 ) -> dict:
     """Solve the week's roster and write the run folder; returns summary.json's contents."""
     result = roster_result(site, requirements, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=solver_progress)
+    result.activities = routing_profiles(result.activities, fit, requirement_pools(requirements), requirements)
     result.summary["site_dir"] = str(Path(site.root).resolve())
     result.summary["timezone"] = site.config.site.timezone
     write_run(out, result, requirements, fit)
