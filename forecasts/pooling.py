@@ -15,9 +15,11 @@ queues as per-queue targets for the roster:
    pool needs the most agents any of its queues' targets (service level within its own
    answer time) asks for: ``max_q N(A_pool, h_pool, SL_q, T_q)``;
 3. the occupancy cap and shrinkage apply to the pool (strictest cap, largest shrinkage);
-4. the pool's heads are apportioned to its queues by largest remainder in proportion to
-   what each queue would need alone, so a small queue gets its share of primary agents
-   (possibly none in a quiet interval: the pool's other agents are logged into it).
+4. the pool's heads are apportioned to its queues by largest remainder, each queue
+   weighted by its own workload plus a share of the pool's safety staff (agents above the
+   pool's workload) in proportion to the square root of its workload (square-root
+   staffing); a quiet queue may get no primary agent in an interval: the pool's other
+   agents skilled for it are logged into it.
 
 This is the load-balancing step of Pot, Bhulai and Koole (2008, "A simple staffing method
 for multiskill call centers", M&SOM 10(3)) with full pooling inside a pool; the pools
@@ -186,7 +188,14 @@ def pool_requirements(
         at = evaluate_queueing(m, p_occ, traffic, h, patience, conc, ans_t, chat_slowdown)
         idx = rows.get_column("__row").to_numpy()
         group_key = rows.select(pl.struct("pool", "interval_start").rank("dense").alias("g")).get_column("g").to_numpy()
-        share = apportion(heads, standalone[idx].astype(float), group_key)
+        # each queue's own load plus a square-root share of the pool's safety staff
+        load = rows.get_column("workload_erlangs").cast(pl.Float64).fill_null(0.0).to_numpy()
+        root = np.sqrt(load)
+        frame = pl.DataFrame({"g": group_key, "load": load, "root": root})
+        sums = frame.with_columns(pl.col("load").sum().over("g").alias("L"), pl.col("root").sum().over("g").alias("R"))
+        safety = np.maximum(p_occ - sums.get_column("L").to_numpy(), 0.0)
+        weight = load + safety * root / np.maximum(sums.get_column("R").to_numpy(), 1e-12)
+        share = apportion(heads, weight, group_key)
         required[idx] = share
         pool_agents[idx] = heads
         pool_sl[idx], pool_asa[idx], pool_ab[idx] = at
