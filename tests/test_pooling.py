@@ -204,3 +204,33 @@ def test_routing_profiles_primary_first_then_open_skilled_pool_queues_by_profici
         "voice/a/en",  # c closed at T1
         "email/a/en",  # a queue alone in its pool
     ]
+
+
+# --- simulation correction -----------------------------------------------------------------------
+
+
+def test_missed_targets_need_the_miss_beyond_the_half_width_and_raising_adds_one_head_per_miss():
+    from staffing.routing import missed_targets, raise_requirements
+
+    service = pl.DataFrame(
+        {
+            "queue_id": ["voice/a/en", "voice/b/en", "voice/a/en", "voice/b/en"],
+            "interval_start": [T0, T0, T1, T1],
+            "offered": [10.0, 5.0, 8.0, 0.0],
+            "service_level": [0.70, 0.75, 0.79, None],
+            "service_level_hw": [0.05, 0.10, 0.00, None],
+            "target": [0.8, 0.8, 0.8, 0.8],
+        }
+    )
+    missed = missed_targets(service)
+    # 0.70 + 0.05 < 0.8 misses; 0.75 + 0.10 does not (within noise); 0.79 + 0 misses; no volume is not scored
+    assert missed.select("queue_id", "interval_start").rows() == [("voice/a/en", T0), ("voice/a/en", T1)]
+    req = pl.DataFrame({
+        "queue_id": ["voice/a/en", "voice/b/en", "voice/a/en", "voice/b/en"], "interval_start": [T0, T0, T1, T1],
+        "required_agents": [5, 2, 4, 0], "pool": ["p"] * 4, "pool_agents": [7, 7, 4, 4],
+    })
+    up = raise_requirements(req, missed)
+    assert up.columns == req.columns
+    assert up.get_column("required_agents").to_list() == [6, 2, 5, 0]
+    assert up.get_column("pool_agents").to_list() == [8, 8, 5, 5]
+    assert raise_requirements(req, missed.head(0)).equals(req)

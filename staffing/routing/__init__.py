@@ -9,7 +9,8 @@
 See docs/multiskill.md.
 """
 
+from staffing.routing.correction import missed_targets, raise_requirements
 from staffing.routing.pools import requirement_pools, skill_pools
 from staffing.routing.profiles import PROFILE_SEPARATOR, routing_profiles
 
-__all__ = ["PROFILE_SEPARATOR", "requirement_pools", "routing_profiles", "skill_pools"]
+__all__ = ["PROFILE_SEPARATOR", "missed_targets", "raise_requirements", "requirement_pools", "routing_profiles", "skill_pools"]
