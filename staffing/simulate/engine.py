@@ -35,9 +35,10 @@ _STAFF, _SNAP, _END, _ABANDON, _OVERFLOW, _RETRY, _CLEAR = range(7)
 _FIRST, _LATER = 0, 1
 
 #: Statistics collected per call type and bin (bin = main period or interval of the
-#: contact's first arrival). Counts are per attempt at its exit (served counted when
-#: service starts, so that the waiting time is known).
-BIN_STATS = ("arrived", "served", "abandoned", "good", "abandoned_late", "disconnected", "blocked",
+#: contact's first arrival). `offered` counts first attempts when they arrive; the others
+#: count attempts at their exit (served counted when service starts, so that the waiting
+#: time is known); a contact still waiting when no event is left is only `offered`.
+BIN_STATS = ("offered", "arrived", "served", "abandoned", "good", "abandoned_late", "disconnected", "blocked",
              "wait_served", "retrial_exits")
 
 
@@ -106,7 +107,7 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
     """Simulate one replication; `rng` is used only for random agent choice and retrials."""
     K, G, S = net.n_types, net.n_groups, net.n_bins
     counters = {name: [0.0] * (K * S) for name in BIN_STATS}
-    arrived, served, abandoned = counters["arrived"], counters["served"], counters["abandoned"]
+    offered, arrived, served, abandoned = counters["offered"], counters["arrived"], counters["served"], counters["abandoned"]
     good, ab_late, disconnected = counters["good"], counters["abandoned_late"], counters["disconnected"]
     blocked, wait_served, retrial_exits = counters["blocked"], counters["wait_served"], counters["retrial_exits"]
     awt = net.awt
@@ -329,6 +330,7 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
             c = [a_types[ai], t, a_serv[ai], a_pat[ai], t, _WAITING, 0.0, a_bins[ai], False, 0]
             ai += 1
             t_last = t
+            offered[c[_TYPE] * S + c[_BIN]] += 1
             enter(c, t)
             continue
         if not heap:
