@@ -360,3 +360,32 @@ def simulate_model(model: ModelSpec, replications: int, seed: int, workers: int 
     """Simulate `replications` independent days (or weeks) of a model; deterministic in `seed`."""
     net, plan = model.compile()
     return ModelResult(spec=model, replications=replicate(net, plan, replications, seed, workers), seed=seed)
+
+
+def _measures_table(result: ModelResult) -> list[tuple[str, str]]:
+    """Every (measure, subject) a model result reports: counts per type and overall,
+    good-SL counts per type and period, service level, speed of answer, occupancy."""
+    spec = result.spec
+    types = [c.name for c in spec.call_types]
+    subjects = ["overall"] + (types if len(types) > 1 else [])
+    out = [(m, s) for m in ("n_arrived", "n_served", "n_abandoned", "n_good_sl", "n_blocked", "n_disconnected") for s in subjects]
+    if spec.model.retrial:
+        out += [("n_retrial_attempt_exits", s) for s in subjects]
+    if spec.model.periods > 1:
+        out += [("n_good_sl", f"{t}/period{p}") for t in types for p in range(spec.model.periods)]
+    out += [("service_level", s) for s in subjects] + [("speed_of_answer", s) for s in subjects]
+    out += [("occupancy", g.name) for g in spec.groups] + ([("occupancy", "all_groups")] if len(spec.groups) > 1 else [])
+    return out
+
+
+def measures_frame(result: ModelResult) -> "pl.DataFrame":
+    """The measures of a model run: measure, subject, value, half_width (95%), replications."""
+    import polars as pl
+
+    rows = []
+    for measure, subject in _measures_table(result):
+        value, hw = result.measure(measure, subject)
+        rows.append({"measure": measure, "subject": subject, "value": value, "half_width": hw if np.isfinite(hw) else None,
+                     "replications": len(result.replications)})
+    return pl.DataFrame(rows, schema={"measure": pl.Utf8, "subject": pl.Utf8, "value": pl.Float64, "half_width": pl.Float64,
+                                      "replications": pl.Int64})
