@@ -14,15 +14,28 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from staffing.errors import InputError, Problem
+from staffing.errors import EXIT_INPUT, InputError, Problem, StaffingError
 from staffing.simulate.engine import Network, ReplicationStats
 from staffing.simulate.replicate import mean_halfwidth, ratio_halfwidth, replicate
 from staffing.simulate.sampling import DIST_KINDS, ArrivalPlan, DistTable
 from staffing.site.load import toml_problems
 
 MODEL_DOC = "docs/simulation.md"
+
+
+class OneProblemError(StaffingError):
+    """A single input problem, shown on one line (exit 3)."""
+
+    exit_code = EXIT_INPUT
+
+
+def model_error(problems: list[Problem], headline: str) -> StaffingError:
+    """One problem: a one-line error; several: the usual list (`InputError`)."""
+    if len(problems) == 1:
+        return OneProblemError(f"{headline}: {problems[0]}")
+    return InputError(problems, total=len(problems), headline=headline)
 
 
 class _Strict(BaseModel):
@@ -160,32 +173,44 @@ class ModelSpec(_Strict):
     groups: list[Group] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _cross(self) -> "ModelSpec":
+    def _cross(self, info: ValidationInfo) -> "ModelSpec":
+        if not (info.context or {}).get("defer_cross"):
+            found = self.problems()
+            if found:
+                raise ValueError("; ".join(f"{key}: {msg}" for key, msg in found))
+        return self
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Checks across keys, each as (TOML key, message with what was expected)."""
         P = self.model.periods
         types = [c.name for c in self.call_types]
         groups = [g.name for g in self.groups]
-        for names, what in ((types, "call type"), (groups, "group")):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            if dup:
-                raise ValueError(f"{what} name {dup[0]!r} is used twice; expected unique names")
-        for c in self.call_types:
+        out: list[tuple[str, str]] = []
+        for names, key, what in ((types, "call_types", "call type"), (groups, "groups", "group")):
+            for i, n in enumerate(names):
+                if n in names[:i]:
+                    out.append((f"{key}[{i + 1}].name", f"{what} name {n!r} is used twice; expected unique names"))
+        for i, c in enumerate(self.call_types):
+            key = f"call_types[{i + 1}]"
             if len(c.arrival_rates) != P:
-                raise ValueError(f"call type {c.name!r}: arrival_rates has {len(c.arrival_rates)} values; expected {P} (one per period)")
-            for key, dists in (("service", c.service), ("patience", c.patience or [])):
+                out.append((f"{key}.arrival_rates", f"has {len(c.arrival_rates)} values; expected {P} (one per period, model.periods)"))
+            for field_name, dists in (("service", c.service), ("patience", c.patience or [])):
                 if len(dists) not in (0, 1, P):
-                    raise ValueError(f"call type {c.name!r}: {key} has {len(dists)} distributions; expected 1 or {P} (one per period)")
-            for g in c.groups + (c.overflow.groups if c.overflow else []):
-                if g not in groups:
-                    raise ValueError(f"call type {c.name!r} routes to unknown group {g!r}; expected one of {', '.join(groups)}")
-        for g in self.groups:
+                    out.append((f"{key}.{field_name}", f"has {len(dists)} distributions; expected 1 or {P} (one per period)"))
+            for field_name, names in (("groups", c.groups), ("overflow.groups", c.overflow.groups if c.overflow else [])):
+                for g in names:
+                    if g not in groups:
+                        out.append((f"{key}.{field_name}", f"unknown group {g!r}; expected one of {', '.join(groups)}"))
+        for i, g in enumerate(self.groups):
+            key = f"groups[{i + 1}]"
             if len(g.staffing) != P:
-                raise ValueError(f"group {g.name!r}: staffing has {len(g.staffing)} values; expected {P} (one per period)")
+                out.append((f"{key}.staffing", f"has {len(g.staffing)} values; expected {P} (one per period, model.periods)"))
             if not g.serves:
-                raise ValueError(f"group {g.name!r} serves no call type; expected at least one call type in 'serves'")
+                out.append((f"{key}.serves", f"group {g.name!r} serves no call type; expected at least one call type name"))
             for e in g.pull_list():
                 if e.type not in types:
-                    raise ValueError(f"group {g.name!r} serves unknown call type {e.type!r}; expected one of {', '.join(types)}")
-        return self
+                    out.append((f"{key}.serves", f"unknown call type {e.type!r}; expected one of {', '.join(types)}"))
+        return out
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "ModelSpec":
@@ -198,10 +223,13 @@ class ModelSpec(_Strict):
         except tomllib.TOMLDecodeError as exc:
             raise InputError([Problem(path.name, f"not valid TOML: {exc}")], headline="invalid model file") from None
         try:
-            return cls.model_validate(data)
+            spec = cls.model_validate(data, context={"defer_cross": True})
         except ValidationError as exc:
-            problems = toml_problems(exc, path.name, MODEL_DOC)
-            raise InputError(problems, total=len(problems), headline=f"invalid model file {path}") from None
+            raise model_error(toml_problems(exc, path.name, MODEL_DOC), f"invalid model file {path}") from None
+        found = spec.problems()
+        if found:
+            raise model_error([Problem(path.name, msg, column=key, label="key") for key, msg in found], f"invalid model file {path}")
+        return spec
 
     # ------------------------------------------------------------------ compile
     def expected_first_attempts(self) -> np.ndarray:

@@ -25,6 +25,7 @@ from forecasts.queueing import DEFAULT_CHAT_SLOWDOWN, chat_handle_time
 from staffing.errors import InputError, Problem
 from staffing.io import write_both, write_json
 from staffing.simulate.engine import Network, ReplicationStats
+from staffing.simulate.model import model_error
 from staffing.simulate.replicate import mean_halfwidth, ratio_halfwidth, replicate
 from staffing.simulate.sampling import DIST_KINDS, EXPONENTIAL, NONE, ArrivalPlan, DistTable
 from staffing.site.config import RoutingConfig
@@ -197,13 +198,10 @@ class SimPlan:
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
             raise InputError([Problem(str(run_dir), "run folder not found; write one with 'staffing roster'")], headline="cannot simulate")
-        if not (run_dir / "forecast.parquet").is_file():
-            raise InputError([Problem(str(run_dir), "has no forecast.parquet; simulate a run folder written by 'staffing roster'")],
-                             headline="cannot simulate")
-        for table in ("activities", "shifts"):
+        for table in ("forecast", "activities", "shifts"):
             if not (run_dir / f"{table}.parquet").is_file():
-                raise InputError([Problem(str(run_dir), f"has no {table}.parquet; simulate a run folder written by 'staffing roster'")],
-                                 headline="cannot simulate")
+                raise model_error([Problem(str(run_dir), f"has no {table}.parquet; expected a run folder written by 'staffing roster'")],
+                                  "cannot simulate")
         summary_path = run_dir / SUMMARY
         summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
         site = load_site(resolve_site_dir(run_dir, site_dir, summary))
