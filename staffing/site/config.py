@@ -257,6 +257,21 @@ class SpecialDay(_Strict):
     note: str = ""
 
 
+class RoutingConfig(_Strict):
+    """How the ACD routes (used by `staffing simulate`; docs/site-folder.md, docs/simulation.md).
+
+    `arrival`: which free agent an arriving contact goes to: `longest_idle` (among every
+    free agent logged into the queue) or `profile_order` (agents for whom the queue comes
+    earliest in their routing profile first, then longest idle).
+    `agent_free`: which waiting contact a freed agent takes: `profile_order` (the first
+    queue of the agent's profile with someone waiting, longest waiting inside it) or
+    `longest_waiting` (the longest-waiting contact across the profile's queues).
+    """
+
+    arrival: Literal["longest_idle", "profile_order"] = "longest_idle"
+    agent_free: Literal["profile_order", "longest_waiting"] = "profile_order"
+
+
 class Costs(_Strict):
     full_time_hourly: float = Field(default=22.0, ge=0)
     part_time_hourly: float = Field(default=19.0, ge=0)
@@ -295,6 +310,7 @@ class SiteConfig(_Strict):
     special_days: list[SpecialDay] = []
     costs: Costs = Costs()
     pooling: Pooling = Pooling()
+    routing: RoutingConfig = RoutingConfig()
     # solver settings for `staffing roster` (staffing.roster.SolveParams field names);
     # checked when the roster runs; CLI options override them
     roster: dict[str, float | int | str | bool] = {}
