@@ -286,14 +286,15 @@ class Pooling(_Strict):
     pools every queue of a channel and model (the fully pooled limit); ``none`` sizes each
     queue alone (one queue per routing profile). ``correction_rounds``: after the roster,
     simulate it and raise the requirement where a queue-interval misses its target by more
-    than the simulation's confidence half-width, then solve again (0 = no simulation).
-    ``correction_replications``: replications of those simulations.
+    than the simulation's confidence half-width, then solve again. ``replications``: of the
+    routing simulation every roster run ends with (``staffing simulate``), 0 = none (and
+    no correction).
     """
 
     mode: Literal["skills", "channel", "none"] = "skills"
     min_overlap: float = Field(default=0.5, gt=0, le=1)
     correction_rounds: int = Field(default=1, ge=0, le=5)
-    correction_replications: int = Field(default=10, ge=2, le=1000)
+    replications: int = Field(default=10, ge=0, le=1000)
 
 
 class SiteConfig(_Strict):
