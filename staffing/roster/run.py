@@ -59,6 +59,10 @@ def roster_run_folder(
         say(f"correction: one more agent on each of {missed.height} queue-interval(s); solving again")
     result.summary["site_dir"] = str(Path(site.root).resolve())
     result.summary["timezone"] = site.config.site.timezone
+    result.summary["bound_refers_to"] = (
+        "under-coverage of required_agents: agents primary on each queue against its share of its pool's heads "
+        "(docs/multiskill.md); service is in 'simulation'"
+    )
     if simulate:
         result.summary["service_correction"] = {
             "rounds": len(raised),
