@@ -119,17 +119,28 @@ def warnings(run: RunFolder, satisfaction: pl.DataFrame | None) -> list[tuple[st
     return out
 
 
-def service_by_queue(service: pl.DataFrame) -> pl.DataFrame:
-    """Per queue: offered contacts, simulated service level and abandonment (weighted by
-    offered), the target, and the share of intervals meeting it."""
+def service_by_queue(service: pl.DataFrame, queues: dict | None = None) -> pl.DataFrame:
+    """Per queue: offered contacts, simulated service level and abandonment, the target, and
+    the share of intervals (with volume) meeting it. From summary.json's
+    `simulation.queues` when given (the simulator's own week totals), else from the service
+    table (weighted by offered)."""
+    if queues:
+        rows = [{"queue_id": q, "offered": v.get("offered"), "service_level": v.get("service_level"), "target": v.get("target"),
+                 "abandon_rate": v.get("abandon_rate"),
+                 "intervals_met_pct": None if v.get("share_intervals_meeting_target") is None else 100 * v["share_intervals_meeting_target"]}
+                for q, v in queues.items() if isinstance(v, dict)]
+        schema = {"queue_id": pl.Utf8, "offered": pl.Float64, "service_level": pl.Float64, "target": pl.Float64, "abandon_rate": pl.Float64,
+                  "intervals_met_pct": pl.Float64}
+        return pl.DataFrame(rows, schema=schema).sort("queue_id")
     w = pl.col("offered").fill_null(0)
+    scored = pl.col("service_level").is_not_null()
     return (
         service.group_by("queue_id")
         .agg(
             w.sum().alias("offered"),
-            ((pl.col("service_level") * w).sum() / w.sum()).alias("service_level"),
+            ((pl.col("service_level") * w).filter(scored).sum() / w.filter(scored).sum()).alias("service_level"),
             pl.col("target").max().alias("target"),
-            ((pl.col("abandon_rate") * w).sum() / w.sum()).alias("abandon_rate"),
+            ((pl.col("abandon_rate") * w).filter(pl.col("abandon_rate").is_not_null()).sum() / w.filter(pl.col("abandon_rate").is_not_null()).sum()).alias("abandon_rate"),
             (pl.col("target_met").cast(pl.Float64).mean() * 100).alias("intervals_met_pct"),
         )
         .sort("queue_id")
@@ -216,7 +227,12 @@ def service_section(run: RunFolder) -> list[str]:
         if overall.get("abandon_rate") is not None:
             text += f", abandonment {100 * overall['abandon_rate']:.1f}%"
     body.append(f"<p>{escape(text)}.</p>")
-    per = service_by_queue(service).join(queue_coverage(run.coverage).select("queue_id", "covered_pct"), on="queue_id", how="left")
+    if sim.get("service_level_definition"):
+        body.append(f'<p class="muted">{escape(str(sim["service_level_definition"]))}</p>')
+    if sim.get("not_simulated"):
+        body.append(f'<p class="note">Not simulated: {escape(", ".join(str(q) for q in sim["not_simulated"]))}.</p>')
+    queues = sim.get("queues") if isinstance(sim.get("queues"), dict) else None
+    per = service_by_queue(service, queues).join(queue_coverage(run.coverage).select("queue_id", "covered_pct"), on="queue_id", how="left")
     shown = per.select(
         "queue_id", "offered", (pl.col("service_level") * 100).alias("sl"), (pl.col("target") * 100).alias("target"),
         (pl.col("abandon_rate") * 100).alias("abandon"), "intervals_met_pct", "covered_pct",
