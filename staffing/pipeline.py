@@ -59,6 +59,9 @@ class SolverLines:
     def __call__(self, elapsed: float, limit: float, phase: str, short: float | None = None, bound: float | None = None, **_: object) -> None:
         with self._lock:
             self.limit = limit
+            if elapsed < self.printed:  # the clock went back: a new solve (a correction round) began
+                self.short = self.bound = self.phase = None
+                self.printed = -self.every
             if short is not None:
                 self.short = short
             if bound is not None:

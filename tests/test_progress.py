@@ -20,6 +20,8 @@ def test_solver_lines_print_each_phase_then_at_most_every_few_seconds():
         "  roster   6.0 of 60 s: shifts, under-coverage so far 80.0 agent-intervals",
         "  roster   6.5 of 60 s: bound, under-coverage so far 80.0 agent-intervals, lower bound 12.0",
     ]
+    cb(elapsed=1.0, limit=60, phase="shifts")  # a new solve (correction round): nothing carried over
+    assert lines[-1] == "  roster   1.0 of 60 s: shifts"
 
 
 def test_solver_lines_say_still_working_when_the_engine_is_silent():
