@@ -239,6 +239,11 @@ def test_warnings_name_time_limit_unmet_zero_satisfaction_and_closed_time(run_di
     closed = {k: t for k, _, t in warnings(type(run)(**{**run.__dict__, "requirements": req}), None)}
     assert closed["closed_time"].startswith("1 agent-intervals (1 agents) are scheduled on queues while they are closed")
     assert "A002 Chat, returns, Spanish Mon 08:00" in closed["closed_time"]
+    # with a routing profile that has an open queue too, the agent is reachable: no warning
+    acts = run.activities.with_columns(pl.when(pl.col("activity") == "chat/returns/es").then(pl.lit("chat/returns/es|voice/new_orders/en"))
+                                       .otherwise(pl.col("activity")).alias("profile"))
+    reachable = {k for k, _, _ in warnings(type(run)(**{**run.__dict__, "requirements": req, "activities": acts}), None)}
+    assert "closed_time" not in reachable
 
 
 def test_roster_report_shows_warnings_currency_and_percentages(run_dir, tmp_path):
@@ -263,6 +268,10 @@ def test_roster_report_shows_simulated_service_against_target(run_dir, tmp_path)
     assert rows["voice/new_orders/en"][2] == f"{100 * expected:.1f}" and rows["voice/new_orders/en"][3] == "80.0"
     assert rows["voice/new_orders/en"][5] == f"{100 * (16 - voice_short) / 16:.1f}"
     assert 'data-warning="service"' in text and "overall service level 75.0%, abandonment 5.0%" in text
+    # 0.55 + 0.04 < 0.80: every miss is beyond the half-width
+    short = run.coverage.filter(pl.col("scheduled") < pl.col("required"))
+    n, nq = short.height, short.get_column("queue_id").n_unique()
+    assert f"{n} queue-intervals miss their service-level target in simulation ({nq} queues), {n} of them beyond the 95% half-width" in text
     assert 'id="service-chart"><svg' in text
     # the workbook has the same figures on its Service sheet
     import openpyxl

@@ -70,12 +70,20 @@ def closed_intervals(run: RunFolder) -> pl.DataFrame | None:
 
 
 def closed_time(run: RunFolder) -> pl.DataFrame:
-    """agent_id, queue_id, interval_start: agent-intervals on a queue while it is closed."""
+    """agent_id, queue_id, interval_start: agent-intervals on a queue while it is closed (with
+    routing profiles: while every queue of the agent's profile is closed, so nobody can reach them)."""
     closed = closed_intervals(run)
     if closed is None:
         return pl.DataFrame(schema={"agent_id": pl.Utf8, "queue_id": pl.Utf8, "interval_start": pl.Datetime("us")})
-    worked = run.activities.filter(pl.col("channel").is_not_null()).select("agent_id", pl.col("activity").alias("queue_id"), "interval_start")
-    return worked.join(closed.filter(pl.col("closed")), on=["queue_id", "interval_start"], how="semi").sort("agent_id", "interval_start")
+    shut = closed.filter(pl.col("closed")).select("queue_id", "interval_start")
+    worked = run.activities.filter(pl.col("channel").is_not_null())
+    on_closed = worked.join(shut, left_on=["activity", "interval_start"], right_on=["queue_id", "interval_start"], how="semi")
+    if "profile" in worked.columns:
+        queues = on_closed.select("agent_id", "interval_start", pl.coalesce("profile", "activity").str.split("|").alias("q")).explode("q")
+        reachable = queues.join(shut.with_columns(pl.lit(True).alias("shut")), left_on=["q", "interval_start"], right_on=["queue_id", "interval_start"], how="left")
+        reachable = reachable.group_by("agent_id", "interval_start").agg(pl.col("shut").fill_null(False).all().alias("all_shut")).filter(~pl.col("all_shut"))
+        on_closed = on_closed.join(reachable, on=["agent_id", "interval_start"], how="anti")
+    return on_closed.select("agent_id", pl.col("activity").alias("queue_id"), "interval_start").sort("agent_id", "interval_start")
 
 
 def _names(ids: list[str]) -> str:
@@ -103,8 +111,10 @@ def warnings(run: RunFolder, satisfaction: pl.DataFrame | None) -> list[tuple[st
     if run.service is not None and "target_met" in run.service.columns:
         missed = run.service.filter(pl.col("target_met") == False)  # noqa: E712 (null = no target)
         if missed.height:
-            out.append(("service", "bad", f"{missed.height:,} queue-intervals miss their service-level target in simulation "
-                        f"({missed.get_column('queue_id').n_unique()} queues); see Simulated service below."))
+            hw = pl.col("service_level_hw").fill_null(0.0) if "service_level_hw" in missed.columns else pl.lit(0.0)
+            sure = missed.filter(pl.col("service_level") + hw < pl.col("target")).height
+            out.append(("service", "bad" if sure else "warn", f"{missed.height:,} queue-intervals miss their service-level target in simulation "
+                        f"({missed.get_column('queue_id').n_unique()} queues), {sure:,} of them beyond the 95% half-width; see Simulated service below."))
     if satisfaction is not None and satisfaction.height:
         zero = satisfaction.filter((pl.col("items") > 0) & (pl.col("satisfaction") <= 0)).get_column("agent_id").sort().to_list()
         if zero:
