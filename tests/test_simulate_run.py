@@ -21,14 +21,14 @@ SERVICE_COLUMNS = ["queue_id", "interval_start", "offered", "answered", "abandon
                    "asa_seconds", "asa_hw", "abandon_rate", "abandon_hw", "target", "target_met", "replications"]
 
 
-def _targets(patience=None):
+def _targets(patience=None, response_minutes=1440.0):
     return pl.DataFrame({
         "queue_id": [VOICE, SPANISH, CHAT, "email/billing/en"],
         "channel": ["voice", "voice", "chat", "email"],
         "model": ["erlang_a" if patience else "erlang_c", "erlang_c", "chat", "deferred"],
         "service_level": [0.8, 0.8, 0.8, None], "answer_seconds": [20.0, 20.0, 60.0, None],
         "patience_seconds": [patience, None, None, None], "concurrency": [1, 1, 2, 1],
-        "response_minutes": [None, None, None, 1440.0], "max_occupancy": [0.88] * 4, "shrinkage": [0.3] * 4,
+        "response_minutes": [None, None, None, response_minutes], "max_occupancy": [0.88] * 4, "shrinkage": [0.3] * 4,
     })
 
 
@@ -85,7 +85,8 @@ def test_staffing_follows_shifts_breaks_and_lunch_to_the_second():
     h = 3600.0
     assert plan.profiles == ((0,),)
     assert plan.staffing_events == ((8 * h, 0, 1), (10 * h, 0, 0), (10.25 * h, 0, 1), (12 * h, 0, 0))
-    assert plan.not_simulated == ("email/billing/en",)
+    assert plan.deferred == (False, False, False, True) and plan.not_simulated == ()
+    assert plan.answer_seconds == (20.0, 20.0, 60.0, 1440 * 60.0)  # deferred work: the response deadline
 
 
 def test_profiles_group_agents_and_chat_agents_hold_concurrent_sessions():
@@ -94,13 +95,14 @@ def test_profiles_group_agents_and_chat_agents_hold_concurrent_sessions():
         + _on("C", CHAT, 8, 9) + _on("D", VOICE, 8, 9, f"{VOICE}|email/billing/en"), profile=True)
     shifts = _shifts(*[_shift(a, "08:00", "09:00") for a in "ABCD"])
     plan = SimPlan.from_tables(_forecast({}), _targets(), acts, shifts, 30)
-    assert plan.profiles == ((0, 1), (1, 0), (2,), (0,))
+    assert plan.profiles == ((0, 1), (1, 0), (2,), (0, 3))
     assert plan.capacities == (1, 1, 2, 1)
     h = 3600.0
     assert plan.staffing_events == ((8 * h, 0, 1), (8 * h, 1, 1), (8 * h, 2, 2), (8 * h, 3, 1),
                                     (9 * h, 0, 0), (9 * h, 1, 0), (9 * h, 2, 0), (9 * h, 3, 0))
     longest = plan.network(RoutingConfig(arrival="longest_idle"))
     assert longest.arrival_tiers[0] == ((0, 1, 3),)
+    assert longest.arrival_tiers[3] == ((3,),)  # email goes to the agent with email in the profile
     by_profile = plan.network(RoutingConfig(arrival="profile_order"))
     assert by_profile.arrival_tiers[0] == ((0, 3), (1,))  # agents whose first queue it is, then the others
     assert by_profile.pull_rule == ("priority",) * 4
@@ -128,7 +130,8 @@ def test_plenty_of_agents_answer_everything_at_once():
     assert quiet["offered"] == 0 and quiet["service_level"] is None and quiet["target_met"] is None
     s = res.summary()
     assert s["share_intervals_meeting_target"] == 1.0 and s["intervals_with_volume"] == 1
-    assert s["queues"][VOICE]["service_level"] == 1.0 and s["not_simulated"] == ["email/billing/en"]
+    assert s["queues"][VOICE]["service_level"] == 1.0
+    assert s["deferred_queues"] == ["email/billing/en"] and s["not_simulated"] == []
 
 
 def test_without_agents_patient_callers_abandon_and_count_as_missed():
@@ -138,6 +141,23 @@ def test_without_agents_patient_callers_abandon_and_count_as_missed():
     assert row["answered"] == 0 and row["abandoned"] == row["offered"]
     assert row["service_level"] == 0.0 and row["abandon_rate"] == 1.0 and row["target_met"] is False
     assert res.summary()["worst_queue"] == VOICE
+
+
+@pytest.mark.parametrize("response_minutes, within", [(60.0, 0.0), (1440.0, 1.0)])
+def test_deferred_work_is_a_backlog_answered_when_its_agents_work(response_minutes, within):
+    # emails arrive 06:00-06:30; the only email agent works 08:00-12:00: every email is
+    # answered, none within a 1-h deadline, all within 24 h
+    email = "email/billing/en"
+    acts = _activities(_on("E", email, 8, 12))
+    plan = SimPlan.from_tables(_forecast({(email, "06:00"): 10}), _targets(response_minutes=response_minutes), acts,
+                               _shifts(_shift("E", "08:00", "12:00")), 30)
+    res = simulate_plan(plan, 3, seed=3)
+    row = res.service.filter((pl.col("queue_id") == email) & (pl.col("offered") > 0)).row(0, named=True)
+    assert row["answered"] == row["offered"] and row["abandoned"] == 0
+    assert row["service_level"] == within
+    assert row["asa_seconds"] >= 90 * 60  # answered from 08:00 at the earliest
+    assert row["target"] is None and row["target_met"] is None  # deferred work has no service-level target
+    assert res.summary()["intervals_with_volume"] == 0
 
 
 def test_same_seed_same_service_whatever_the_workers():
