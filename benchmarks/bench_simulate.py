@@ -97,7 +97,7 @@ def simpy_week(plan: SimPlan, replication: int, seed: int) -> tuple[float, float
             return
         start = env.now
         with resources[g].request(priority=0) as req:
-            outcome = yield req | env.timeout(patience) if math.isfinite(patience) else req
+            yield req | env.timeout(patience) if math.isfinite(patience) else req
             if req.triggered:
                 if env.now - start < plan.answer_seconds[k]:
                     counts["good"] += 1

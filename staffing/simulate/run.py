@@ -26,8 +26,8 @@ from staffing.errors import InputError, Problem
 from staffing.io import write_both, write_json
 from staffing.simulate.engine import Network, ReplicationStats
 from staffing.simulate.model import model_error
-from staffing.simulate.replicate import mean_halfwidth, ratio_halfwidth, replicate
-from staffing.simulate.sampling import DIST_KINDS, EXPONENTIAL, NONE, ArrivalPlan, DistTable
+from staffing.simulate.replicate import ratio_halfwidth, replicate
+from staffing.simulate.sampling import EXPONENTIAL, NONE, ArrivalPlan, DistTable
 from staffing.site.config import RoutingConfig
 from staffing.validate.data import SUMMARY, resolve_site_dir
 
