@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from staffing.simulate.engine import Arrivals, Network, run_replication
+from staffing.simulate.sampling import CONSTANT
 
 
 def _arrivals(rows):
@@ -117,3 +118,13 @@ def test_a_retrial_keeps_the_contact_and_its_cumulated_wait():
     assert st.bins["wait_served"][0, 0] == pytest.approx(4.0)
     assert st.bins["good"][0, 0] == 1  # only the first contact; the retrial's cumulated wait is 4
     assert st.bins["arrived"][0, 0] == 3  # attempts: served, abandoned, served retrial
+
+
+def test_a_group_specific_handle_time_is_drawn_when_that_group_serves():
+    # type 0 goes to group 0 first, group 1 when group 0 is busy; group 1 takes 3 (constant)
+    two = dict(n_groups=2, pull=(((0, 0.0),), ((0, 0.0),)), pull_rule=("priority",) * 2,
+               staffing_events=((0.0, 0, 1), (0.0, 1, 1)), arrival_tiers=(((0,), (1,)),),
+               group_service={(0, 1): (CONSTANT, 3.0, 0.0)})
+    st = _run(_net(**two), [(0, 0, 10, math.inf), (1, 0, 10, math.inf)])
+    assert st.busy.tolist() == pytest.approx([10.0, 3.0])
+    assert st.end_time == pytest.approx(10.0)

@@ -104,6 +104,20 @@ def test_a_bad_model_file_is_named_by_key(tmp_path, old, new, message):
     assert result.output == message.format(path=path)
 
 
+def test_service_by_group_compiles_to_the_serving_group(tmp_path):
+    text = (MODELS / "simple_msk.toml").read_text().replace(
+        'groups = ["group0", "group1"]     # overflow', 'service_by_group = { group1 = { dist = "constant", value = 4.0 } }\ngroups = ["group0", "group1"]     # overflow')
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    net, _ = ModelSpec.from_toml(path).compile()
+    assert net.group_service == {(1, 1): (1, 4.0, 0.0)}
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("service_by_group = { group1 =", "service_by_group = { group7 ="))
+    result = CliRunner().invoke(cli, ["simulate", "--model", str(bad)])
+    assert result.exit_code == 3
+    assert result.output == f"Error: invalid model file {bad}: bad.toml, key call_types[2].service_by_group: unknown group 'group7'; expected one of group0, group1\n"
+
+
 def test_several_problems_are_listed(tmp_path):
     path = _bad(tmp_path, "periods = 1", "periods = 2")
     result = CliRunner().invoke(cli, ["simulate", "--model", str(path)])

@@ -93,6 +93,7 @@ class CallType(_Strict):
     arrival_rates: list[Annotated[float, Field(ge=0)]]
     service: list[Dist] = Field(min_length=1)
     patience: list[Dist] | None = None
+    service_by_group: dict[str, Dist] = {}
     awt: float = Field(gt=0)
     groups: list[str] = []
     overflow: Overflow | None = None
@@ -184,7 +185,8 @@ class ModelSpec(_Strict):
             for field_name, dists in (("service", c.service), ("patience", c.patience or [])):
                 if len(dists) not in (0, 1, P):
                     out.append((f"{key}.{field_name}", f"has {len(dists)} distributions; expected 1 or {P} (one per period)"))
-            for field_name, names in (("groups", c.groups), ("overflow.groups", c.overflow.groups if c.overflow else [])):
+            for field_name, names in (("groups", c.groups), ("overflow.groups", c.overflow.groups if c.overflow else []),
+                                      ("service_by_group", list(c.service_by_group))):
                 for g in names:
                     if g not in groups:
                         out.append((f"{key}.{field_name}", f"unknown group {g!r}; expected one of {', '.join(groups)}"))
@@ -264,6 +266,7 @@ class ModelSpec(_Strict):
             clear_queues_at=P * d if m.clear_queues_at_end else None,
             retrial=(m.retrial.probability, m.retrial.delay) if m.retrial else None,
             snapshot_at=P * d,
+            group_service={(k, gix[g]): dist.params() for k, c in enumerate(self.call_types) for g, dist in c.service_by_group.items()},
         )
         rates = np.array([c.arrival_rates for c in self.call_types], dtype=float)
         expected = (rates if m.rates == "per_period" else rates * d).reshape(-1)
