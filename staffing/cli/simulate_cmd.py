@@ -11,7 +11,7 @@ DEFAULT_MODEL_REPLICATIONS = 300
 
 
 @click.command("simulate")
-@click.argument("run_dir", metavar="RUN", required=False, type=click.Path(file_okay=False, path_type=str))
+@click.argument("run_dir", metavar="[RUN]", required=False, type=click.Path(file_okay=False, path_type=str))
 @click.option("--model", "model_file", metavar="MODEL.toml", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Simulate a centre described in a model file instead of a run folder.")
 @click.option("--replications", default=None, type=click.IntRange(1, 100_000),
