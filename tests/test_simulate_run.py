@@ -141,26 +141,6 @@ def test_without_agents_patient_callers_abandon_and_count_as_missed():
     assert row["answered"] == 0 and row["abandoned"] == row["offered"]
     assert row["service_level"] == 0.0 and row["abandon_rate"] == 1.0 and row["target_met"] is False
     assert res.summary()["worst_queue"] == VOICE
-    misses = res.misses()
-    assert misses.get_column("queue_id").to_list() == [VOICE] and misses.get_column("shortfall").to_list() == [0.8]
-
-
-def test_misses_leave_out_intervals_within_their_half_width():
-    # two agents; 5-min calls, patience 2 min: 14 calls a half hour overload them (clear
-    # misses), 4 leave them idle (met), 9 sit near the 80 % target
-    acts = _activities([r for a in range(2) for r in _on(f"A{a}", VOICE, 8, 12)])
-    shifts = _shifts(*[_shift(f"A{a}", "08:00", "12:00") for a in range(2)])
-    volume = {8: 14, 9: 9, 10: 4, 11: 9}
-    fc = _forecast({(VOICE, f"{h:02d}:{m}"): volume[h] for h in range(8, 12) for m in ("00", "30")})
-    res = simulate_plan(SimPlan.from_tables(fc, _targets(patience=120.0), acts, shifts, 30), 6, seed=5)
-    scored = res.service.filter(pl.col("target_met").is_not_null())
-    expected = scored.filter(pl.col("service_level") + pl.col("service_level_hw") < pl.col("target"))
-    misses = res.misses()
-    assert misses.height == expected.height > 0
-    assert set(misses.get_column("interval_start")) == set(expected.get_column("interval_start"))
-    assert set(misses.get_column("interval_start")) <= set(scored.filter(~pl.col("target_met")).get_column("interval_start"))
-    assert {WEEK + dt.timedelta(hours=8), WEEK + dt.timedelta(hours=8, minutes=30)} <= set(misses.get_column("interval_start"))
-    assert misses.get_column("shortfall").to_list() == sorted(misses.get_column("shortfall").to_list(), reverse=True)
 
 
 def test_same_seed_same_service_whatever_the_workers():

@@ -355,17 +355,6 @@ class SimResult:
                     "target": pl.Float64, "target_met": pl.Boolean, "replications": pl.Int64},
         )
 
-    def misses(self) -> pl.DataFrame:
-        """Open queue-intervals with volume whose simulated service level is below the target
-        by more than its half-width (service_level + service_level_hw < target): the rows
-        a correction loop should add coverage to. Sorted by shortfall, largest first."""
-        return (
-            self.service.filter(pl.col("target_met").is_not_null()
-                                & (pl.col("service_level") + pl.col("service_level_hw").fill_null(0.0) < pl.col("target")))
-            .with_columns((pl.col("target") - pl.col("service_level")).alias("shortfall"))
-            .sort(["shortfall", "queue_id", "interval_start"], descending=[True, False, False])
-        )
-
     def summary(self) -> dict:
         """The `"simulation"` object of summary.json (see docs/simulation.md)."""
         p = self.plan
