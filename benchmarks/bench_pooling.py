@@ -1,0 +1,459 @@
+"""Pooling benchmark (issue 11, "Targets: Pooling"): agent-hours the week needs under each
+pooling mode, against the least staffing the routing simulator says meets the targets.
+
+Run on demand (not a test):
+
+    .venv/bin/python benchmarks/bench_pooling.py                 # all three sites
+    .venv/bin/python benchmarks/bench_pooling.py --quick         # fewer replications/rounds
+    .venv/bin/python benchmarks/bench_pooling.py --sites shared all_skills --replications 10
+
+Figure measured, per site, in agent-hours for the week (sum over 30-minute intervals of
+on-queue agents x 0.5 h), over the channels the simulator routes contact by contact
+(voice and chat; deferred email is never pooled and is left out):
+
+- (a) ``[pooling] mode = "none"``: every queue sized alone;
+- (b) ``mode = "skills"``: the pooled requirements of ``forecasts.pooling``;
+- (c) ``mode = "channel"``: every queue of a channel in one pool (the limit);
+
+each the pool's on-queue agents BEFORE shrinkage: ``pool_agents`` of
+``forecasts.pooling.pool_requirements`` computed with shrinkage set to 0, which is the
+pool's ``agents_occupancy`` (Erlang/chat agents meeting the service target, raised to the
+occupancy cap). Summed per pool and interval (a queue alone is its own pool). Two
+variants are printed: with the site's occupancy cap (``cap``) and with no cap
+(``svc``, max_occupancy = 1: agents for the service target only, the same criterion as
+(d)).
+
+- (d) the least staffing the simulator says meets the targets: per channel and interval,
+  the fewest on-queue agents N_t such that every queue of the channel with volume meets
+  its service-level target in that interval, by the point estimate over R replications
+  of the week (``SimResult.service`` ``target_met``; default R = 10). The agents are
+  clones of the site's agents skilled for the channel, taken in a fixed seeded order and
+  cycled (so any N_t has the site's skill mix); clone i is logged into every queue of the
+  channel its agent is skilled for (``fit.eligible``), by proficiency then fit then queue
+  id; routing as the site's default (longest-idle agent on arrival, profile order when an
+  agent frees up). Each clone works the whole interval, no pauses; closed intervals get no
+  arrivals.
+
+  Search: every round simulates the whole week at the current N_t with the same seed
+  (common random numbers: the same contacts every round). Per channel-interval it keeps the
+  largest N known to fail (``lo``, 0 at first) and the smallest known to pass (``hi``). A
+  pass sets hi = N, a fail lo = N (a stale hi at or below a new fail is dropped). The next
+  N is: hi when hi - lo = 1 (settled); otherwise hi - step while no fail is known below
+  hi, lo + step while no pass is known above lo (step 1, 2, 4, ... per repeated move), else
+  the midpoint. It stops when a round's simulation passes every channel-interval at N = hi
+  with hi - lo = 1 everywhere (so the final staffing is confirmed by one whole-week
+  simulation), or after ``--rounds`` rounds (then the table says "not settled").
+
+The search starts from (b) (with the cap); its first round is also the simulated service
+AT (b): the share of open queue-intervals with volume meeting the target is printed.
+Also printed: seconds of simulation per week-replication (the machine may be loaded:
+compare figures from one run only), and where (b) and (d) differ most (hour of day and
+channel), and the queues that miss at (b).
+
+Sites:
+  demo        the 300-agent demo site (``staffing init DIR --agents 300``, seed 0);
+  shared      a generated site: 8 small voice queues (Erlang C, 80% in 20 s) of 5 to 40
+              calls per 30-minute interval, 60 agents with 2 or 3 skills each (seeded);
+  all_skills  the same site with every agent skilled on every queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from forecasts.pooling import POOLED_METHODS, pool_requirements
+from forecasts.requirements import requirements
+from staffing.routing import PROFILE_SEPARATOR, skill_pools
+from staffing.simulate.run import SimPlan, simulate_plan
+
+INTERVAL_MINUTES = 30
+MODES = ("none", "skills", "channel")
+TARGET_SL, TARGET_ANSWER = 0.8, 20.0  # the generated sites' voice target
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the benchmark needs of a site (docs/contracts.md frames)."""
+
+    name: str
+    forecast: pl.DataFrame  # queue_id, interval_start, contacts, aht_seconds; 0 contacts when closed
+    targets: pl.DataFrame  # queue targets
+    open_hours: pl.DataFrame  # queue_id, interval_start, open
+    fit: pl.DataFrame  # agent_id, queue_id, eligible, fit, proficiency
+    min_overlap: float
+    routing: object | None = None  # the site's RoutingConfig (None: the default)
+
+
+def _on_open_hours(forecast: pl.DataFrame, open_hours: pl.DataFrame) -> pl.DataFrame:
+    """The forecast on every queue-interval of the week, with no contacts where closed."""
+    return (
+        open_hours.select("queue_id", pl.col("interval_start").cast(pl.Datetime("us")), "open")
+        .join(forecast.with_columns(pl.col("interval_start").cast(pl.Datetime("us"))), on=["queue_id", "interval_start"], how="left")
+        .with_columns(
+            pl.when(pl.col("open")).then(pl.col("contacts").fill_null(0.0)).otherwise(0.0).alias("contacts"),
+            pl.col("aht_seconds").fill_null(300.0),
+        )
+        .select("queue_id", "interval_start", "contacts", "aht_seconds")
+        .sort("queue_id", "interval_start")
+    )
+
+
+def demo_site(agents: int, seed: int) -> Site:
+    """The demo site of ``staffing init DIR --agents N`` and its forecast for the plan week."""
+    from staffing.site import load_site
+    from staffing.site.generate import write_demo_site
+    from staffing.stages import site_fit, site_forecast
+
+    root = Path(tempfile.mkdtemp(prefix="bench-pooling-")) / "site"
+    write_demo_site(root, agents=agents, seed=seed)
+    site = load_site(root)
+    week = site.plan_week()
+    open_hours = site.open_hours(week)
+    return Site(
+        name=f"demo-{agents}",
+        forecast=_on_open_hours(site_forecast(site, week), open_hours),
+        targets=site.targets(),
+        open_hours=open_hours,
+        fit=site_fit(site),
+        min_overlap=site.config.pooling.min_overlap,
+        routing=site.config.routing,
+    )
+
+
+def generated_site(seed: int, all_skills: bool, queues: int = 8, agents: int = 60) -> Site:
+    """A voice site where small queues share their agents.
+
+    `queues` Erlang C queues (80% within 20 s), open Monday to Saturday 08:00-20:00; queue
+    q's calls per 30-minute interval follow a two-peak day between 5 and a seeded peak of
+    10-40; handle times 180-420 s. `agents` agents with 2 or 3 skills each (seeded,
+    every queue has at least three agents), proficiency 1-5; or every agent on every queue.
+    """
+    rng = np.random.default_rng(seed)
+    qids = [f"voice/q{k + 1}" for k in range(queues)]
+    week = dt.datetime(2026, 1, 5)
+    starts = [week + dt.timedelta(minutes=INTERVAL_MINUTES * i) for i in range(7 * 1440 // INTERVAL_MINUTES)]
+    peak = rng.uniform(10.0, 40.0, queues)
+    aht = rng.uniform(180.0, 420.0, queues)
+    rows_f, rows_o = [], []
+    for k, q in enumerate(qids):
+        for s in starts:
+            hour = s.hour + s.minute / 60.0
+            is_open = s.weekday() < 6 and 8.0 <= hour < 20.0
+            shape = 0.5 * (np.exp(-((hour - 10.5) / 1.8) ** 2) + np.exp(-((hour - 15.5) / 2.2) ** 2))  # in [0, ~0.55]
+            calls = 5.0 + (peak[k] - 5.0) * min(1.0, shape / 0.5) if is_open else 0.0
+            rows_f.append({"queue_id": q, "interval_start": s, "contacts": calls, "aht_seconds": float(aht[k])})
+            rows_o.append({"queue_id": q, "interval_start": s, "open": is_open})
+    open_hours = pl.DataFrame(rows_o).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
+    forecast = _on_open_hours(pl.DataFrame(rows_f), open_hours)
+    targets = pl.DataFrame(
+        {
+            "queue_id": qids, "channel": ["voice"] * queues, "model": ["erlang_c"] * queues,
+            "service_level": [TARGET_SL] * queues, "answer_seconds": [TARGET_ANSWER] * queues,
+            "patience_seconds": [None] * queues, "concurrency": [1] * queues, "response_minutes": [None] * queues,
+            "max_occupancy": [0.88] * queues, "shrinkage": [0.0] * queues,
+        },
+        schema={"queue_id": pl.Utf8, "channel": pl.Utf8, "model": pl.Utf8, "service_level": pl.Float64, "answer_seconds": pl.Float64,
+                "patience_seconds": pl.Float64, "concurrency": pl.Int64, "response_minutes": pl.Float64, "max_occupancy": pl.Float64,
+                "shrinkage": pl.Float64},
+    )
+    skills: list[set[int]] = []
+    while True:
+        skills = [set(rng.choice(queues, size=int(rng.integers(2, 4)), replace=False).tolist()) for _ in range(agents)]
+        if min(sum(k in s for s in skills) for k in range(queues)) >= 3:
+            break
+    prof = rng.integers(1, 6, size=(agents, queues))
+    rows = []
+    for a in range(agents):
+        for k, q in enumerate(qids):
+            rows.append({"agent_id": f"A{a + 1:03d}", "queue_id": q, "eligible": all_skills or k in skills[a],
+                         "proficiency": float(prof[a, k]) / 5.0, "fit": float(prof[a, k]) / 5.0})
+    name = "all_skills" if all_skills else "shared"
+    return Site(name=name, forecast=forecast, targets=targets, open_hours=open_hours, fit=pl.DataFrame(rows), min_overlap=0.5)
+
+
+def _simulated_channels(site: Site) -> list[str]:
+    return sorted(site.targets.filter(pl.col("model").is_in(list(POOLED_METHODS))).get_column("channel").unique().to_list())
+
+
+def sized(site: Site, mode: str, cap: bool) -> pl.DataFrame:
+    """On-queue agents per channel and interval (channel, interval_start, agents) under a
+    pooling mode: the pools' ``pool_agents`` with shrinkage 0 (and no occupancy cap when
+    `cap` is false), one figure per pool and interval, summed over the channel's pools."""
+    targets = site.targets.with_columns(pl.lit(0.0).alias("shrinkage"))
+    if not cap:
+        targets = targets.with_columns(pl.when(pl.col("model") == "deferred").then(pl.col("max_occupancy")).otherwise(1.0).alias("max_occupancy"))
+    alone = requirements(site.forecast, targets, site.open_hours, INTERVAL_MINUTES)
+    pools = skill_pools(site.fit, targets, mode, site.min_overlap)  # type: ignore[arg-type]
+    pooled = pool_requirements(alone, targets, pools, INTERVAL_MINUTES)
+    return (
+        pooled.filter(pl.col("method").is_in(list(POOLED_METHODS)))
+        .group_by("channel", "pool", "interval_start")
+        .agg(pl.col("pool_agents").max())
+        .group_by("channel", "interval_start")
+        .agg(pl.col("pool_agents").sum().alias("agents"))
+        .sort("channel", "interval_start")
+    )
+
+
+def agent_hours(frame: pl.DataFrame, column: str = "agents") -> float:
+    return float(frame.get_column(column).sum()) * INTERVAL_MINUTES / 60.0
+
+
+def clone_profiles(site: Site, channel: str, seed: int) -> list[tuple[str, ...]]:
+    """The channel's agents' routing profiles (every skilled queue of the channel, by
+    proficiency, fit, queue id) in a fixed seeded order: clone i works profile i mod n."""
+    queues = site.targets.filter(pl.col("channel") == channel).get_column("queue_id").to_list()
+    rank = "proficiency" if "proficiency" in site.fit.columns else "fit"
+    prof = (
+        site.fit.filter(pl.col("eligible") & pl.col("queue_id").is_in(queues))
+        .sort(["agent_id", rank, "fit", "queue_id"], descending=[False, True, True, False])
+        .group_by("agent_id", maintain_order=True)
+        .agg(pl.col("queue_id"))
+    )
+    profiles = [tuple(q) for q in prof.get_column("queue_id").to_list()]
+    order = np.random.default_rng(seed).permutation(len(profiles))
+    return [profiles[i] for i in order]
+
+
+@dataclass
+class Staffing:
+    """On-queue agents per channel and interval index, and the clones that provide them."""
+
+    channels: list[str]
+    starts: list[dt.datetime]
+    profiles: dict[str, list[tuple[str, ...]]]
+
+    def tables(self, n: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Activities (with profiles) and whole-week shifts of the clones for staffing `n`
+        (channels x intervals)."""
+        rows: dict[str, list] = {"agent_id": [], "interval_start": [], "activity": [], "profile": []}
+        ids: list[str] = []
+        for c, ch in enumerate(self.channels):
+            pro = self.profiles[ch]
+            most = int(n[c].max()) if n.shape[1] else 0
+            names = [f"{ch}-{i + 1:04d}" for i in range(most)]
+            ids += names
+            for s, start in enumerate(self.starts):
+                for i in range(int(n[c, s])):
+                    p = pro[i % len(pro)]
+                    rows["agent_id"].append(names[i])
+                    rows["interval_start"].append(start)
+                    rows["activity"].append(p[0])
+                    rows["profile"].append(PROFILE_SEPARATOR.join(p))
+        acts = pl.DataFrame(rows, schema={"agent_id": pl.Utf8, "interval_start": pl.Datetime("us"), "activity": pl.Utf8, "profile": pl.Utf8})
+        week = self.starts[0]
+        end = week + dt.timedelta(days=7)
+        shifts = pl.DataFrame(
+            {"agent_id": ids, "start": [week] * len(ids), "end": [end] * len(ids), "lunch_start": [None] * len(ids),
+             "lunch_end": [None] * len(ids), "breaks": [""] * len(ids)},
+            schema={"agent_id": pl.Utf8, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "lunch_start": pl.Datetime("us"),
+                    "lunch_end": pl.Datetime("us"), "breaks": pl.Utf8},
+        )
+        return acts, shifts
+
+
+@dataclass
+class Simulated:
+    """One simulated week at a staffing: pass/fail per channel-interval and the service table."""
+
+    ok: np.ndarray  # channels x intervals, True when every scored queue met its target
+    scored: np.ndarray  # channels x intervals, True when some queue had volume to score
+    service: pl.DataFrame
+    seconds: float
+
+
+def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, seed: int, workers: int) -> Simulated:
+    """Simulate the week at staffing `n`; which channel-intervals meet every queue's target."""
+    acts, shifts = staffing.tables(n)
+    plan = SimPlan.from_tables(site.forecast, site.targets, acts, shifts, INTERVAL_MINUTES, open_hours=site.open_hours,
+                               routing=site.routing)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    res = simulate_plan(plan, replications, seed, workers=workers)
+    seconds = time.perf_counter() - t0
+    chan = site.targets.select("queue_id", "channel")
+    index = {s: i for i, s in enumerate(staffing.starts)}
+    cix = {c: i for i, c in enumerate(staffing.channels)}
+    scored = res.service.filter(pl.col("target_met").is_not_null()).join(chan, on="queue_id")
+    ok = np.ones(n.shape, dtype=bool)
+    has = np.zeros(n.shape, dtype=bool)
+    for ch, start, met in scored.select("channel", "interval_start", "target_met").iter_rows():
+        c, s = cix[ch], index[start]
+        has[c, s] = True
+        ok[c, s] &= bool(met)
+    return Simulated(ok=ok, scored=has, service=res.service.join(chan, on="queue_id"), seconds=seconds)
+
+
+@dataclass
+class Search:
+    """Result of the simulation-based search for the least staffing."""
+
+    staffing: np.ndarray
+    settled: bool
+    rounds: int
+    at_start: Simulated
+    last: Simulated
+    seconds_per_replication: float
+
+
+def least_staffing(site: Site, staffing: Staffing, start: np.ndarray, volume: np.ndarray, replications: int, seed: int,
+                   rounds: int, workers: int, log: Callable[[str], None] | None = None) -> Search:
+    """The per channel-interval search of the module docstring, from staffing `start`
+    (channels x intervals; `volume` says where some queue of the channel has contacts)."""
+    unknown = np.iinfo(np.int64).max
+    n = np.where(volume, np.maximum(start, 1), 0).astype(np.int64)
+    lo = np.zeros_like(n)  # largest N known to fail (0 agents answer nobody)
+    hi = np.full_like(n, unknown)  # smallest N known to pass
+    step_down = np.ones_like(n)
+    step_up = np.ones_like(n)
+    first: Simulated | None = None
+    sim: Simulated | None = None
+    sim_seconds = 0.0
+    settled = False
+    done = 0
+    while done < rounds:
+        sim = simulate(site, staffing, n, replications, seed, workers)
+        done += 1
+        sim_seconds += sim.seconds
+        first = first or sim
+        passed, failed = volume & sim.ok, volume & ~sim.ok
+        hi = np.where(passed, n, hi)
+        lo = np.where(passed & (lo >= n), 0, lo)  # a stale fail at or above a pass: unknown again
+        lo = np.where(failed, n, lo)
+        hi = np.where(failed & (hi <= n), unknown, hi)  # a stale pass at or below a fail
+        if not failed.any() and np.all(~volume | ((hi - lo == 1) & (n == hi))):
+            settled = True
+            break
+        open_hi = hi == unknown
+        settle = ~open_hi & (hi - lo <= 1)
+        down = ~open_hi & ~settle & (lo == 0)  # no fail known below the pass: gallop down
+        mid = ~open_hi & ~settle & ~down
+        nxt = n.copy()
+        nxt[settle] = hi[settle]
+        nxt[open_hi] = lo[open_hi] + step_up[open_hi]  # no pass known: gallop up
+        nxt[down] = np.maximum(hi[down] - step_down[down], 1)
+        nxt[mid] = (lo[mid] + hi[mid]) // 2
+        step_down = np.where(down, step_down * 2, 1)
+        step_up = np.where(open_hi, step_up * 2, 1)
+        if log:
+            log(f"  round {done}: {int(failed.sum())} of {int(volume.sum())} channel-intervals miss at "
+                f"{agent_hours_of(n):.1f} agent-hours; {int((settle & volume).sum())} settled; {sim.seconds:.1f} s")
+        n = np.where(volume, nxt, 0)
+    assert first is not None and sim is not None
+    if not settled:
+        n = np.where(volume & (hi != unknown), hi, n)  # the least staffing seen to pass, where one did
+    return Search(staffing=n, settled=settled, rounds=done, at_start=first, last=sim,
+                  seconds_per_replication=sim_seconds / (done * replications))
+
+
+def agent_hours_of(n: np.ndarray) -> float:
+    """Agent-hours of a staffing array (agents per interval)."""
+    return float(n.sum()) * INTERVAL_MINUTES / 60.0
+
+
+def _grid(frame: pl.DataFrame, channels: list[str], starts: list[dt.datetime]) -> np.ndarray:
+    """channel, interval_start, agents rows as a channels x intervals array (0 where absent)."""
+    out = np.zeros((len(channels), len(starts)), dtype=np.int64)
+    cix = {c: i for i, c in enumerate(channels)}
+    six = {s: i for i, s in enumerate(starts)}
+    for ch, start, agents in frame.select("channel", "interval_start", "agents").iter_rows():
+        if ch in cix and start in six:
+            out[cix[ch], six[start]] = int(agents)
+    return out
+
+
+def run_site(site: Site, replications: int, rounds: int, seed: int, workers: int, verbose: bool) -> dict:
+    """Every figure of one site (see the module docstring)."""
+    channels = _simulated_channels(site)
+    starts = sorted(site.open_hours.get_column("interval_start").unique().to_list())
+    figures = {f"{m}_{v}": sized(site, m, v == "cap") for m in MODES for v in ("cap", "svc")}
+    hours = {k: agent_hours(f) for k, f in figures.items()}
+    chan = site.targets.select("queue_id", "channel")
+    vol = site.forecast.join(chan, on="queue_id").filter(pl.col("channel").is_in(channels)).group_by("channel", "interval_start").agg(
+        (pl.col("contacts").sum() > 0).cast(pl.Int64).alias("agents"))
+    volume = _grid(vol, channels, starts) > 0
+    staffing = Staffing(channels=channels, starts=starts, profiles={c: clone_profiles(site, c, seed) for c in channels})
+    start = _grid(figures["skills_cap"], channels, starts)
+    log = (lambda text: print(text, file=sys.stderr, flush=True)) if verbose else None
+    search = least_staffing(site, staffing, start, volume, replications, seed, rounds, workers, log)
+    d = agent_hours_of(search.staffing)
+    at_b = search.at_start.service.filter(pl.col("target_met").is_not_null())
+    by_queue = at_b.group_by("queue_id").agg(pl.len().alias("intervals"), pl.col("target_met").mean().alias("share")).sort("share")
+    b_grid = _grid(figures["skills_svc"], channels, starts)
+    diff = pl.DataFrame({
+        "channel": np.repeat(channels, len(starts)).tolist(),
+        "hour": [s.hour for s in starts] * len(channels),
+        "b_minus_d": (b_grid - search.staffing).reshape(-1).tolist(),
+        "d": search.staffing.reshape(-1).tolist(),
+    }).group_by("channel", "hour").agg(pl.col("b_minus_d").sum() * INTERVAL_MINUTES / 60.0, pl.col("d").sum() * INTERVAL_MINUTES / 60.0).sort("channel", "hour")
+    per_channel = {c: {k: agent_hours(f.filter(pl.col("channel") == c)) for k, f in figures.items()} | {"d": agent_hours_of(search.staffing[i])}
+                   for i, c in enumerate(channels)}
+    return {"site": site.name, "hours": hours, "d": d, "search": search, "share_at_b": float(at_b.get_column("target_met").mean()),
+            "open_with_volume": at_b.height, "by_queue": by_queue, "diff": diff, "per_channel": per_channel}
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.3f}" if b else "-"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sites", nargs="+", choices=("demo", "shared", "all_skills"), default=["demo", "shared", "all_skills"])
+    ap.add_argument("--agents", type=int, default=300, help="demo site size (default 300)")
+    ap.add_argument("--replications", type=int, default=10, help="week replications per search round (default 10)")
+    ap.add_argument("--rounds", type=int, default=12, help="most search rounds (default 12)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1, choices=(1, 2), help="simulation processes (at most 2; default 1)")
+    ap.add_argument("--quick", action="store_true", help="5 replications, at most 6 rounds")
+    ap.add_argument("--details", action="store_true", help="also print per channel, per hour and per queue breakdowns")
+    ap.add_argument("--verbose", action="store_true", help="log search rounds on stderr")
+    args = ap.parse_args()
+    reps, rounds = (5, 6) if args.quick else (args.replications, args.rounds)
+    builders = {
+        "demo": lambda: demo_site(args.agents, args.seed),
+        "shared": lambda: generated_site(args.seed, all_skills=False),
+        "all_skills": lambda: generated_site(args.seed, all_skills=True),
+    }
+    print(f"pooling benchmark: {reps} replications per round, at most {rounds} rounds, seed {args.seed}, {args.workers} worker(s)")
+    print("agent-hours of the week, on-queue agents before shrinkage; cap = site occupancy cap, svc = no cap (service target only)")
+    head = (f"{'site':<11} {'(a) cap':>8} {'(b) cap':>8} {'(c) cap':>8} {'(a) svc':>8} {'(b) svc':>8} {'(c) svc':>8} {'(d) sim':>8} "
+            f"{'a/d':>6} {'b/d':>6} {'c/d':>6} {'bsvc/d':>6} {'b/c':>6} {'met@b':>6} {'s/rep':>6} {'rounds':>6}")
+    results = []
+    for name in args.sites:
+        t0 = time.perf_counter()
+        site = builders[name]()
+        r = run_site(site, reps, rounds, args.seed, args.workers, args.verbose)
+        r["wall"] = time.perf_counter() - t0
+        results.append(r)
+    print(head)
+    for r in results:
+        h, d, s = r["hours"], r["d"], r["search"]
+        print(f"{r['site']:<11} {h['none_cap']:>8.1f} {h['skills_cap']:>8.1f} {h['channel_cap']:>8.1f} {h['none_svc']:>8.1f} "
+              f"{h['skills_svc']:>8.1f} {h['channel_svc']:>8.1f} {d:>8.1f} {_ratio(h['none_cap'], d):>6} {_ratio(h['skills_cap'], d):>6} "
+              f"{_ratio(h['channel_cap'], d):>6} {_ratio(h['skills_svc'], d):>6} {_ratio(h['skills_cap'], h['channel_cap']):>6} "
+              f"{r['share_at_b']:>6.3f} {s.seconds_per_replication:>6.2f} {s.rounds:>4}{'' if s.settled else ' (not settled)'}")
+    for r in results:
+        print(f"\n{r['site']}: {r['open_with_volume']} open queue-intervals with volume; {r['share_at_b']:.1%} meet the target at (b); "
+              f"{r['wall']:.0f} s wall for the site")
+        for ch, v in r["per_channel"].items():
+            print(f"  {ch:<6} (a) {v['none_cap']:.1f} (b) {v['skills_cap']:.1f} (c) {v['channel_cap']:.1f} | svc (a) {v['none_svc']:.1f} "
+                  f"(b) {v['skills_svc']:.1f} (c) {v['channel_svc']:.1f} | (d) {v['d']:.1f}")
+        worst = r["by_queue"].head(5)
+        print("  queues meeting the target least often at (b): " + ", ".join(
+            f"{q} {s:.0%} of {n}" for q, n, s in worst.select("queue_id", "intervals", "share").iter_rows()))
+        if args.details:
+            print("  (b svc) - (d) agent-hours by channel and hour of day:")
+            print(r["diff"])
+
+
+if __name__ == "__main__":
+    main()
