@@ -71,9 +71,9 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
-from forecasts.pooling import POOLED_METHODS, pool_requirements
+from forecasts.pooling import POOLED_METHODS, apportion, pool_requirements
 from forecasts.requirements import requirements
-from staffing.routing import PROFILE_SEPARATOR, skill_pools
+from staffing.routing import PROFILE_SEPARATOR, missed_targets, skill_pools
 from staffing.simulate.run import SimPlan, simulate_plan
 
 INTERVAL_MINUTES = 30
@@ -185,18 +185,25 @@ def _simulated_channels(site: Site) -> list[str]:
     return sorted(site.targets.filter(pl.col("model").is_in(list(POOLED_METHODS))).get_column("channel").unique().to_list())
 
 
-def sized(site: Site, mode: str, cap: bool) -> pl.DataFrame:
-    """On-queue agents per channel and interval (channel, interval_start, agents) under a
-    pooling mode: the pools' ``pool_agents`` with shrinkage 0 (and no occupancy cap when
-    `cap` is false), one figure per pool and interval, summed over the channel's pools."""
+def pooled(site: Site, mode: str, cap: bool, min_overlap: float | None = None) -> pl.DataFrame:
+    """The pooled requirements table of the site under a pooling mode, with shrinkage 0
+    (so ``pool_agents`` and ``required_agents`` are on-queue agents) and, when `cap` is
+    false, no occupancy cap."""
     targets = site.targets.with_columns(pl.lit(0.0).alias("shrinkage"))
     if not cap:
         targets = targets.with_columns(pl.when(pl.col("model") == "deferred").then(pl.col("max_occupancy")).otherwise(1.0).alias("max_occupancy"))
     alone = requirements(site.forecast, targets, site.open_hours, INTERVAL_MINUTES)
-    pools = skill_pools(site.fit, targets, mode, site.min_overlap)  # type: ignore[arg-type]
-    pooled = pool_requirements(alone, targets, pools, INTERVAL_MINUTES)
+    overlap = site.min_overlap if min_overlap is None else min_overlap
+    pools = skill_pools(site.fit, targets, mode, overlap)  # type: ignore[arg-type]
+    return pool_requirements(alone, targets, pools, INTERVAL_MINUTES)
+
+
+def sized(table: pl.DataFrame) -> pl.DataFrame:
+    """On-queue agents per channel and interval (channel, interval_start, agents) of a
+    :func:`pooled` table: the pools' ``pool_agents``, one figure per pool and interval,
+    summed over the channel's pools (deferred queues left out)."""
     return (
-        pooled.filter(pl.col("method").is_in(list(POOLED_METHODS)))
+        table.filter(pl.col("method").is_in(list(POOLED_METHODS)))
         .group_by("channel", "pool", "interval_start")
         .agg(pl.col("pool_agents").max())
         .group_by("channel", "interval_start")
@@ -209,9 +216,10 @@ def agent_hours(frame: pl.DataFrame, column: str = "agents") -> float:
     return float(frame.get_column(column).sum()) * INTERVAL_MINUTES / 60.0
 
 
-def clone_profiles(site: Site, channel: str, seed: int) -> list[tuple[str, ...]]:
-    """The channel's agents' routing profiles (every skilled queue of the channel, by
-    proficiency, fit, queue id) in a fixed seeded order: clone i works profile i mod n."""
+def _profiles(site: Site, channel: str) -> dict[str, tuple[str, ...]]:
+    """agent_id -> every queue of the channel the agent is skilled for (``fit.eligible``), by
+    proficiency, then fit, then queue id (the order ``staffing.routing.routing_profiles``
+    uses after the primary queue)."""
     queues = site.targets.filter(pl.col("channel") == channel).get_column("queue_id").to_list()
     rank = "proficiency" if "proficiency" in site.fit.columns else "fit"
     prof = (
@@ -220,42 +228,74 @@ def clone_profiles(site: Site, channel: str, seed: int) -> list[tuple[str, ...]]
         .group_by("agent_id", maintain_order=True)
         .agg(pl.col("queue_id"))
     )
-    profiles = [tuple(q) for q in prof.get_column("queue_id").to_list()]
-    order = np.random.default_rng(seed).permutation(len(profiles))
-    return [profiles[i] for i in order]
+    return {a: tuple(q) for a, q in prof.iter_rows()}
 
 
 @dataclass
 class Staffing:
-    """On-queue agents per channel and interval index, and the clones that provide them."""
+    """Who is on queue for a number of agents per channel and interval (module docstring):
+
+    - mix ``cycle``: clone i of a channel has the routing profile of the channel's agent
+      i mod n, agents in a fixed seeded order;
+    - mix ``shares``: the interval's N agents are apportioned to the channel's queues by
+      `weights` (largest remainder, ``forecasts.pooling.apportion``); the k-th clone primary
+      on queue q is the (k mod n_q)-th agent skilled for q (seeded order), logged into q
+      first and then into its other skilled queues by proficiency, as the roster's routing
+      profiles do.
+    """
 
     channels: list[str]
     starts: list[dt.datetime]
-    profiles: dict[str, list[tuple[str, ...]]]
+    site: Site
+    seed: int
+    mix: str = "cycle"
+    weights: pl.DataFrame | None = None  # queue_id, interval_start, weight (mix "shares")
+
+    def __post_init__(self) -> None:
+        self._profiles = {c: _profiles(self.site, c) for c in self.channels}
+        rng = np.random.default_rng(self.seed)
+        self._order = {c: [list(p)[i] for i in rng.permutation(len(p))] for c, p in self._profiles.items()}
+        self._queues = {c: self.site.targets.filter(pl.col("channel") == c).get_column("queue_id").to_list() for c in self.channels}
+        self._weight: dict[tuple[str, dt.datetime], float] = {}
+        if self.weights is not None:
+            self._weight = {(q, s): float(w) for q, s, w in self.weights.select("queue_id", "interval_start", "weight").iter_rows()}
+
+    def on_queue(self, channel: str, start: dt.datetime, n: int) -> list[tuple[str, tuple[str, ...]]]:
+        """(clone id, routing profile) of the `n` agents on queue in one channel-interval."""
+        agents, prof = self._order[channel], self._profiles[channel]
+        if self.mix == "cycle":
+            return [(f"{channel}-{i + 1:04d}", prof[agents[i % len(agents)]]) for i in range(n)]
+        queues = [q for q in self._queues[channel] if any(q in prof[a] for a in agents)]
+        w = np.array([self._weight.get((q, start), 0.0) for q in queues])
+        if w.sum() <= 0:
+            w = np.ones(len(queues))
+        heads = apportion(np.full(len(queues), n), w, np.zeros(len(queues), dtype=np.int64))
+        out = []
+        for q, h in zip(queues, heads):
+            skilled = [a for a in agents if q in prof[a]]
+            for k in range(int(h)):
+                p = prof[skilled[k % len(skilled)]]
+                out.append((f"{q}-{k + 1:04d}", (q, *[x for x in p if x != q])))
+        return out
 
     def tables(self, n: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Activities (with profiles) and whole-week shifts of the clones for staffing `n`
         (channels x intervals)."""
         rows: dict[str, list] = {"agent_id": [], "interval_start": [], "activity": [], "profile": []}
-        ids: list[str] = []
+        ids: set[str] = set()
         for c, ch in enumerate(self.channels):
-            pro = self.profiles[ch]
-            most = int(n[c].max()) if n.shape[1] else 0
-            names = [f"{ch}-{i + 1:04d}" for i in range(most)]
-            ids += names
             for s, start in enumerate(self.starts):
-                for i in range(int(n[c, s])):
-                    p = pro[i % len(pro)]
-                    rows["agent_id"].append(names[i])
+                for agent, p in self.on_queue(ch, start, int(n[c, s])):
+                    ids.add(agent)
+                    rows["agent_id"].append(agent)
                     rows["interval_start"].append(start)
                     rows["activity"].append(p[0])
                     rows["profile"].append(PROFILE_SEPARATOR.join(p))
         acts = pl.DataFrame(rows, schema={"agent_id": pl.Utf8, "interval_start": pl.Datetime("us"), "activity": pl.Utf8, "profile": pl.Utf8})
-        week = self.starts[0]
-        end = week + dt.timedelta(days=7)
+        week, names = self.starts[0], sorted(ids)
         shifts = pl.DataFrame(
-            {"agent_id": ids, "start": [week] * len(ids), "end": [end] * len(ids), "lunch_start": [None] * len(ids),
-             "lunch_end": [None] * len(ids), "breaks": [""] * len(ids)},
+            {"agent_id": names, "start": [week] * len(names), "end": [week + dt.timedelta(days=7)] * len(names),
+             "lunch_start": [None] * len(names), "lunch_end": [None] * len(names), "breaks": [""] * len(names)},
             schema={"agent_id": pl.Utf8, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "lunch_start": pl.Datetime("us"),
                     "lunch_end": pl.Datetime("us"), "breaks": pl.Utf8},
         )
@@ -272,8 +312,13 @@ class Simulated:
     seconds: float
 
 
-def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, seed: int, workers: int) -> Simulated:
-    """Simulate the week at staffing `n`; which channel-intervals meet every queue's target."""
+def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, seed: int, workers: int, rule: str) -> Simulated:
+    """Simulate the week at staffing `n`; which channel-intervals meet every queue's target.
+
+    A scored queue-interval (open, forecast volume, contacts offered) meets its target when
+    its service level over the replications is at least the target (`rule` "point"), or is
+    not below it by more than the 95% half-width (`rule` "halfwidth": not in
+    ``staffing.routing.missed_targets``, the product's correction rule)."""
     acts, shifts = staffing.tables(n)
     plan = SimPlan.from_tables(site.forecast, site.targets, acts, shifts, INTERVAL_MINUTES, open_hours=site.open_hours,
                                routing=site.routing)  # type: ignore[arg-type]
@@ -284,13 +329,18 @@ def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, s
     index = {s: i for i, s in enumerate(staffing.starts)}
     cix = {c: i for i, c in enumerate(staffing.channels)}
     scored = res.service.filter(pl.col("target_met").is_not_null()).join(chan, on="queue_id")
+    if rule == "halfwidth":
+        missed = missed_targets(res.service).select("queue_id", "interval_start", pl.lit(False).alias("ok"))
+        scored = scored.join(missed, on=["queue_id", "interval_start"], how="left").with_columns(pl.col("ok").fill_null(True))
+    else:
+        scored = scored.with_columns(pl.col("target_met").alias("ok"))
     ok = np.ones(n.shape, dtype=bool)
     has = np.zeros(n.shape, dtype=bool)
-    for ch, start, met in scored.select("channel", "interval_start", "target_met").iter_rows():
+    for ch, start, met in scored.select("channel", "interval_start", "ok").iter_rows():
         c, s = cix[ch], index[start]
         has[c, s] = True
         ok[c, s] &= bool(met)
-    return Simulated(ok=ok, scored=has, service=res.service.join(chan, on="queue_id"), seconds=seconds)
+    return Simulated(ok=ok, scored=has, service=scored, seconds=seconds)
 
 
 @dataclass
@@ -306,7 +356,7 @@ class Search:
 
 
 def least_staffing(site: Site, staffing: Staffing, start: np.ndarray, volume: np.ndarray, replications: int, seed: int,
-                   rounds: int, workers: int, log: Callable[[str], None] | None = None) -> Search:
+                   rounds: int, workers: int, rule: str, log: Callable[[str], None] | None = None) -> Search:
     """The per channel-interval search of the module docstring, from staffing `start`
     (channels x intervals; `volume` says where some queue of the channel has contacts)."""
     unknown = np.iinfo(np.int64).max
@@ -321,7 +371,7 @@ def least_staffing(site: Site, staffing: Staffing, start: np.ndarray, volume: np
     settled = False
     done = 0
     while done < rounds:
-        sim = simulate(site, staffing, n, replications, seed, workers)
+        sim = simulate(site, staffing, n, replications, seed, workers, rule)
         done += 1
         sim_seconds += sim.seconds
         first = first or sim
@@ -371,34 +421,44 @@ def _grid(frame: pl.DataFrame, channels: list[str], starts: list[dt.datetime]) -
     return out
 
 
-def run_site(site: Site, replications: int, rounds: int, seed: int, workers: int, verbose: bool) -> dict:
+def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed: int, workers: int, rule: str,
+             overlaps: list[float], verbose: bool) -> dict:
     """Every figure of one site (see the module docstring)."""
     channels = _simulated_channels(site)
     starts = sorted(site.open_hours.get_column("interval_start").unique().to_list())
-    figures = {f"{m}_{v}": sized(site, m, v == "cap") for m in MODES for v in ("cap", "svc")}
+    tables = {f"{m}_{v}": pooled(site, m, v == "cap") for m in MODES for v in ("cap", "svc")}
+    figures = {k: sized(t) for k, t in tables.items()}
     hours = {k: agent_hours(f) for k, f in figures.items()}
+    by_overlap = {o: agent_hours(sized(pooled(site, "skills", True, o))) for o in overlaps}
+    pools = tables["skills_cap"].select("queue_id", "pool").unique().group_by("pool").agg(pl.col("queue_id").sort()).sort("pool")
     chan = site.targets.select("queue_id", "channel")
     vol = site.forecast.join(chan, on="queue_id").filter(pl.col("channel").is_in(channels)).group_by("channel", "interval_start").agg(
         (pl.col("contacts").sum() > 0).cast(pl.Int64).alias("agents"))
     volume = _grid(vol, channels, starts) > 0
-    staffing = Staffing(channels=channels, starts=starts, profiles={c: clone_profiles(site, c, seed) for c in channels})
     start = _grid(figures["skills_cap"], channels, starts)
-    log = (lambda text: print(text, file=sys.stderr, flush=True)) if verbose else None
-    search = least_staffing(site, staffing, start, volume, replications, seed, rounds, workers, log)
-    d = agent_hours_of(search.staffing)
-    at_b = search.at_start.service.filter(pl.col("target_met").is_not_null())
-    by_queue = at_b.group_by("queue_id").agg(pl.len().alias("intervals"), pl.col("target_met").mean().alias("share")).sort("share")
-    b_grid = _grid(figures["skills_svc"], channels, starts)
-    diff = pl.DataFrame({
-        "channel": np.repeat(channels, len(starts)).tolist(),
-        "hour": [s.hour for s in starts] * len(channels),
-        "b_minus_d": (b_grid - search.staffing).reshape(-1).tolist(),
-        "d": search.staffing.reshape(-1).tolist(),
-    }).group_by("channel", "hour").agg(pl.col("b_minus_d").sum() * INTERVAL_MINUTES / 60.0, pl.col("d").sum() * INTERVAL_MINUTES / 60.0).sort("channel", "hour")
-    per_channel = {c: {k: agent_hours(f.filter(pl.col("channel") == c)) for k, f in figures.items()} | {"d": agent_hours_of(search.staffing[i])}
-                   for i, c in enumerate(channels)}
-    return {"site": site.name, "hours": hours, "d": d, "search": search, "share_at_b": float(at_b.get_column("target_met").mean()),
-            "open_with_volume": at_b.height, "by_queue": by_queue, "diff": diff, "per_channel": per_channel}
+    weights = tables["skills_cap"].select("queue_id", "interval_start", pl.col("required_agents").cast(pl.Float64).alias("weight"))
+    searches = {}
+    for mix in mixes:
+        if verbose:
+            print(f"{site.name}, mix {mix}:", file=sys.stderr, flush=True)
+        staffing = Staffing(channels=channels, starts=starts, site=site, seed=seed, mix=mix, weights=weights)
+        log = (lambda text: print(text, file=sys.stderr, flush=True)) if verbose else None
+        search = least_staffing(site, staffing, start, volume, replications, seed, rounds, workers, rule, log)
+        at_b = search.at_start.service
+        by_queue = at_b.group_by("queue_id").agg(pl.len().alias("intervals"), pl.col("ok").mean().alias("share")).sort("share", "queue_id")
+        b_grid = _grid(figures["skills_cap"], channels, starts)
+        diff = pl.DataFrame({
+            "channel": np.repeat(channels, len(starts)).tolist(),
+            "hour": [s.hour for s in starts] * len(channels),
+            "b": b_grid.reshape(-1).tolist(),
+            "d": search.staffing.reshape(-1).tolist(),
+        }).group_by("channel", "hour").agg((pl.col("b").sum() / 2).alias("b_hours"), (pl.col("d").sum() / 2).alias("d_hours"))
+        diff = diff.filter(pl.col("d_hours") > 0).with_columns((pl.col("b_hours") / pl.col("d_hours")).round(3).alias("b/d")).sort("channel", "hour")
+        searches[mix] = {"search": search, "d": agent_hours_of(search.staffing), "share_at_b": float(at_b.get_column("ok").mean()),
+                         "open_with_volume": at_b.height, "by_queue": by_queue, "diff": diff,
+                         "d_channel": {c: agent_hours_of(search.staffing[i]) for i, c in enumerate(channels)}}
+    per_channel = {c: {k: agent_hours(f.filter(pl.col("channel") == c)) for k, f in figures.items()} for c in channels}
+    return {"site": site.name, "hours": hours, "searches": searches, "per_channel": per_channel, "by_overlap": by_overlap, "pools": pools}
 
 
 def _ratio(a: float, b: float) -> str:
@@ -409,50 +469,61 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sites", nargs="+", choices=("demo", "shared", "all_skills"), default=["demo", "shared", "all_skills"])
     ap.add_argument("--agents", type=int, default=300, help="demo site size (default 300)")
+    ap.add_argument("--mix", nargs="+", choices=("cycle", "shares"), default=["cycle", "shares"],
+                    help="who is on queue in the search for (d) (default both; see the docstring)")
+    ap.add_argument("--rule", choices=("point", "halfwidth"), default="point", help="when a queue-interval meets its target (default point)")
     ap.add_argument("--replications", type=int, default=10, help="week replications per search round (default 10)")
-    ap.add_argument("--rounds", type=int, default=12, help="most search rounds (default 12)")
+    ap.add_argument("--rounds", type=int, default=20, help="most search rounds (default 20)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1, choices=(1, 2), help="simulation processes (at most 2; default 1)")
-    ap.add_argument("--quick", action="store_true", help="5 replications, at most 6 rounds")
-    ap.add_argument("--details", action="store_true", help="also print per channel, per hour and per queue breakdowns")
+    ap.add_argument("--overlaps", type=float, nargs="*", default=[0.5, 0.3, 0.2, 0.1, 0.0],
+                    help="min_overlap values at which (b) is also sized (evidence for the setting)")
+    ap.add_argument("--quick", action="store_true", help="5 replications, at most 8 rounds")
+    ap.add_argument("--details", action="store_true", help="also print (b) and (d) by channel and hour of day")
     ap.add_argument("--verbose", action="store_true", help="log search rounds on stderr")
     args = ap.parse_args()
-    reps, rounds = (5, 6) if args.quick else (args.replications, args.rounds)
+    reps, rounds = (5, 8) if args.quick else (args.replications, args.rounds)
     builders = {
         "demo": lambda: demo_site(args.agents, args.seed),
         "shared": lambda: generated_site(args.seed, all_skills=False),
         "all_skills": lambda: generated_site(args.seed, all_skills=True),
     }
-    print(f"pooling benchmark: {reps} replications per round, at most {rounds} rounds, seed {args.seed}, {args.workers} worker(s)")
-    print("agent-hours of the week, on-queue agents before shrinkage; cap = site occupancy cap, svc = no cap (service target only)")
-    head = (f"{'site':<11} {'(a) cap':>8} {'(b) cap':>8} {'(c) cap':>8} {'(a) svc':>8} {'(b) svc':>8} {'(c) svc':>8} {'(d) sim':>8} "
-            f"{'a/d':>6} {'b/d':>6} {'c/d':>6} {'bsvc/d':>6} {'b/c':>6} {'met@b':>6} {'s/rep':>6} {'rounds':>6}")
     results = []
     for name in args.sites:
         t0 = time.perf_counter()
         site = builders[name]()
-        r = run_site(site, reps, rounds, args.seed, args.workers, args.verbose)
+        r = run_site(site, args.mix, reps, rounds, args.seed, args.workers, args.rule, args.overlaps, args.verbose)
         r["wall"] = time.perf_counter() - t0
         results.append(r)
-    print(head)
+    print(f"pooling benchmark: {reps} replications per round, at most {rounds} rounds, rule {args.rule}, seed {args.seed}, "
+          f"{args.workers} worker(s)")
+    print("agent-hours of the week (voice and chat), on-queue agents before shrinkage; cap = with the site's occupancy cap, "
+          "svc = without (service target only); (d) = least staffing the simulator passes, by skill mix on duty")
+    print(f"{'site':<11} {'(a)cap':>7} {'(b)cap':>7} {'(c)cap':>7} {'(a)svc':>7} {'(b)svc':>7} {'(c)svc':>7} {'mix':>6} {'(d)':>7} "
+          f"{'a/d':>6} {'b/d':>6} {'c/d':>6} {'bsvc/d':>6} {'b/c':>6} {'met@b':>6} {'s/rep':>6} {'rounds':>6}")
     for r in results:
-        h, d, s = r["hours"], r["d"], r["search"]
-        print(f"{r['site']:<11} {h['none_cap']:>8.1f} {h['skills_cap']:>8.1f} {h['channel_cap']:>8.1f} {h['none_svc']:>8.1f} "
-              f"{h['skills_svc']:>8.1f} {h['channel_svc']:>8.1f} {d:>8.1f} {_ratio(h['none_cap'], d):>6} {_ratio(h['skills_cap'], d):>6} "
-              f"{_ratio(h['channel_cap'], d):>6} {_ratio(h['skills_svc'], d):>6} {_ratio(h['skills_cap'], h['channel_cap']):>6} "
-              f"{r['share_at_b']:>6.3f} {s.seconds_per_replication:>6.2f} {s.rounds:>4}{'' if s.settled else ' (not settled)'}")
+        h = r["hours"]
+        for mix, m in r["searches"].items():
+            d, s = m["d"], m["search"]
+            print(f"{r['site']:<11} {h['none_cap']:>7.1f} {h['skills_cap']:>7.1f} {h['channel_cap']:>7.1f} {h['none_svc']:>7.1f} "
+                  f"{h['skills_svc']:>7.1f} {h['channel_svc']:>7.1f} {mix:>6} {d:>7.1f} {_ratio(h['none_cap'], d):>6} "
+                  f"{_ratio(h['skills_cap'], d):>6} {_ratio(h['channel_cap'], d):>6} {_ratio(h['skills_svc'], d):>6} "
+                  f"{_ratio(h['skills_cap'], h['channel_cap']):>6} {m['share_at_b']:>6.3f} {s.seconds_per_replication:>6.2f} "
+                  f"{s.rounds:>6}{'' if s.settled else ' not settled'}")
     for r in results:
-        print(f"\n{r['site']}: {r['open_with_volume']} open queue-intervals with volume; {r['share_at_b']:.1%} meet the target at (b); "
-              f"{r['wall']:.0f} s wall for the site")
+        print(f"\n{r['site']} ({r['wall']:.0f} s wall): pools in mode skills: "
+              + "; ".join(f"{p} = {'+'.join(q)}" for p, q in r["pools"].iter_rows() if len(q) > 1))
+        print("  (b) agent-hours by min_overlap: " + ", ".join(f"{o:g}: {v:.1f}" for o, v in r["by_overlap"].items()))
         for ch, v in r["per_channel"].items():
+            ds = ", ".join(f"{mix} {m['d_channel'][ch]:.1f}" for mix, m in r["searches"].items())
             print(f"  {ch:<6} (a) {v['none_cap']:.1f} (b) {v['skills_cap']:.1f} (c) {v['channel_cap']:.1f} | svc (a) {v['none_svc']:.1f} "
-                  f"(b) {v['skills_svc']:.1f} (c) {v['channel_svc']:.1f} | (d) {v['d']:.1f}")
-        worst = r["by_queue"].head(5)
-        print("  queues meeting the target least often at (b): " + ", ".join(
-            f"{q} {s:.0%} of {n}" for q, n, s in worst.select("queue_id", "intervals", "share").iter_rows()))
-        if args.details:
-            print("  (b svc) - (d) agent-hours by channel and hour of day:")
-            print(r["diff"])
+                  f"(b) {v['skills_svc']:.1f} (c) {v['channel_svc']:.1f} | (d) {ds}")
+        for mix, m in r["searches"].items():
+            print(f"  mix {mix}: {m['share_at_b']:.1%} of {m['open_with_volume']} open queue-intervals with volume meet the target at (b); "
+                  "least often: " + ", ".join(f"{q} {s:.0%} of {n}" for q, n, s in m["by_queue"].head(5).select("queue_id", "intervals", "share").iter_rows()))
+            if args.details:
+                with pl.Config(tbl_rows=100, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+                    print(m["diff"])
 
 
 if __name__ == "__main__":
