@@ -64,7 +64,7 @@ import datetime as dt
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -75,6 +75,7 @@ from forecasts.pooling import POOLED_METHODS, apportion, pool_requirements
 from forecasts.requirements import requirements
 from staffing.routing import PROFILE_SEPARATOR, missed_targets, skill_pools
 from staffing.simulate.run import SimPlan, simulate_plan
+from staffing.site.config import RoutingConfig
 
 INTERVAL_MINUTES = 30
 MODES = ("none", "skills", "channel")
@@ -91,7 +92,7 @@ class Site:
     open_hours: pl.DataFrame  # queue_id, interval_start, open
     fit: pl.DataFrame  # agent_id, queue_id, eligible, fit, proficiency
     min_overlap: float
-    routing: object | None = None  # the site's RoutingConfig (None: the default)
+    routing: RoutingConfig | None = None  # the site's [routing] (None: the default)
 
 
 def _on_open_hours(forecast: pl.DataFrame, open_hours: pl.DataFrame) -> pl.DataFrame:
@@ -321,7 +322,7 @@ def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, s
     ``staffing.routing.missed_targets``, the product's correction rule)."""
     acts, shifts = staffing.tables(n)
     plan = SimPlan.from_tables(site.forecast, site.targets, acts, shifts, INTERVAL_MINUTES, open_hours=site.open_hours,
-                               routing=site.routing)  # type: ignore[arg-type]
+                               routing=site.routing)
     t0 = time.perf_counter()
     res = simulate_plan(plan, replications, seed, workers=workers)
     seconds = time.perf_counter() - t0
@@ -478,6 +479,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, choices=(1, 2), help="simulation processes (at most 2; default 1)")
     ap.add_argument("--overlaps", type=float, nargs="*", default=[0.5, 0.3, 0.2, 0.1, 0.0],
                     help="min_overlap values at which (b) is also sized (evidence for the setting)")
+    ap.add_argument("--agent-free", choices=("profile_order", "longest_waiting"), default=None,
+                    help="override the site's [routing] agent_free (a freed agent's choice of waiting contact)")
     ap.add_argument("--quick", action="store_true", help="5 replications, at most 8 rounds")
     ap.add_argument("--details", action="store_true", help="also print (b) and (d) by channel and hour of day")
     ap.add_argument("--verbose", action="store_true", help="log search rounds on stderr")
@@ -492,11 +495,14 @@ def main() -> None:
     for name in args.sites:
         t0 = time.perf_counter()
         site = builders[name]()
+        if args.agent_free is not None:
+            base = site.routing or RoutingConfig()
+            site = replace(site, routing=base.model_copy(update={"agent_free": args.agent_free}))
         r = run_site(site, args.mix, reps, rounds, args.seed, args.workers, args.rule, args.overlaps, args.verbose)
         r["wall"] = time.perf_counter() - t0
         results.append(r)
     print(f"pooling benchmark: {reps} replications per round, at most {rounds} rounds, rule {args.rule}, seed {args.seed}, "
-          f"{args.workers} worker(s)")
+          f"{args.workers} worker(s), agent_free {args.agent_free or 'as the site'}")
     print("agent-hours of the week (voice and chat), on-queue agents before shrinkage; cap = with the site's occupancy cap, "
           "svc = without (service target only); (d) = least staffing the simulator passes, by skill mix on duty")
     print(f"{'site':<11} {'(a)cap':>7} {'(b)cap':>7} {'(c)cap':>7} {'(a)svc':>7} {'(b)svc':>7} {'(c)svc':>7} {'mix':>6} {'(d)':>7} "
