@@ -1,59 +1,69 @@
 """Pooling benchmark (issue 11, "Targets: Pooling"): agent-hours the week needs under each
 pooling mode, against the least staffing the routing simulator says meets the targets.
 
-Run on demand (not a test):
+Run on demand (not a test; at most 2 simulation processes):
 
-    .venv/bin/python benchmarks/bench_pooling.py                 # all three sites
-    .venv/bin/python benchmarks/bench_pooling.py --quick         # fewer replications/rounds
-    .venv/bin/python benchmarks/bench_pooling.py --sites shared all_skills --replications 10
+    .venv/bin/python benchmarks/bench_pooling.py                  # 3 sites, 2 mixes, ~10 min
+    .venv/bin/python benchmarks/bench_pooling.py --quick          # 5 replications, <= 8 rounds
+    .venv/bin/python benchmarks/bench_pooling.py --sites demo --mix shares --rule halfwidth
 
-Figure measured, per site, in agent-hours for the week (sum over 30-minute intervals of
-on-queue agents x 0.5 h), over the channels the simulator routes contact by contact
+Figure (a)-(c), per site, in agent-hours for the week (on-queue agents per interval x
+interval hours, summed), over the channels the simulator routes contact by contact
 (voice and chat; deferred email is never pooled and is left out):
 
 - (a) ``[pooling] mode = "none"``: every queue sized alone;
-- (b) ``mode = "skills"``: the pooled requirements of ``forecasts.pooling``;
+- (b) ``mode = "skills"`` (the site's ``min_overlap``): the pooled requirements;
 - (c) ``mode = "channel"``: every queue of a channel in one pool (the limit);
 
-each the pool's on-queue agents BEFORE shrinkage: ``pool_agents`` of
-``forecasts.pooling.pool_requirements`` computed with shrinkage set to 0, which is the
-pool's ``agents_occupancy`` (Erlang/chat agents meeting the service target, raised to the
-occupancy cap). Summed per pool and interval (a queue alone is its own pool). Two
-variants are printed: with the site's occupancy cap (``cap``) and with no cap
-(``svc``, max_occupancy = 1: agents for the service target only, the same criterion as
-(d)).
+each the pools' on-queue agents BEFORE shrinkage: ``pool_agents`` of
+``forecasts.pooling.pool_requirements`` run with shrinkage 0, which is the pool's
+``agents_occupancy`` (agents for the service target, raised to the occupancy cap), one
+figure per pool and interval (a queue alone is its own pool). Printed with the site's
+occupancy cap (``cap``) and without it (``svc``, max_occupancy 1: service target only,
+the criterion of (d)). Ratios a/d, b/d, c/d use the ``cap`` figures, bsvc/d the other.
 
-- (d) the least staffing the simulator says meets the targets: per channel and interval,
-  the fewest on-queue agents N_t such that every queue of the channel with volume meets
-  its service-level target in that interval, by the point estimate over R replications
-  of the week (``SimResult.service`` ``target_met``; default R = 10). The agents are
-  clones of the site's agents skilled for the channel, taken in a fixed seeded order and
-  cycled (so any N_t has the site's skill mix); clone i is logged into every queue of the
-  channel its agent is skilled for (``fit.eligible``), by proficiency then fit then queue
-  id; routing as the site's default (longest-idle agent on arrival, profile order when an
-  agent frees up). Each clone works the whole interval, no pauses; closed intervals get no
-  arrivals.
+(d) the least staffing the simulator says meets the targets: per channel and interval,
+the fewest on-queue agents N_t such that every queue of the channel with volume meets its
+service-level target in that interval. `--rule point` (default): the service level over
+R replications of the week (default R = 10) is at least the target (``SimResult.service``
+``target_met``); `--rule halfwidth`: it is not below the target by more than its 95%
+half-width (``staffing.routing.missed_targets``, the rule the roster's correction uses).
+Queue-intervals with volume in the forecast but no contact offered in any replication are
+not scored. Who is on queue (`--mix`, both by default):
 
-  Search: every round simulates the whole week at the current N_t with the same seed
-  (common random numbers: the same contacts every round). Per channel-interval it keeps the
-  largest N known to fail (``lo``, 0 at first) and the smallest known to pass (``hi``). A
-  pass sets hi = N, a fail lo = N (a stale hi at or below a new fail is dropped). The next
-  N is: hi when hi - lo = 1 (settled); otherwise hi - step while no fail is known below
-  hi, lo + step while no pass is known above lo (step 1, 2, 4, ... per repeated move), else
-  the midpoint. It stops when a round's simulation passes every channel-interval at N = hi
-  with hi - lo = 1 everywhere (so the final staffing is confirmed by one whole-week
-  simulation), or after ``--rounds`` rounds (then the table says "not settled").
+- ``cycle`` (the brief's): clones of the site's agents skilled for the channel, in a
+  fixed seeded order, cycled, so any N_t has the site's average skill mix; each is logged
+  into every queue of the channel it is skilled for (``fit.eligible``) by proficiency,
+  then fit, then queue id;
+- ``shares`` (what the roster builds): N_t is apportioned to the channel's queues in
+  proportion to (b)'s per-queue ``required_agents`` (largest remainder); an agent primary
+  on q is a clone of one of q's skilled agents (cycled), logged into q first and then into
+  its other skilled queues of the channel by proficiency, like ``routing_profiles``.
 
-The search starts from (b) (with the cap); its first round is also the simulated service
-AT (b): the share of open queue-intervals with volume meeting the target is printed.
-Also printed: seconds of simulation per week-replication (the machine may be loaded:
-compare figures from one run only), and where (b) and (d) differ most (hour of day and
-channel), and the queues that miss at (b).
+Clones work whole intervals without pauses; closed intervals get no arrivals; routing is
+the site's ``[routing]`` (default: longest-idle agent on arrival, profile order when an
+agent frees up; `--agent-free longest_waiting` overrides the second for a diagnosis).
+
+Search: each round simulates the whole week at the current N_t with the same seed
+(common random numbers: the same contacts every round). Per channel-interval it keeps the
+largest N known to fail (``lo``, 0 at first) and the smallest known to pass (``hi``); a
+pass sets hi = N, a fail lo = N (a stale bound on the wrong side is dropped). The next N
+is hi when hi - lo = 1; otherwise hi - step while no fail is known below the pass, lo +
+step while no pass is known (steps 1, 2, 4, ... while moving the same way), else the
+midpoint. It stops when one round passes every channel-interval at N = hi with
+hi - lo = 1 everywhere (the final staffing is confirmed by one whole-week simulation), or
+after ``--rounds`` rounds ("not settled": then (d) takes hi where a pass is known).
+
+The first round simulates (b) (with the cap): ``met@b`` is the share of open
+queue-intervals with volume meeting the target at (b) under the rule. Also printed: the
+simulator's seconds per week-replication (the machine may be loaded), the pools, (b) at
+other ``min_overlap`` values, per channel figures, the queues that miss most at (b), and
+with ``--details`` (b) and (d) per channel and hour of day.
 
 Sites:
-  demo        the 300-agent demo site (``staffing init DIR --agents 300``, seed 0);
-  shared      a generated site: 8 small voice queues (Erlang C, 80% in 20 s) of 5 to 40
-              calls per 30-minute interval, 60 agents with 2 or 3 skills each (seeded);
+  demo        the demo site of ``staffing init DIR --agents 300`` (seed 0), its plan week;
+  shared      generated: 8 small voice queues (Erlang C, 80% in 20 s) of 5 to 40 calls per
+              30-minute interval, Mon-Sat 08-20, 60 agents with 2 or 3 skills each (seeded);
   all_skills  the same site with every agent skilled on every queue.
 """
 
@@ -77,7 +87,7 @@ from staffing.routing import PROFILE_SEPARATOR, missed_targets, skill_pools
 from staffing.simulate.run import SimPlan, simulate_plan
 from staffing.site.config import RoutingConfig
 
-INTERVAL_MINUTES = 30
+GENERATED_INTERVAL_MINUTES = 30  # interval length of the generated sites
 MODES = ("none", "skills", "channel")
 TARGET_SL, TARGET_ANSWER = 0.8, 20.0  # the generated sites' voice target
 
@@ -92,6 +102,7 @@ class Site:
     open_hours: pl.DataFrame  # queue_id, interval_start, open
     fit: pl.DataFrame  # agent_id, queue_id, eligible, fit, proficiency
     min_overlap: float
+    interval_minutes: int
     routing: RoutingConfig | None = None  # the site's [routing] (None: the default)
 
 
@@ -127,6 +138,7 @@ def demo_site(agents: int, seed: int) -> Site:
         open_hours=open_hours,
         fit=site_fit(site),
         min_overlap=site.config.pooling.min_overlap,
+        interval_minutes=site.interval_minutes,
         routing=site.config.routing,
     )
 
@@ -142,7 +154,8 @@ def generated_site(seed: int, all_skills: bool, queues: int = 8, agents: int = 6
     rng = np.random.default_rng(seed)
     qids = [f"voice/q{k + 1}" for k in range(queues)]
     week = dt.datetime(2026, 1, 5)
-    starts = [week + dt.timedelta(minutes=INTERVAL_MINUTES * i) for i in range(7 * 1440 // INTERVAL_MINUTES)]
+    step = GENERATED_INTERVAL_MINUTES
+    starts = [week + dt.timedelta(minutes=step * i) for i in range(7 * 1440 // step)]
     peak = rng.uniform(10.0, 40.0, queues)
     aht = rng.uniform(180.0, 420.0, queues)
     rows_f, rows_o = [], []
@@ -179,7 +192,8 @@ def generated_site(seed: int, all_skills: bool, queues: int = 8, agents: int = 6
             rows.append({"agent_id": f"A{a + 1:03d}", "queue_id": q, "eligible": all_skills or k in skills[a],
                          "proficiency": float(prof[a, k]) / 5.0, "fit": float(prof[a, k]) / 5.0})
     name = "all_skills" if all_skills else "shared"
-    return Site(name=name, forecast=forecast, targets=targets, open_hours=open_hours, fit=pl.DataFrame(rows), min_overlap=0.5)
+    return Site(name=name, forecast=forecast, targets=targets, open_hours=open_hours, fit=pl.DataFrame(rows), min_overlap=0.5,
+                interval_minutes=step)
 
 
 def _simulated_channels(site: Site) -> list[str]:
@@ -193,10 +207,10 @@ def pooled(site: Site, mode: str, cap: bool, min_overlap: float | None = None) -
     targets = site.targets.with_columns(pl.lit(0.0).alias("shrinkage"))
     if not cap:
         targets = targets.with_columns(pl.when(pl.col("model") == "deferred").then(pl.col("max_occupancy")).otherwise(1.0).alias("max_occupancy"))
-    alone = requirements(site.forecast, targets, site.open_hours, INTERVAL_MINUTES)
+    alone = requirements(site.forecast, targets, site.open_hours, site.interval_minutes)
     overlap = site.min_overlap if min_overlap is None else min_overlap
     pools = skill_pools(site.fit, targets, mode, overlap)  # type: ignore[arg-type]
-    return pool_requirements(alone, targets, pools, INTERVAL_MINUTES)
+    return pool_requirements(alone, targets, pools, site.interval_minutes)
 
 
 def sized(table: pl.DataFrame) -> pl.DataFrame:
@@ -213,8 +227,9 @@ def sized(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def agent_hours(frame: pl.DataFrame, column: str = "agents") -> float:
-    return float(frame.get_column(column).sum()) * INTERVAL_MINUTES / 60.0
+def agent_hours(frame: pl.DataFrame, interval_minutes: int) -> float:
+    """Agent-hours of a :func:`sized` frame."""
+    return float(frame.get_column("agents").sum()) * interval_minutes / 60.0
 
 
 def _profiles(site: Site, channel: str) -> dict[str, tuple[str, ...]]:
@@ -321,7 +336,7 @@ def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, s
     not below it by more than the 95% half-width (`rule` "halfwidth": not in
     ``staffing.routing.missed_targets``, the product's correction rule)."""
     acts, shifts = staffing.tables(n)
-    plan = SimPlan.from_tables(site.forecast, site.targets, acts, shifts, INTERVAL_MINUTES, open_hours=site.open_hours,
+    plan = SimPlan.from_tables(site.forecast, site.targets, acts, shifts, site.interval_minutes, open_hours=site.open_hours,
                                routing=site.routing)
     t0 = time.perf_counter()
     res = simulate_plan(plan, replications, seed, workers=workers)
@@ -397,7 +412,7 @@ def least_staffing(site: Site, staffing: Staffing, start: np.ndarray, volume: np
         step_up = np.where(open_hi, step_up * 2, 1)
         if log:
             log(f"  round {done}: {int(failed.sum())} of {int(volume.sum())} channel-intervals miss at "
-                f"{agent_hours_of(n):.1f} agent-hours; {int((settle & volume).sum())} settled; {sim.seconds:.1f} s")
+                f"{agent_hours_of(n, site.interval_minutes):.1f} agent-hours; {int((settle & volume).sum())} settled; {sim.seconds:.1f} s")
         n = np.where(volume, nxt, 0)
     assert first is not None and sim is not None
     if not settled:
@@ -406,9 +421,9 @@ def least_staffing(site: Site, staffing: Staffing, start: np.ndarray, volume: np
                   seconds_per_replication=sim_seconds / (done * replications))
 
 
-def agent_hours_of(n: np.ndarray) -> float:
+def agent_hours_of(n: np.ndarray, interval_minutes: int) -> float:
     """Agent-hours of a staffing array (agents per interval)."""
-    return float(n.sum()) * INTERVAL_MINUTES / 60.0
+    return float(n.sum()) * interval_minutes / 60.0
 
 
 def _grid(frame: pl.DataFrame, channels: list[str], starts: list[dt.datetime]) -> np.ndarray:
@@ -429,8 +444,10 @@ def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed:
     starts = sorted(site.open_hours.get_column("interval_start").unique().to_list())
     tables = {f"{m}_{v}": pooled(site, m, v == "cap") for m in MODES for v in ("cap", "svc")}
     figures = {k: sized(t) for k, t in tables.items()}
-    hours = {k: agent_hours(f) for k, f in figures.items()}
-    by_overlap = {o: agent_hours(sized(pooled(site, "skills", True, o))) for o in overlaps}
+    minutes = site.interval_minutes
+    hour = minutes / 60.0
+    hours = {k: agent_hours(f, minutes) for k, f in figures.items()}
+    by_overlap = {o: agent_hours(sized(pooled(site, "skills", True, o)), minutes) for o in overlaps}
     pools = tables["skills_cap"].select("queue_id", "pool").unique().group_by("pool").agg(pl.col("queue_id").sort()).sort("pool")
     chan = site.targets.select("queue_id", "channel")
     vol = site.forecast.join(chan, on="queue_id").filter(pl.col("channel").is_in(channels)).group_by("channel", "interval_start").agg(
@@ -453,12 +470,12 @@ def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed:
             "hour": [s.hour for s in starts] * len(channels),
             "b": b_grid.reshape(-1).tolist(),
             "d": search.staffing.reshape(-1).tolist(),
-        }).group_by("channel", "hour").agg((pl.col("b").sum() / 2).alias("b_hours"), (pl.col("d").sum() / 2).alias("d_hours"))
+        }).group_by("channel", "hour").agg((pl.col("b").sum() * hour).alias("b_hours"), (pl.col("d").sum() * hour).alias("d_hours"))
         diff = diff.filter(pl.col("d_hours") > 0).with_columns((pl.col("b_hours") / pl.col("d_hours")).round(3).alias("b/d")).sort("channel", "hour")
-        searches[mix] = {"search": search, "d": agent_hours_of(search.staffing), "share_at_b": float(at_b.get_column("ok").mean()),
+        searches[mix] = {"search": search, "d": agent_hours_of(search.staffing, minutes), "share_at_b": float(at_b.get_column("ok").mean()),
                          "open_with_volume": at_b.height, "by_queue": by_queue, "diff": diff,
-                         "d_channel": {c: agent_hours_of(search.staffing[i]) for i, c in enumerate(channels)}}
-    per_channel = {c: {k: agent_hours(f.filter(pl.col("channel") == c)) for k, f in figures.items()} for c in channels}
+                         "d_channel": {c: agent_hours_of(search.staffing[i], minutes) for i, c in enumerate(channels)}}
+    per_channel = {c: {k: agent_hours(f.filter(pl.col("channel") == c), minutes) for k, f in figures.items()} for c in channels}
     return {"site": site.name, "hours": hours, "searches": searches, "per_channel": per_channel, "by_overlap": by_overlap, "pools": pools}
 
 
