@@ -230,7 +230,11 @@ def test_missed_targets_need_the_miss_beyond_the_half_width_and_raising_adds_one
         "required_agents": [5, 2, 4, 0], "pool": ["p"] * 4, "pool_agents": [7, 7, 4, 4],
     })
     up = raise_requirements(req, missed)
-    assert up.columns == req.columns
+    assert up.columns == [*req.columns, "simulation_added"]
     assert up.get_column("required_agents").to_list() == [6, 2, 5, 0]
     assert up.get_column("pool_agents").to_list() == [8, 8, 5, 5]
-    assert raise_requirements(req, missed.head(0)).equals(req)
+    assert up.get_column("simulation_added").to_list() == [1, 0, 1, 0]
+    again = raise_requirements(up, missed.head(1))  # a second round adds to the first
+    assert again.get_column("simulation_added").to_list() == [2, 0, 1, 0]
+    assert again.get_column("required_agents").to_list() == [7, 2, 5, 0]
+    assert raise_requirements(req, missed.head(0)).drop("simulation_added").equals(req)

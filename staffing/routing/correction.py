@@ -28,13 +28,20 @@ def missed_targets(service: pl.DataFrame) -> pl.DataFrame:
 def raise_requirements(requirements: pl.DataFrame, missed: pl.DataFrame) -> pl.DataFrame:
     """The requirements table with one more head on every missed queue-interval (its
     `required_agents`, and its pool's `pool_agents` on every row of the pool in that
-    interval, once per missed queue of the pool). Rows and columns are kept."""
+    interval, once per missed queue of the pool); `simulation_added` (Int64, added when
+    absent) counts the heads the correction added, so the queueing model's own figure stays
+    readable (`required_agents - simulation_added`). Rows are kept."""
+    out = requirements if "simulation_added" in requirements.columns else requirements.with_columns(pl.lit(0, dtype=pl.Int64).alias("simulation_added"))
     if missed.height == 0:
-        return requirements
+        return out
+    columns = out.columns
     key = ["queue_id", "interval_start"]
     hit = missed.select(*key).unique().with_columns(pl.lit(1, dtype=pl.Int64).alias("__up"))
-    out = requirements.join(hit, on=key, how="left").with_columns(pl.col("__up").fill_null(0))
-    out = out.with_columns((pl.col("required_agents") + pl.col("__up")).alias("required_agents"))
+    out = out.join(hit, on=key, how="left").with_columns(pl.col("__up").fill_null(0))
+    out = out.with_columns(
+        (pl.col("required_agents") + pl.col("__up")).alias("required_agents"),
+        (pl.col("simulation_added") + pl.col("__up")).alias("simulation_added"),
+    )
     if "pool_agents" in out.columns and "pool" in out.columns:
         out = out.with_columns((pl.col("pool_agents") + pl.col("__up").sum().over("pool", "interval_start")).alias("pool_agents"))
-    return out.drop("__up").select(requirements.columns)
+    return out.drop("__up").select(columns)
