@@ -57,8 +57,10 @@ after ``--rounds`` rounds ("not settled": then (d) takes hi where a pass is know
 The first round simulates (b) (with the cap): ``met@b`` is the share of open
 queue-intervals with volume meeting the target at (b) under the rule. Also printed: the
 simulator's seconds per week-replication (the machine may be loaded), the pools, (b) at
-other ``min_overlap`` values, per channel figures, the queues that miss most at (b), and
-with ``--details`` (b) and (d) per channel and hour of day.
+other ``min_overlap`` values, per channel figures, the queues that miss most at (b), with
+``--details`` (b) and (d) per channel and hour of day, and with ``--split-language`` (b)
+with every pool split by queue language and the share meeting the target there (one
+simulation per mix; a candidate change to the pools, the demo only).
 
 Sites:
   demo        the demo site of ``staffing init DIR --agents 300`` (seed 0), its plan week;
@@ -104,6 +106,7 @@ class Site:
     min_overlap: float
     interval_minutes: int
     routing: RoutingConfig | None = None  # the site's [routing] (None: the default)
+    languages: pl.DataFrame | None = None  # queue_id, language (None: one language)
 
 
 def _on_open_hours(forecast: pl.DataFrame, open_hours: pl.DataFrame) -> pl.DataFrame:
@@ -140,6 +143,7 @@ def demo_site(agents: int, seed: int) -> Site:
         min_overlap=site.config.pooling.min_overlap,
         interval_minutes=site.interval_minutes,
         routing=site.config.routing,
+        languages=site.queues().select("queue_id", "language"),
     )
 
 
@@ -200,16 +204,22 @@ def _simulated_channels(site: Site) -> list[str]:
     return sorted(site.targets.filter(pl.col("model").is_in(list(POOLED_METHODS))).get_column("channel").unique().to_list())
 
 
-def pooled(site: Site, mode: str, cap: bool, min_overlap: float | None = None) -> pl.DataFrame:
+def pooled(site: Site, mode: str, cap: bool, min_overlap: float | None = None, by_language: bool = False) -> pl.DataFrame:
     """The pooled requirements table of the site under a pooling mode, with shrinkage 0
     (so ``pool_agents`` and ``required_agents`` are on-queue agents) and, when `cap` is
-    false, no occupancy cap."""
+    false, no occupancy cap. `by_language`: every pool split by the queues' language
+    (``Site.languages``), a candidate change measured with ``--split-language``."""
     targets = site.targets.with_columns(pl.lit(0.0).alias("shrinkage"))
     if not cap:
         targets = targets.with_columns(pl.when(pl.col("model") == "deferred").then(pl.col("max_occupancy")).otherwise(1.0).alias("max_occupancy"))
     alone = requirements(site.forecast, targets, site.open_hours, site.interval_minutes)
     overlap = site.min_overlap if min_overlap is None else min_overlap
     pools = skill_pools(site.fit, targets, mode, overlap)  # type: ignore[arg-type]
+    if by_language and site.languages is not None:
+        pools = pools.join(site.languages, on="queue_id", how="left").with_columns(
+            pl.when(pl.col("pool") == pl.col("queue_id")).then(pl.col("pool"))
+            .otherwise(pl.col("pool") + "/" + pl.col("language").fill_null("")).alias("pool")
+        ).select("queue_id", "pool")
     return pool_requirements(alone, targets, pools, site.interval_minutes)
 
 
@@ -438,7 +448,7 @@ def _grid(frame: pl.DataFrame, channels: list[str], starts: list[dt.datetime]) -
 
 
 def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed: int, workers: int, rule: str,
-             overlaps: list[float], verbose: bool) -> dict:
+             overlaps: list[float], verbose: bool, split_language: bool = False) -> dict:
     """Every figure of one site (see the module docstring)."""
     channels = _simulated_channels(site)
     starts = sorted(site.open_hours.get_column("interval_start").unique().to_list())
@@ -476,7 +486,18 @@ def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed:
                          "open_with_volume": at_b.height, "by_queue": by_queue, "diff": diff,
                          "d_channel": {c: agent_hours_of(search.staffing[i], minutes) for i, c in enumerate(channels)}}
     per_channel = {c: {k: agent_hours(f.filter(pl.col("channel") == c), minutes) for k, f in figures.items()} for c in channels}
-    return {"site": site.name, "hours": hours, "searches": searches, "per_channel": per_channel, "by_overlap": by_overlap, "pools": pools}
+    split = {}
+    if split_language and site.languages is not None:
+        table = pooled(site, "skills", True, by_language=True)
+        n = _grid(sized(table), channels, starts)
+        w = table.select("queue_id", "interval_start", pl.col("required_agents").cast(pl.Float64).alias("weight"))
+        for mix in mixes:
+            staffing = Staffing(channels=channels, starts=starts, site=site, seed=seed, mix=mix, weights=w)
+            sim = simulate(site, staffing, n, replications, seed, workers, rule)
+            split[mix] = float(sim.service.get_column("ok").mean())
+        split["hours"] = agent_hours_of(n, minutes)
+    return {"site": site.name, "hours": hours, "searches": searches, "per_channel": per_channel, "by_overlap": by_overlap, "pools": pools,
+            "split": split}
 
 
 def _ratio(a: float, b: float) -> str:
@@ -498,6 +519,8 @@ def main() -> None:
                     help="min_overlap values at which (b) is also sized (evidence for the setting)")
     ap.add_argument("--agent-free", choices=("profile_order", "longest_waiting"), default=None,
                     help="override the site's [routing] agent_free (a freed agent's choice of waiting contact)")
+    ap.add_argument("--split-language", action="store_true",
+                    help="also size (b) with every pool split by queue language and simulate it once (sites with languages)")
     ap.add_argument("--quick", action="store_true", help="5 replications, at most 8 rounds")
     ap.add_argument("--details", action="store_true", help="also print (b) and (d) by channel and hour of day")
     ap.add_argument("--verbose", action="store_true", help="log search rounds on stderr")
@@ -515,7 +538,7 @@ def main() -> None:
         if args.agent_free is not None:
             base = site.routing or RoutingConfig()
             site = replace(site, routing=base.model_copy(update={"agent_free": args.agent_free}))
-        r = run_site(site, args.mix, reps, rounds, args.seed, args.workers, args.rule, args.overlaps, args.verbose)
+        r = run_site(site, args.mix, reps, rounds, args.seed, args.workers, args.rule, args.overlaps, args.verbose, args.split_language)
         r["wall"] = time.perf_counter() - t0
         results.append(r)
     print(f"pooling benchmark: {reps} replications per round, at most {rounds} rounds, rule {args.rule}, seed {args.seed}, "
@@ -536,6 +559,9 @@ def main() -> None:
     for r in results:
         print(f"\n{r['site']} ({r['wall']:.0f} s wall): pools in mode skills: "
               + "; ".join(f"{p} = {'+'.join(q)}" for p, q in r["pools"].iter_rows() if len(q) > 1))
+        if r["split"]:
+            print(f"  (b) with pools split by language: {r['split']['hours']:.1f} agent-hours; meeting the target there: "
+                  + ", ".join(f"mix {m} {v:.1%}" for m, v in r["split"].items() if m != "hours"))
         print("  (b) agent-hours by min_overlap: " + ", ".join(f"{o:g}: {v:.1f}" for o, v in r["by_overlap"].items()))
         for ch, v in r["per_channel"].items():
             ds = ", ".join(f"{mix} {m['d_channel'][ch]:.1f}" for mix, m in r["searches"].items())
