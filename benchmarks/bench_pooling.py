@@ -201,6 +201,7 @@ def generated_site(seed: int, all_skills: bool, queues: int = 8, agents: int = 6
 
 
 def _simulated_channels(site: Site) -> list[str]:
+    """Channels whose queues the simulator routes contact by contact (not deferred work)."""
     return sorted(site.targets.filter(pl.col("model").is_in(list(POOLED_METHODS))).get_column("channel").unique().to_list())
 
 
@@ -501,10 +502,12 @@ def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed:
 
 
 def _ratio(a: float, b: float) -> str:
+    """a / b to three decimals, '-' when b is 0."""
     return f"{a / b:.3f}" if b else "-"
 
 
 def main() -> None:
+    """Command line: build the sites, run every figure, print the tables."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sites", nargs="+", choices=("demo", "shared", "all_skills"), default=["demo", "shared", "all_skills"])
     ap.add_argument("--agents", type=int, default=300, help="demo site size (default 300)")
