@@ -347,7 +347,10 @@ def simulate(site: Site, staffing: Staffing, n: np.ndarray, replications: int, s
     not below it by more than the 95% half-width (`rule` "halfwidth": not in
     ``staffing.routing.missed_targets``, the product's correction rule)."""
     acts, shifts = staffing.tables(n)
-    plan = SimPlan.from_tables(site.forecast, site.targets, acts, shifts, site.interval_minutes, open_hours=site.open_hours,
+    # only the channels searched (deferred work, which nobody here is logged into, left out)
+    targets = site.targets.filter(pl.col("model").is_in(list(POOLED_METHODS)))
+    forecast = site.forecast.filter(pl.col("queue_id").is_in(targets.get_column("queue_id").to_list()))
+    plan = SimPlan.from_tables(forecast, targets, acts, shifts, site.interval_minutes, open_hours=site.open_hours,
                                routing=site.routing)
     t0 = time.perf_counter()
     res = simulate_plan(plan, replications, seed, workers=workers)
