@@ -127,6 +127,7 @@ class QueueConfig(_Strict):
     service_level: float | None = Field(default=None, gt=0, lt=1)
     answer_seconds: float | None = Field(default=None, gt=0)
     response_minutes: float | None = Field(default=None, gt=0)
+    patience_seconds: float | None = Field(default=None, gt=0)  # Erlang A: overrides the channel's (e.g. estimated from a call log)
 
     @property
     def id(self) -> str:

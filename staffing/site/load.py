@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.agents import AgentRecord, agent_tables, read_agents
-from staffing.site.config import WEEKDAYS, SiteConfig, hhmm_to_minute, parse_window
+from staffing.site.config import WEEKDAYS, ShiftTemplate, SiteConfig, hhmm_to_minute, parse_window
 from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, read_raw, row_offset, segments_schema, validate_table
 
 SITE_TOML = "site.toml"
@@ -64,7 +64,7 @@ class Site:
                     "model": ch.model,
                     "service_level": None if deferred else (q.service_level or ch.service_level),
                     "answer_seconds": None if deferred else (q.answer_seconds or ch.answer_seconds),
-                    "patience_seconds": ch.patience_seconds if ch.model == "erlang_a" else None,
+                    "patience_seconds": (q.patience_seconds or ch.patience_seconds) if ch.model == "erlang_a" else None,
                     "concurrency": ch.concurrency if ch.model == "chat" else 1,
                     "response_minutes": (q.response_minutes or ch.response_minutes) if deferred else None,
                     "max_occupancy": 1.0 if deferred else self.config.staffing.max_occupancy,
@@ -267,6 +267,24 @@ def load_site(root: str | Path) -> Site:
     )
 
 
+def possible_paid_hours(availability: dict[str, str], templates: list[ShiftTemplate], max_days: int) -> float:
+    """Most paid hours a week that shifts of `templates` fit inside the availability windows."""
+    best_per_day = []
+    for day in WEEKDAYS:
+        window = availability.get(day)
+        if not window:
+            continue
+        a, b = parse_window(window)
+        best = 0
+        for t in templates:
+            earliest = max(hhmm_to_minute(t.earliest_start), a)
+            latest = min(hhmm_to_minute(t.latest_start), b - t.length_minutes)
+            if earliest <= latest:
+                best = max(best, t.paid_minutes)
+        best_per_day.append(best)
+    return sum(sorted(best_per_day, reverse=True)[:max_days]) / 60
+
+
 def _availability_problems(records: list[AgentRecord], rows: list[int], config: SiteConfig, path: Path) -> list[Problem]:
     """An agent whose availability cannot hold the contract minimum with any shift template."""
     problems = []
@@ -275,20 +293,7 @@ def _availability_problems(records: list[AgentRecord], rows: list[int], config: 
         if not templates:
             problems.append(Problem(path.name, f"agent {r.agent_id}: no shift template allows contract {r.contract!r}", row=row, column="contract"))
             continue
-        best_per_day = []
-        for day in WEEKDAYS:
-            window = r.availability.get(day)
-            if not window:
-                continue
-            a, b = parse_window(window)
-            best = 0
-            for t in templates:
-                earliest = max(hhmm_to_minute(t.earliest_start), a)
-                latest = min(hhmm_to_minute(t.latest_start), b - t.length_minutes)
-                if earliest <= latest:
-                    best = max(best, t.paid_minutes)
-            best_per_day.append(best)
-        possible = sum(sorted(best_per_day, reverse=True)[: r.max_days_week]) / 60
+        possible = possible_paid_hours(r.availability, templates, r.max_days_week)
         if possible + 1e-9 < r.min_hours_week:
             problems.append(
                 Problem(
