@@ -9,7 +9,12 @@ from staffing.site.importer import import_calls
 
 @click.group("import")
 def command() -> None:
-    """Import data from ACD and HR systems into a site folder."""
+    """Import data from ACD and HR systems into a site folder.
+
+    \b
+    Example:
+      staffing import calls calls.tsv --site bank --map examples/import/anonymous_bank.toml
+    """
 
 
 @command.command("calls")
