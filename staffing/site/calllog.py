@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.config import CHANNELS, WEEKDAYS
+from staffing.site.tables import parse_datetime_text
 
 DAY_SECONDS = 86_400
 # a clock time more than half a day before the call's entry time is past midnight (the next
@@ -236,15 +237,10 @@ def _datetime(name: str, dtype: pl.DataType, fmt: str | None) -> pl.Expr:
         return expr.cast(pl.Datetime("us"))
     if dtype == pl.Date:
         return pl.col(name).cast(pl.Datetime("us"))
-    text = pl.col(name).cast(pl.Utf8).str.strip_chars()
+    text = pl.col(name).cast(pl.Utf8)
     if fmt:
-        return text.str.to_datetime(fmt, strict=False, time_unit="us")
-    text = text.str.replace("T", " ")
-    return pl.coalesce(
-        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
-        text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"),
-        text.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
-    )
+        return text.str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us")
+    return parse_datetime_text(text)
 
 
 def _number(name: str) -> pl.Expr:

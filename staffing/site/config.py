@@ -60,6 +60,7 @@ class SiteInfo(_Strict):
 
 class Files(_Strict):
     history: str = "history.csv"
+    history_missing: Literal["error", "zero"] = "error"  # "zero": intervals missing from the history are 0 contacts
     demographics: str = "demographics.csv"
     segments: str = "segments.csv"
     agents: str = "agents.csv"

@@ -196,14 +196,22 @@ def load_site(root: str | Path) -> Site:
     for row in misaligned.head(MAX_REPORTED).iter_rows(named=True):
         problems.append(Problem(hist_path.name, f"interval start {row['interval_start']:%Y-%m-%dT%H:%M} is not aligned to {step}-minute intervals", row=row["__row"] + off, column="interval_start"))
     if not misaligned.height:
-        spans = history.group_by("queue_id").agg(pl.col("interval_start").min().alias("first"), pl.col("interval_start").max().alias("last"), pl.len().alias("n"))
-        spans = spans.with_columns((((pl.col("last") - pl.col("first")).dt.total_minutes() // step) + 1).alias("expected")).filter(pl.col("expected") != pl.col("n")).sort("queue_id")
-        for row in spans.head(MAX_REPORTED).iter_rows(named=True):
-            grid = pl.datetime_range(row["first"], row["last"], f"{step}m", eager=True, time_unit="us").alias("interval_start").to_frame()
-            have = history.filter(pl.col("queue_id") == row["queue_id"]).select("interval_start")
-            missing = grid.join(have, on="interval_start", how="anti").get_column("interval_start")
-            if len(missing):
-                problems.append(Problem(hist_path.name, f"queue {row['queue_id']!r} is missing {len(missing)} interval(s) between its first and last row, first missing {missing[0]:%Y-%m-%dT%H:%M}; expected every {step}-minute interval (0 contacts when closed)", column="interval_start"))
+        spans = history.group_by("queue_id").agg(pl.col("interval_start").min().alias("first"), pl.col("interval_start").max().alias("last"))
+        grid = spans.select("queue_id", pl.datetime_ranges("first", "last", f"{step}m", time_unit="us").alias("interval_start")).explode("interval_start")
+        missing = grid.join(history.select("queue_id", pl.col("interval_start").cast(pl.Datetime("us"))), on=["queue_id", "interval_start"], how="anti").sort("queue_id", "interval_start")
+        if missing.height and config.files.history_missing == "zero":
+            parts = pl.col("queue_id").str.split("/")
+            fill = missing.with_columns(
+                parts.list.get(0).alias("channel"), parts.list.get(1).alias("driver"), parts.list.get(2).alias("language"), pl.lit(0, dtype=pl.Int64).alias("contacts")
+            )
+            if "abandoned" in history.columns:
+                fill = fill.with_columns(pl.lit(0, dtype=pl.Int64).alias("abandoned"))
+            history = pl.concat([history.with_columns(pl.col("interval_start").cast(pl.Datetime("us"))), fill], how="diagonal_relaxed")
+            warnings.append(f"{hist_path.name}: {missing.height:,} missing interval(s) in {missing.get_column('queue_id').n_unique()} queue(s) read as 0 contacts ([files] history_missing = \"zero\")")
+        else:
+            firsts = missing.group_by("queue_id", maintain_order=True).agg(pl.len().alias("n"), pl.col("interval_start").first().alias("first"))
+            for row in firsts.head(MAX_REPORTED).iter_rows(named=True):
+                problems.append(Problem(hist_path.name, f"queue {row['queue_id']!r} is missing {row['n']} interval(s) between its first and last row, first missing {row['first']:%Y-%m-%dT%H:%M}; expected every {step}-minute interval (0 contacts when closed), or set [files] history_missing = \"zero\" for an export that lists only intervals with contacts", column="interval_start"))
     missing_hist = sorted(queue_ids - set(history.get_column("queue_id").unique().to_list()))
     if missing_hist and not config.files.forecast:
         warnings.append(f"{hist_path.name}: no history for queue(s) {', '.join(missing_hist)}; their forecast will be 0")
