@@ -162,7 +162,6 @@ def parse_datetime_text(text: pl.Expr) -> pl.Expr:
     t = text.str.strip_chars().str.replace("T", " ", literal=True)
     return pl.coalesce(
         t.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us", exact=True),
-        t.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us", exact=True),
         t.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us", exact=True),
     )
 
