@@ -230,3 +230,23 @@ def test_bank_log_imports_to_a_valid_site(tmp_path: Path):
     assert pat["voice/retail/he"] == expected
     assert site.agents.height == raw.filter(pl.col("server") != "NO_SERVER").get_column("server").n_unique()
     assert result.hours["voice"]["fri"][1] <= 15 * 60 and "sat" in result.hours["voice"]
+
+
+def test_talk_time_only_import_warns_in_import_and_check(tmp_path: Path):
+    no_acw = tmp_path / "map.toml"
+    no_acw.write_text(MAP.read_text().replace("acw_seconds = 10\n", ""))
+    result = import_calls(LOG, tmp_path / "s", no_acw)
+    expected = "history.csv: handle time is talk time only (imported from small_log.tsv with no after-call work and acw_seconds = 0): requirements understaff; re-import with [site] acw_seconds in the map"
+    assert any("the log has no after-call work and [site] acw_seconds is 0" in w for w in result.warnings)
+    assert expected in load_site(tmp_path / "s").warnings
+    # with an allowance the check is quiet
+    import_calls(LOG, tmp_path / "t", MAP)
+    assert not any("talk time only" in w for w in load_site(tmp_path / "t").warnings)
+
+
+def test_zero_shrinkage_warns(tmp_path: Path):
+    import_calls(LOG, tmp_path / "s", MAP)
+    toml = (tmp_path / "s" / "site.toml").read_text()
+    assert "shrinkage = 0.3" in toml
+    (tmp_path / "s" / "site.toml").write_text(toml.replace("shrinkage = 0.3", "shrinkage = 0"))
+    assert "site.toml [staffing] shrinkage is 0: no absence, training or meetings are allowed for, so requirements understaff; contact centres typically plan 0.25-0.35" in load_site(tmp_path / "s").warnings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,6 +254,7 @@ def load_site(root: str | Path) -> Site:
     if problems:
         raise InputError(problems, headline=f"invalid site folder {root}")
 
+    warnings.extend(handle_time_warnings(root, config, hist_path.name))
     needs = segments.unpivot(index="segment", on=dims, variable_name="dimension", value_name="need").sort("segment", "dimension")
     history = history.drop("__row")
     if "abandoned" not in history.columns:
@@ -312,3 +314,29 @@ def _availability_problems(records: list[AgentRecord], rows: list[int], config: 
                 )
             )
     return problems
+
+
+IMPORT_REPORT = "import.json"  # written by `staffing import calls` (staffing/site/importer.py)
+
+
+def handle_time_warnings(root: Path, config: SiteConfig, history_name: str) -> list[str]:
+    """Workload sanity: shrinkage 0, and handle time that is talk time only.
+
+    Talk time only is known when the history was imported from a call log without an
+    after-call-work column and with no `acw_seconds` allowance (the import's report says so)."""
+    out = []
+    if config.staffing.shrinkage == 0:
+        out.append("site.toml [staffing] shrinkage is 0: no absence, training or meetings are allowed for, so requirements understaff; contact centres typically plan 0.25-0.35")
+    report = root / IMPORT_REPORT
+    if report.is_file():
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return out
+        acw = data.get("map", {}).get("site", {}).get("acw_seconds", 0)
+        if data.get("after_call_work") == "site allowance" and not acw:
+            out.append(
+                f"{history_name}: handle time is talk time only (imported from {data.get('source', 'a call log')} with no after-call work and acw_seconds = 0): "
+                "requirements understaff; re-import with [site] acw_seconds in the map"
+            )
+    return out
