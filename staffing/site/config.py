@@ -5,6 +5,7 @@ One class per section; defaults live here and nowhere else. See docs/site-folder
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -254,9 +255,46 @@ class Culture(_Strict):
 
 
 class SpecialDay(_Strict):
+    """A date with its own volume and, optionally, its own opening hours.
+
+    `multiplier` scales the date's forecast contacts (0 = closed all day). `hours`
+    ('07:00-14:00', '19:45-24:00'; 'closed') replaces the weekday's opening window on
+    that date for the channels in `channels` (default: every channel): a holiday, a
+    shortened day, a reopening time that moves with the date."""
+
     date: str
-    multiplier: float = Field(ge=0)
+    multiplier: float = Field(default=1.0, ge=0)
+    hours: str | None = None
+    channels: list[str] | None = None
     note: str = ""
+
+    @field_validator("date")
+    @classmethod
+    def _iso_date(cls, value: str) -> str:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected a date YYYY-MM-DD") from None
+        if day.isoformat() != value:
+            raise ValueError("expected a date YYYY-MM-DD")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and value != "closed":
+            parse_window(value)
+        return value
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.date)
+
+    def window(self) -> tuple[int, int] | None:
+        """The date's opening window in minutes from its midnight; None when closed."""
+        if self.multiplier == 0 or self.hours == "closed":
+            return None
+        return parse_window(self.hours) if self.hours else None
 
 
 class Costs(_Strict):
@@ -297,6 +335,16 @@ class SiteConfig(_Strict):
             raise ValueError("at least one [[queues]] entry is needed")
         if not self.shift_templates:
             raise ValueError("at least one [[shift_templates]] entry is needed")
+        seen_days: dict[str, int] = {}
+        for i, day in enumerate(self.special_days, start=1):
+            if day.date in seen_days:
+                raise ValueError(f"special_days[{i}] repeats date {day.date} of special_days[{seen_days[day.date]}]; expected one entry per date")
+            seen_days[day.date] = i
+            if day.channels is not None and day.multiplier != 1:
+                raise ValueError(f"special_days[{i}] has channels and a multiplier; a multiplier scales every queue's forecast, so give it without channels (close channels with hours = \"closed\")")
+            for ch in day.channels or []:
+                if ch not in self.channels:
+                    raise ValueError(f"special_days[{i}] names channel {ch!r} that [channels] does not declare")
         return self
 
     @property

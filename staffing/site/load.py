@@ -78,30 +78,39 @@ class Site:
         )
 
     def open_hours(self, week_start: dt.date) -> pl.DataFrame:
-        """`open hours` of docs/contracts.md for the 7 days from week_start (special days closed at 0)."""
+        """`open hours` of docs/contracts.md for the 7 days from week_start.
+
+        Each date is open in its weekday's window, or in its special day's `hours` for the
+        channels it names (closed at multiplier 0 or hours 'closed'); a window past
+        midnight carries into the next date's first intervals."""
         step = self.interval_minutes
         starts = [dt.datetime.combine(week_start, dt.time()) + dt.timedelta(minutes=step * i) for i in range(7 * 1440 // step)]
-        closed_days = {s.date for s in self.config.special_days if s.multiplier == 0}
         frames = []
         for q in self.config.queues:
             windows = self.config.channels[q.channel].hours.windows()
+            special = {s.day: s for s in self.config.special_days if s.channels is None or q.channel in s.channels}
+
+            def day_windows(day: dt.date) -> list[tuple[int, int]]:
+                if day in special:
+                    sd = special[day]
+                    if sd.multiplier == 0 or sd.hours == "closed":
+                        return []
+                    if sd.hours:
+                        return [sd.window()]
+                w = windows.get(day.weekday())
+                return [w] if w else []
+
             is_open = []
             for s in starts:
-                minute_of_week = (s.weekday() * 1440) + s.hour * 60 + s.minute
-                ok = False
-                for day, (a, b) in windows.items():
-                    base = day * 1440
-                    for shift in (0, 7 * 1440):  # a window past Sunday midnight wraps to Monday
-                        if base + a <= minute_of_week + shift < base + b:
-                            ok = True
-                if s.date().isoformat() in closed_days:
-                    ok = False
-                is_open.append(ok)
+                minute = s.hour * 60 + s.minute
+                today = any(a <= minute < b for a, b in day_windows(s.date()))
+                carried = any(a <= minute + 1440 < b for a, b in day_windows(s.date() - dt.timedelta(days=1)))
+                is_open.append(today or carried)
             frames.append(pl.DataFrame({"queue_id": q.id, "interval_start": starts, "open": is_open}))
         return pl.concat(frames).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
 
     def special_days(self) -> dict[dt.date, float]:
-        return {dt.date.fromisoformat(s.date): s.multiplier for s in self.config.special_days}
+        return {s.day: s.multiplier for s in self.config.special_days if s.channels is None}
 
     def plan_week(self) -> dt.date:
         """The Monday after the history ends: the default week to plan."""
@@ -131,7 +140,7 @@ def read_config(root: Path) -> SiteConfig:
                 msg = "missing required key"
             elif err["type"] == "extra_forbidden":
                 msg = "unknown key; check the spelling against docs/site-folder.md"
-            elif "input" in err and not isinstance(err["input"], (dict, list)):
+            elif "input" in err and not isinstance(err["input"], (dict, list)) and "got " not in msg:
                 msg = f"{msg}, got {err['input']!r}"
             problems.append(Problem(SITE_TOML, msg, column=key, label="key"))
         raise InputError(problems, total=len(problems), headline="invalid site.toml") from None
