@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +17,8 @@ from staffing.site.config import WEEKDAYS, ShiftTemplate, SiteConfig, hhmm_to_mi
 from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, read_raw, row_offset, segments_schema, validate_table
 
 SITE_TOML = "site.toml"
+# history rows are keyed in load_site, where local-time repeats at the fall-back change are known
+HISTORY_LOCAL = replace(HISTORY, key=())
 
 
 @dataclass
@@ -161,10 +163,13 @@ def load_site(root: str | Path) -> Site:
             return None, path
         raw = read_raw(path)
         typed, found = validate_table(raw, schema, path, warnings)
+        if schema is HISTORY_LOCAL:
+            typed, more = fold_dst_repeats(typed, config.site.timezone, path, warnings)
+            found.extend(more)
         problems.extend(found)
         return (typed if not found else None), path
 
-    history, hist_path = table(config.files.history, HISTORY)
+    history, hist_path = table(config.files.history, HISTORY_LOCAL)
     demographics, demo_path = table(config.files.demographics, DEMOGRAPHICS)
     segments, seg_path = table(config.files.segments, segments_schema(dims))
     outcomes = None
@@ -209,16 +214,27 @@ def load_site(root: str | Path) -> Site:
         spans = history.group_by("queue_id").agg(pl.col("interval_start").min().alias("first"), pl.col("interval_start").max().alias("last"))
         grid = spans.select("queue_id", pl.datetime_ranges("first", "last", f"{step}m", time_unit="us").alias("interval_start")).explode("interval_start")
         missing = grid.join(history.select("queue_id", pl.col("interval_start").cast(pl.Datetime("us"))), on=["queue_id", "interval_start"], how="anti").sort("queue_id", "interval_start")
-        if missing.height and config.files.history_missing == "zero":
+        skipped = missing.filter(_local_time(pl.col("interval_start"), config.site.timezone).is_null())
+        if skipped.height:
+            # the spring-forward change skips these local times: they do not exist, so no row is expected
+            missing = missing.join(skipped, on=["queue_id", "interval_start"], how="anti")
+            fill_zero = skipped
+            warnings.append(f"{hist_path.name}: {skipped.get_column('interval_start').dt.truncate('1h').n_unique()} hour(s) skipped by the spring-forward change ({config.site.timezone}) read as 0 contacts in {skipped.get_column('queue_id').n_unique()} queue(s)")
+        else:
+            fill_zero = skipped
+        if config.files.history_missing == "zero" and missing.height:
+            warnings.append(f"{hist_path.name}: {missing.height:,} missing interval(s) in {missing.get_column('queue_id').n_unique()} queue(s) read as 0 contacts ([files] history_missing = \"zero\")")
+            fill_zero = pl.concat([fill_zero, missing])
+            missing = missing.clear()
+        if fill_zero.height:
             parts = pl.col("queue_id").str.split("/")
-            fill = missing.with_columns(
+            fill = fill_zero.with_columns(
                 parts.list.get(0).alias("channel"), parts.list.get(1).alias("driver"), parts.list.get(2).alias("language"), pl.lit(0, dtype=pl.Int64).alias("contacts")
             )
             if "abandoned" in history.columns:
                 fill = fill.with_columns(pl.lit(0, dtype=pl.Int64).alias("abandoned"))
             history = pl.concat([history.with_columns(pl.col("interval_start").cast(pl.Datetime("us"))), fill], how="diagonal_relaxed")
-            warnings.append(f"{hist_path.name}: {missing.height:,} missing interval(s) in {missing.get_column('queue_id').n_unique()} queue(s) read as 0 contacts ([files] history_missing = \"zero\")")
-        else:
+        if missing.height:
             firsts = missing.group_by("queue_id", maintain_order=True).agg(pl.len().alias("n"), pl.col("interval_start").first().alias("first"))
             for row in firsts.head(MAX_REPORTED).iter_rows(named=True):
                 problems.append(Problem(hist_path.name, f"queue {row['queue_id']!r} is missing {row['n']} interval(s) between its first and last row, first missing {row['first']:%Y-%m-%dT%H:%M}; expected every {step}-minute interval (0 contacts when closed), or set [files] history_missing = \"zero\" for an export that lists only intervals with contacts", column="interval_start"))
@@ -349,3 +365,47 @@ def handle_time_warnings(root: Path, config: SiteConfig, history_name: str) -> l
                 "requirements understaff; re-import with [site] acw_seconds in the map"
             )
     return out
+
+
+def _local_time(expr: pl.Expr, timezone: str, ambiguous: str = "earliest") -> pl.Expr:
+    """A naive local clock time in `timezone`; null where the spring-forward change skips it."""
+    return expr.cast(pl.Datetime("us")).dt.replace_time_zone(timezone, non_existent="null", ambiguous=ambiguous)
+
+
+def fold_dst_repeats(typed: pl.DataFrame, timezone: str, path: Path, warnings: list[str]) -> tuple[pl.DataFrame, list[Problem]]:
+    """One history row per queue and local interval.
+
+    A local-time export repeats the hour of the fall-back change (01:00-02:00 twice in
+    Europe): two rows of the same queue at such an ambiguous time are summed into one
+    (contacts and abandoned added, handle time contact-weighted), with one warning. Any
+    other repeated key is a problem, as for every keyed table."""
+    key = ["channel", "driver", "language", "interval_start"]
+    if not all(k in typed.columns for k in key) or typed.schema["interval_start"] != pl.Datetime("us"):
+        return typed, []
+    valid = pl.all_horizontal([pl.col(k).is_not_null() for k in key])
+    dup = pl.struct(key).is_duplicated() & valid
+    ambiguous = _local_time(pl.col("interval_start"), timezone, "earliest") != _local_time(pl.col("interval_start"), timezone, "latest")
+    twice = pl.len().over(key) == 2
+    repeats = typed.filter(dup & ambiguous.fill_null(False) & twice)
+    bad = typed.filter(dup & ~(ambiguous.fill_null(False) & twice))
+    offset = row_offset(path)
+    problems = [
+        Problem(path.name, f"duplicate row for {', '.join(f'{k}={row[k]}' for k in key)}; expected one row per {', '.join(key)}", row=row["__row"] + offset)
+        for row in bad.head(MAX_REPORTED).iter_rows(named=True)
+    ]
+    if repeats.height and not problems:
+        handled = (pl.col("contacts") > 0) & pl.col("aht_seconds").is_not_null()
+        aggs = [
+            pl.col("__row").min(),
+            pl.col("contacts").sum(),
+            ((pl.col("contacts") * pl.col("aht_seconds")).filter(handled).sum() / pl.col("contacts").filter(handled).sum()).alias("aht_seconds"),
+        ]
+        if "abandoned" in typed.columns:
+            aggs.append(pl.col("abandoned").sum())
+        merged = repeats.group_by(key).agg(aggs)
+        others = [c for c in typed.columns if c not in merged.columns]
+        merged = merged.with_columns([pl.lit(None).alias(c) for c in others]).select(typed.columns)
+        typed = pl.concat([typed.filter(~(dup & ambiguous.fill_null(False) & twice)), merged.cast(typed.schema)]).sort("__row")
+        hours = repeats.get_column("interval_start").dt.truncate("1h").n_unique()
+        warnings.append(f"{path.name}: {hours} hour(s) repeated by the fall-back change ({timezone}): the two rows of each queue and interval summed into one local interval")
+    return typed, problems
