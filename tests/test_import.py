@@ -250,3 +250,12 @@ def test_zero_shrinkage_warns(tmp_path: Path):
     assert "shrinkage = 0.3" in toml
     (tmp_path / "s" / "site.toml").write_text(toml.replace("shrinkage = 0.3", "shrinkage = 0"))
     assert "site.toml [staffing] shrinkage is 0: no absence, training or meetings are allowed for, so requirements understaff; contact centres typically plan 0.25-0.35" in load_site(tmp_path / "s").warnings
+
+
+def test_import_refuses_a_folder_that_is_not_a_site(tmp_path: Path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError) as err:
+        import_calls(LOG, tmp_path / "docs", MAP)
+    assert str(err.value.problems[0]) == f"{tmp_path / 'docs'}: folder exists and is not a site (no site.toml); give a new folder or an existing site"
+    assert [p.name for p in (tmp_path / "docs").iterdir()] == ["notes.txt"]
