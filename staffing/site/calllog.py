@@ -136,6 +136,15 @@ class SiteDefaults(_Strict):
     acw_seconds: float = Field(default=0, ge=0)
     shrinkage: float = Field(default=0.30, ge=0, lt=1)
     open_share: float = Field(default=0.5, gt=0, le=1)
+    weekend: list[str] | None = None  # the site's weekend days for [rules] weekend, e.g. ["fri", "sat"]
+
+    @field_validator("weekend")
+    @classmethod
+    def _weekend(cls, value: list[str] | None) -> list[str] | None:
+        for day in value or []:
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r}; expected some of {', '.join(WEEKDAYS)}")
+        return value
 
 
 class QueueMap(_Strict):

@@ -189,7 +189,8 @@ class Rules(_Strict):
 
     min_rest_hours: float = Field(default=11, ge=0, le=24)
     max_consecutive_days: int = Field(default=5, ge=1, le=7)
-    min_weekend_days_off: int = Field(default=1, ge=0, le=2)
+    min_weekend_days_off: int = Field(default=1, ge=0, le=7)
+    weekend: list[str] = ["sat", "sun"]  # the site's weekend days (weekday names), e.g. ["fri", "sat"]
     max_channel_changes_per_day: int = Field(default=2, ge=0)
     min_stint_intervals: int = Field(default=2, ge=1)
     availability: Rule = Rule(mode="hard")
@@ -203,6 +204,27 @@ class Rules(_Strict):
     preferred_start: Rule = Rule(mode="soft", weight=3)
     preferred_days_off: Rule = Rule(mode="soft", weight=10)
     fairness_floor: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("weekend")
+    @classmethod
+    def _weekend(cls, value: list[str]) -> list[str]:
+        for day in value:
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r}; expected some of {', '.join(WEEKDAYS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a weekday appears twice")
+        return value
+
+    @model_validator(mode="after")
+    def _weekend_need(self) -> "Rules":
+        if self.min_weekend_days_off > len(self.weekend):
+            raise ValueError(f"min_weekend_days_off {self.min_weekend_days_off} is more than the {len(self.weekend)} weekend day(s)")
+        return self
+
+    @property
+    def weekend_days(self) -> list[int]:
+        """The weekend as weekday numbers, Monday = 0."""
+        return sorted(WEEKDAYS.index(d) for d in self.weekend)
 
 
 class ObjectiveWeights(_Strict):

@@ -265,11 +265,11 @@ def starter_toml(imap: ImportMap, log: CallLog, patience: pl.DataFrame, hours: d
             f"contracts = {json.dumps(list(t.contracts))}",
             "",
         ]
-    lines += [
-        "[rules]",
-        "# review: the weekend rule assumes a Saturday-Sunday weekend",
-        'weekend_off = { mode = "off" }',
-        "",
+    if s.weekend is not None:
+        rules = ["[rules]", f"weekend = {json.dumps(s.weekend)}   # the site's weekend (from the map)", ""]
+    else:
+        rules = ["[rules]", "# review: no weekend in the map; set weekend = [...] and turn weekend_off back on", 'weekend_off = { mode = "off" }', ""]
+    lines += rules + [
         "[culture]",
         "dimensions = { " + ", ".join(f"{d} = 1.0" for d in STARTER_DIMENSIONS) + " }",
         "",
