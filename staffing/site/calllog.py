@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.config import CHANNELS, WEEKDAYS
+from staffing.site.load import toml_problems
 from staffing.site.tables import parse_datetime_text
 
 DAY_SECONDS = 86_400
@@ -190,17 +191,7 @@ def read_map(path: str | Path | None) -> ImportMap:
     try:
         return ImportMap.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or None
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                msg = "missing required key"
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown key; check the spelling against docs/import.md"
-            elif "input" in err and not isinstance(err["input"], (dict, list)):
-                msg = f"{msg}, got {err['input']!r}"
-            problems.append(Problem(name, msg, column=key, label="key"))
+        problems = toml_problems(exc, name, "docs/import.md")
         raise InputError(problems, headline="invalid import map") from None
 
 
