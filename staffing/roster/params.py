@@ -11,9 +11,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-# Everything inside CP-SAT is an integer: costs are multiplied by COST_SCALE at the border.
-COST_SCALE = 10_000
-
 
 @dataclass(frozen=True)
 class SolveParams:
@@ -31,12 +28,18 @@ class SolveParams:
     log: bool = False
     # shift phase (best-response over agents, each a small CP-SAT model)
     max_passes: int = 6
+    agent_week_dtime: float = 2.0  # CP-SAT deterministic time of one agent's week model
+    agent_week_seconds: float = 10.0  # wall-clock safety net of one agent's week model
     agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
     # activity phase (one CP-SAT model per day)
     # "flow": min-cost flow + exact DP + CP-SAT window polishing (assign.py, polish.py);
     # "cpsat": one exact CP-SAT model per day (activities.py, rules.DAY_RULES), small sites only
     activity_method: str = "flow"
-    polish_max_windows: int = 150  # CP-SAT windows around short spots: at most this, and one per 10 shifts (deterministic)
+    polish_max_windows: int = 150  # CP-SAT windows around short spots: at most this ...
+    polish_min_windows: int = 20  # ... at least this ...
+    polish_shifts_per_window: int = 10  # ... and otherwise one window per this many shifts (deterministic budget)
+    polish_half_width: int = 1  # intervals on each side of a short spot in its window
+    polish_dtime_per_window: float = 0.2  # CP-SAT deterministic time per window
     activity_share: float = 0.35  # share of the time limit kept for the activity phase and its polishing
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound

@@ -23,7 +23,6 @@ from staffing.site.config import ObjectiveWeights, Rules, ShiftTemplate, hhmm_to
 
 DAYS = 7
 DAY_MINUTES = 1440
-PREF_SCORE = {"prefer": 1.0, "neutral": 0.6, "avoid": 0.2, "never": 0.0}
 
 
 @dataclass(frozen=True)
