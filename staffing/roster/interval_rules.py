@@ -244,13 +244,16 @@ def add_sequence_rules(
     ind: Callable[[int, int], object],
     agent_id: str | None = None,
     day: int | None = None,
+    paused: Callable[[int], object] | None = None,
 ) -> list[Term]:
     """min_stint, channel_changes and switching of one shift in a CP-SAT model.
 
     `positions` are the shift's intervals that carry a queue (in order), `n` its length in
     intervals and `ind(k, q)` a literal (or the constant 0/1) that is 1 when the shift
-    serves queue q at k. Hard rules become constraints, soft ones `Term`s (weights from the
-    one cost model); returns the terms (switching always)."""
+    serves queue q at k. `paused(k)`, when given, is 1 when interval k is fully paused (a
+    model where pauses are decisions): the queue does not change there, so a pause counts in
+    the stint it interrupts. Hard rules become constraints, soft ones `Term`s (weights from
+    the one cost model); returns the terms (switching always)."""
     chan = rs.channel
     channels = sorted({chan[q] for q in queues})
     change: dict[int, object] = {}
@@ -258,6 +261,8 @@ def add_sequence_rules(
     for a, b in zip(positions, positions[1:]):
         change[b] = _differ(model, [(ind(a, q), ind(b, q)) for q in queues])
         chch[b] = _differ(model, [(_channel_of(model, ind, a, queues, chan, c), _channel_of(model, ind, b, queues, chan, c)) for c in channels])
+        if paused is not None and not isinstance(paused(b), int) and not isinstance(change[b], int):
+            model.add(change[b] + paused(b) <= 1)
     terms: list[Term] = []
     free = [c for c in change.values() if not isinstance(c, int)]
     if free and rs.costs.switching:

@@ -388,7 +388,7 @@ def add_queue_changes(m: DayModel) -> list[Term]:
     for ad in m.agents:
         if len(ad.agent.queues) < 2:
             continue
-        terms += add_sequence_rules(m.model, m.rules, ad.agent.queues, list(range(ad.n)), ad.n, lambda k, q, ad=ad: ad.y[k][q], ad.agent.agent_id, m.day)
+        terms += add_sequence_rules(m.model, m.rules, ad.agent.queues, list(range(ad.n)), ad.n, lambda k, q, ad=ad: ad.y[k][q], ad.agent.agent_id, m.day, lambda k, ad=ad: ad.full[k])
     return terms
 
 
