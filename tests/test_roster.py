@@ -88,3 +88,67 @@ def test_site_toml_roster_table_sets_solver_params_and_cli_overrides_win(base_si
         f.write("max_pases = 4\n")
     with pytest.raises(InputError, match="unknown roster parameter\\(s\\) max_pases"):
         site_params(load_site(base_site))
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("workers = 0", "site.toml, key roster.workers: must be >= 1, got 0"),
+        ("time_limit_seconds = -5", "site.toml, key roster.time_limit_seconds: must be > 0, got -5"),
+        ("time_limit_seconds = inf", "site.toml, key roster.time_limit_seconds: expected a finite number, got inf"),
+        ("workers = 1.5", "site.toml, key roster.workers: expected a whole number, got 1.5"),
+        ('activity_method = "exact"', "site.toml, key roster.activity_method: expected one of flow, cpsat, got 'exact'"),
+        ("polish_half_width = -1", "site.toml, key roster.polish_half_width: must be >= 0, got -1"),
+    ],
+)
+def test_site_toml_roster_table_is_checked_as_strictly_as_the_cli(base_site, table, expected):
+    from staffing.errors import InputError
+    from staffing.roster.run import site_params
+    from staffing.site import load_site
+
+    with open(base_site / "site.toml", "a") as f:
+        f.write(f"\n[roster]\n{table}\n")
+    with pytest.raises(InputError) as err:
+        site_params(load_site(base_site))
+    assert [str(p) for p in err.value.problems] == [expected]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _capture_params(monkeypatch) -> list:
+    import staffing.roster.run as run
+
+    seen = []
+
+    def fake_solve(problem, params, progress=None):
+        seen.append(params)
+        raise _Stop
+
+    monkeypatch.setattr(run, "solve", fake_solve)
+    return seen
+
+
+def test_site_toml_roster_defaults_reach_the_pipeline_demo_and_scenarios(base_site, tmp_path, monkeypatch):
+    """`staffing demo` and `staffing scenario` leave the solver settings to site.toml
+    `[roster]` unless their options are given (the CLI options default to None)."""
+    from staffing.cli.demo_cmd import command as demo
+    from staffing.cli.scenario_cmd import command as scenario
+    from staffing.pipeline import run_plan
+    from staffing.scenarios.runner import run_scenarios
+
+    for cmd in (demo, scenario):
+        defaults = {p.name: p.default for p in cmd.params}
+        assert defaults["time_limit"] is None and defaults["workers"] is None
+    assert {p.name: p.default for p in scenario.params}["seed"] is None
+    with open(base_site / "site.toml", "a") as f:
+        f.write("\n[roster]\ntime_limit_seconds = 12.5\nworkers = 1\nseed = 7\n")
+    seen = _capture_params(monkeypatch)
+    with pytest.raises(_Stop):
+        run_plan(base_site, tmp_path / "run", reports=False)
+    with pytest.raises(_Stop):
+        run_plan(base_site, tmp_path / "run2", time_limit=30.0, reports=False)
+    assert [(p.time_limit_seconds, p.workers, p.seed) for p in seen] == [(12.5, 1, 7), (30.0, 1, 7)]
+    results = run_scenarios(base_site, [], tmp_path / "scen", parallel="serial")
+    assert results[0].status == "failed" and (seen[-1].time_limit_seconds, seen[-1].workers, seen[-1].seed) == (12.5, 1, 7)

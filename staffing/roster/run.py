@@ -10,7 +10,7 @@ import polars as pl
 
 from staffing.errors import InputError, Problem
 from staffing.roster.output import write_run
-from staffing.roster.params import SolveParams
+from staffing.roster.params import ParamError, SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
 
@@ -40,9 +40,13 @@ def roster_run_folder(
 
 
 def site_params(site, **overrides) -> SolveParams:
-    """SolveParams: defaults, then site.toml `[roster]`, then the caller's (CLI) overrides."""
+    """SolveParams: the defaults (params.py), then site.toml `[roster]`, then the caller's
+    (CLI) overrides where it gives one (None = not given). `[roster]` is checked as
+    strictly as the CLI options: each bad key is named with its value and what is expected."""
     try:
         params = SolveParams.from_mapping(dict(site.config.roster))
+    except ParamError as exc:
+        raise InputError([Problem("site.toml", text, column=f"roster.{key}", label="key") for key, text in exc.problems], headline="invalid site.toml") from None
     except (TypeError, ValueError) as exc:
         raise InputError([Problem("site.toml", str(exc), column="roster", label="key")], headline="invalid site.toml") from None
     return params.replace(**overrides)
