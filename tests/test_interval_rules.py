@@ -190,12 +190,12 @@ def _engine_problem(rules: Rules):
 
 
 def _plans(p, method: str):
-    params = SolveParams(time_limit_seconds=10, workers=1, max_passes=2)
-    choice, _rows, _stats = choose_shifts(p, params, time.monotonic() + 10)
+    params = SolveParams(time_limit_seconds=120, workers=1, max_passes=2)  # generous safety nets: deterministic budgets decide
+    choice, _rows, _stats = choose_shifts(p, params, time.monotonic() + 120)
     if method == "flow":
-        plans, rows, _ = plan_activities_flow(p, choice, params, deadline=time.monotonic() + 10)
+        plans, rows, _ = plan_activities_flow(p, choice, params, deadline=time.monotonic() + 120)
     else:
-        plans, rows, _, _ = plan_activities(p, choice, params, time.monotonic() + 10)
+        plans, rows, _, _ = plan_activities(p, choice, params, time.monotonic() + 120)
     return plans, rows
 
 

@@ -678,7 +678,7 @@ def test_cli_exit_0_prints_a_summary(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
     result = CliRunner().invoke(cli, ["validate", str(run)])
     assert result.exit_code == 0, result.output
-    assert f"Run {run}: valid (15 hard and 3 soft checks; 0 soft finding(s))" in result.output
+    assert f"Run {run}: valid (16 hard and 4 soft checks; 0 soft finding(s))" in result.output
     assert "under-coverage 0.5 of 14 agent-intervals (3.57%)" in result.output
 
 

@@ -15,7 +15,7 @@ from staffing.roster.assign import plan_activities_flow
 from staffing.roster.costs import CostModel
 from staffing.roster.params import SolveParams
 from staffing.roster.planned import PlannedShift, served_minutes
-from staffing.roster.problem import RosterProblem, pause_minutes
+from staffing.roster.problem import AgentInfo, RosterProblem, ShiftOption, TemplateInfo, pause_minutes
 from staffing.roster.shifts import choose_shifts
 from staffing.satisfaction import preference_satisfaction
 
@@ -121,14 +121,19 @@ def _at(p: RosterProblem, minute: int) -> dt.datetime:
     return dt.datetime.combine(p.week_start, dt.time()) + dt.timedelta(minutes=int(minute))
 
 
+def _parts(p: RosterProblem, sp: PlannedShift) -> tuple[AgentInfo, ShiftOption, TemplateInfo]:
+    """The agent, shift option and template of a planned shift."""
+    a = p.agents[sp.agent]
+    o = a.options[sp.day][sp.option]
+    return a, o, p.templates[o.template]
+
+
 def _shifts_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
     """The shifts table (docs/contracts.md): one row per planned shift with lunch and breaks."""
     step = p.interval_minutes
     rows = []
     for sp in plans:
-        a = p.agents[sp.agent]
-        o = a.options[sp.day][sp.option]
-        t = p.templates[o.template]
+        a, o, t = _parts(p, sp)
         lunch = None
         breaks = []
         for pause, off in zip(t.pauses, sp.pause_offsets):
@@ -146,9 +151,7 @@ def _activities_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFra
     step = p.interval_minutes
     rows = []
     for sp in plans:
-        a = p.agents[sp.agent]
-        o = a.options[sp.day][sp.option]
-        t = p.templates[o.template]
+        a, o, t = _parts(p, sp)
         fits = dict(zip(a.queues, a.fit))
         paused = {}
         for pause, off in zip(t.pauses, sp.pause_offsets):
