@@ -81,7 +81,7 @@ class SolveParams:
 class ParamError(ValueError):
     """Invalid solver parameters: (key, what was expected and found) for each."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(f"{k}: {t}" for k, t in problems))
 

@@ -13,10 +13,11 @@ from staffing.roster.output import write_run
 from staffing.roster.params import ParamError, SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
+from staffing.site import Site
 
 
 def roster_run_folder(
-    site,
+    site: Site,
     requirements: pl.DataFrame,
     fit: pl.DataFrame,
     out: str | Path,
@@ -27,7 +28,7 @@ def roster_run_folder(
     seed: int | None = None,
     log: bool = False,
     progress: Callable[[str], None] | None = None,
-    solver_progress=None,
+    solver_progress: Callable[..., None] | None = None,
 ) -> dict:
     """Solve the week's roster and write the run folder; returns summary.json's contents."""
     result = roster_result(site, requirements, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=solver_progress)
@@ -39,7 +40,7 @@ def roster_run_folder(
     return result.summary
 
 
-def site_params(site, **overrides) -> SolveParams:
+def site_params(site: Site, **overrides: object) -> SolveParams:
     """SolveParams: the defaults (params.py), then site.toml `[roster]`, then the caller's
     (CLI) overrides where it gives one (None = not given). `[roster]` is checked as
     strictly as the CLI options: each bad key is named with its value and what is expected."""
@@ -52,7 +53,8 @@ def site_params(site, **overrides) -> SolveParams:
     return params.replace(**overrides)
 
 
-def roster_result(site, requirements, fit, week, *, time_limit=None, workers=None, seed=None, log=False, solver_progress=None) -> RosterResult:
+def roster_result(site: Site, requirements: pl.DataFrame, fit: pl.DataFrame, week: dt.date, *, time_limit: float | None = None, workers: int | None = None, seed: int | None = None, log: bool = False, solver_progress: Callable[..., None] | None = None) -> RosterResult:
+    """Build the problem from a loaded site and solve it with the site's solver settings."""
     problem = RosterProblem.from_site(site, requirements, fit, week)
     params = site_params(site, time_limit_seconds=time_limit, workers=workers, seed=seed, log=log or None)
     return solve(problem, params, solver_progress)

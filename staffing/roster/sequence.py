@@ -16,7 +16,7 @@ import numpy as np
 
 from staffing.roster.interval_rules import SequenceRules, change_cost, last_stint_cost, next_changes, pause_fits, sequence_rule_cost
 from staffing.roster.planned import PlannedShift, add_served, served_minutes
-from staffing.roster.problem import RosterProblem, pause_minutes
+from staffing.roster.problem import RosterProblem, TemplateInfo, pause_minutes
 
 Seq = list[int | None]
 
@@ -59,7 +59,7 @@ def best_sequence(p: RosterProblem, rs: SequenceRules, sh: PlannedShift, need: n
         new: dict[tuple[int, int, int], float] = {}
         ptr: dict[tuple[int, int, int], tuple | None] = {}
 
-        def offer(key, value, prev):
+        def offer(key: tuple[int, int, int], value: float, prev: tuple[int, int, int] | None) -> None:
             if key not in new or value > new[key]:
                 new[key], ptr[key] = value, prev
 
@@ -183,6 +183,6 @@ def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShif
     return {"moved_pauses": moved}
 
 
-def _full_minutes(tmpl, k: int, step: int) -> int:
+def _full_minutes(tmpl: TemplateInfo, k: int, step: int) -> int:
     """Minutes of interval k of a template's shift before pauses (the last may be shorter)."""
     return step if k < tmpl.n_intervals - 1 else tmpl.length_minutes - (tmpl.n_intervals - 1) * step

@@ -11,6 +11,7 @@ order. Stops after a deterministic number of agent updates or when a pass change
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -19,7 +20,7 @@ from ortools.sat.python import cp_model
 from staffing.errors import ContradictionError
 from staffing.roster.costs import COST_SCALE, CostModel, Term
 from staffing.roster.params import SolveParams
-from staffing.roster.problem import DAYS, RosterProblem
+from staffing.roster.problem import DAYS, RosterProblem, ShiftOption
 from staffing.roster.rules import WEEK_RULES, WeekModel
 
 BIG = 1 << 30
@@ -28,7 +29,7 @@ BIG = 1 << 30
 class CoverageState:
     """Working minutes per eligibility type and interval, and the value of one more agent."""
 
-    def __init__(self, problem: RosterProblem):
+    def __init__(self, problem: RosterProblem) -> None:
         p = problem
         self.p = p
         self.step = p.interval_minutes
@@ -93,7 +94,8 @@ class CoverageState:
         self.reach[:, t] = reach
 
 
-def option_work(problem: RosterProblem, option) -> tuple[int, np.ndarray]:
+def option_work(problem: RosterProblem, option: ShiftOption) -> tuple[int, np.ndarray]:
+    """First interval and working minutes per interval (pauses at their nominal offsets) of a shift option."""
     t0 = option.start_minute // problem.interval_minutes
     return t0, np.asarray(problem.templates[option.template].nominal_work, dtype=np.int64)
 
@@ -128,7 +130,7 @@ def build_week_model(problem: RosterProblem, ai: int) -> tuple[WeekModel, list[T
     return m, terms
 
 
-def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], params: SolveParams, hint: list[int | None] | None):
+def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], params: SolveParams, hint: list[int | None] | None) -> tuple[list[int | None] | None, list[tuple]]:
     """Best week for agent `ai` given option values; returns (choice per day, term amounts)."""
     m, terms = build_week_model(problem, ai)
     model = m.model
@@ -161,7 +163,7 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
 
 
-def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress=None):
+def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
     """Returns (choice[agent][day] option index or None, penalty rows per agent, stats)."""
     p = problem
     n = len(p.agents)

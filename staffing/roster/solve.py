@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +52,7 @@ class RosterResult:
         )
 
 
-def solve(problem: RosterProblem, params: SolveParams | None = None, progress=None) -> RosterResult:
+def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then (phase, short, bound)."""
     params = params or SolveParams()
     t_start = time.monotonic()
