@@ -26,12 +26,12 @@ def _planned(ai: int, day: int, k: int, ad: AgentDay, offsets: tuple[int, ...], 
     return PlannedShift(ai, day, k, ad.t0, ad.n, ad.template, np.asarray(minutes, dtype=np.int64), offsets, list(queue))
 
 
-def plan_activities(problem: RosterProblem, choice: Choice, params: SolveParams, deadline: float, progress: Callable | None = None) -> tuple[list[PlannedShift], list[tuple], list[str], bool]:
+def plan_activities(problem: RosterProblem, choice: Choice, params: SolveParams, deadline: float, progress: Callable | None = None, rs: SequenceRules | None = None) -> tuple[list[PlannedShift], list[tuple], list[str], bool]:
     """Pauses and queues of every chosen shift, one exact CP-SAT model per day; returns
     (planned shifts, penalty rows, CP-SAT status per day, whether the safety net fired)."""
     p = problem
     step = p.interval_minutes
-    rs = SequenceRules.of(p)
+    rs = rs or SequenceRules.of(p)
     served = np.zeros((len(p.queues), p.n_horizon), dtype=np.int64)
     need = (p.required * step).astype(np.int64)
     plans: list[PlannedShift] = []

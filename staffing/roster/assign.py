@@ -29,11 +29,12 @@ from staffing.roster.sequence import improve_pauses, improve_queues
 PenaltyRow = tuple[str, str | None, int | None, str | None, float, str, float]  # rule, agent, day, queue, amount, unit, cost
 
 
-def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams | None = None, deadline: float | None = None) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
+def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams | None = None, deadline: float | None = None, rs: SequenceRules | None = None) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
     """Pauses and queues for every chosen shift; returns (planned shifts, penalty rows, stats).
-    Polishing runs only with a `deadline` (monotonic seconds, a safety net)."""
+    Polishing runs only with a `deadline` (monotonic seconds, a safety net). `rs`: the
+    interval rules and cost model of `solve` (built here when not given)."""
     params = params or SolveParams()
-    rs = SequenceRules.of(p)
+    rs = rs or SequenceRules.of(p)
     shifts = planned_shifts(p, choice)
     place_pauses(p, shifts)
     stats = assign_queues(p, rs, shifts)

@@ -163,12 +163,12 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
 
 
-def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
+def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
     """Returns (choice[agent][day] option index or None, penalty rows per agent, stats)."""
     p = problem
     n = len(p.agents)
     state = CoverageState(p)
-    costs = CostModel.of(p)
+    costs = costs or CostModel.of(p)
     choice: list[list[int | None]] = [[None] * DAYS for _ in range(n)]
     pen: list[list] = [[] for _ in range(n)]
     budget = max(n, int(params.agent_updates_per_second * params.time_limit_seconds))

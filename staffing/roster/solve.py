@@ -14,6 +14,7 @@ import polars as pl
 from staffing.roster.activities import plan_activities
 from staffing.roster.assign import plan_activities_flow
 from staffing.roster.costs import CostModel
+from staffing.roster.interval_rules import SequenceRules
 from staffing.roster.params import SolveParams
 from staffing.roster.planned import PlannedShift, served_minutes
 from staffing.roster.problem import AgentInfo, RosterProblem, ShiftOption, TemplateInfo, pause_minutes
@@ -59,13 +60,14 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     deadline = t_start + params.time_limit_seconds
     shift_deadline = t_start + params.time_limit_seconds * (1 - params.activity_share)
     notify = (lambda **kw: progress(elapsed=time.monotonic() - t_start, limit=params.time_limit_seconds, **kw)) if progress else None
-    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify)
+    rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
+    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify, rs.costs)
     bound_seconds = max(params.bound_min_seconds, params.bound_share * params.time_limit_seconds) if params.bound else 0.0
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
-        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify)
+        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify, rs)
         stats["time_limit_hit"] = stats["time_limit_hit"] or hit
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds)
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds, rs)
         stats["time_limit_hit"] = stats["time_limit_hit"] or bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     short_t = _short_by_interval(problem, plans)
@@ -84,7 +86,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         stats.update(bstats)
         if notify:
             notify(phase="bound", bound=bound_short)
-    result = _assemble(problem, params, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
+    result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
@@ -103,15 +105,15 @@ def _versions() -> dict:
     return {"python": platform.python_version(), "polars": pl.__version__, "ortools": ortools.__version__, "staffing": staffing.__version__}
 
 
-def _assemble(p: RosterProblem, params: SolveParams, plans: list[PlannedShift], rows: list[tuple], bound_short: float | None, stats: dict, wall: float) -> RosterResult:
+def _assemble(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[PlannedShift], rows: list[tuple], bound_short: float | None, stats: dict, wall: float) -> RosterResult:
     """The run tables and summary of a solved roster, stage by stage."""
     plans = sorted(plans, key=lambda s: (p.agents[s.agent].agent_id, s.day))
     shifts_df = _shifts_table(p, plans)
     acts_df = _activities_table(p, plans)
     cov = _coverage_table(p, served_minutes(p, plans))
-    pen_df = _penalties_table(p, rows, cov)
-    summary = _summary(p, params, plans, shifts_df, acts_df, cov, pen_df, bound_short, stats, wall)
-    bound = CostModel.of(p).under * float(bound_short) if bound_short is not None else None
+    pen_df = _penalties_table(p, cm, rows, cov)
+    summary = _summary(p, params, cm, plans, shifts_df, acts_df, cov, pen_df, bound_short, stats, wall)
+    bound = cm.under * float(bound_short) if bound_short is not None else None
     total_req = summary["required_agent_intervals"]
     gap = ((summary["under_coverage_agent_intervals"] - bound_short) / total_req if total_req else 0.0) if bound_short is not None else None
     return RosterResult(summary["status"], float(pen_df.get_column("cost").sum()), bound, gap, wall, params.seed, params.workers, shifts_df, acts_df, cov, pen_df, summary)
@@ -186,9 +188,8 @@ def _coverage_table(p: RosterProblem, served: np.ndarray) -> pl.DataFrame:
     ).select(list(COVERAGE_SCHEMA)).sort("queue_id", "interval_start")
 
 
-def _penalties_table(p: RosterProblem, rows: list[tuple], cov: pl.DataFrame) -> pl.DataFrame:
+def _penalties_table(p: RosterProblem, cm: CostModel, rows: list[tuple], cov: pl.DataFrame) -> pl.DataFrame:
     """Rule rows from the models plus coverage per queue and day (cost model weights)."""
-    cm = CostModel.of(p)
     pen = [(r[0], r[1], p.week_start + dt.timedelta(days=r[2]) if r[2] is not None else None, r[3], float(r[4]), r[5], float(r[6])) for r in rows]
     daily = cov.group_by("queue_id", pl.col("interval_start").dt.date().alias("date")).agg(pl.col("short").sum(), pl.col("over").sum()).sort("queue_id", "date")
     for q, d, s, o in daily.iter_rows():
@@ -214,9 +215,8 @@ def _satisfaction(p: RosterProblem, shifts_df: pl.DataFrame, acts_df: pl.DataFra
     return preference_satisfaction(shifts_df, acts_df, agents, days_off, prefs)
 
 
-def _summary(p: RosterProblem, params: SolveParams, plans: list[PlannedShift], shifts_df: pl.DataFrame, acts_df: pl.DataFrame, cov: pl.DataFrame, pen_df: pl.DataFrame, bound_short: float | None, stats: dict, wall: float) -> dict:
+def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[PlannedShift], shifts_df: pl.DataFrame, acts_df: pl.DataFrame, cov: pl.DataFrame, pen_df: pl.DataFrame, bound_short: float | None, stats: dict, wall: float) -> dict:
     """summary.json (docs/contracts.md): headline figures, bound and gap, satisfaction."""
-    cm = CostModel.of(p)
     under = float(cov.get_column("short").sum())
     total_req = int(cov.get_column("required").sum())
     objective = float(pen_df.get_column("cost").sum())
