@@ -163,8 +163,9 @@ class IntervalRule:
         return self.fixed_mode or mode_of(p, self.name)
 
     def weight(self, rs: SequenceRules) -> float:
-        """Cost per unit of amount (0 unless the rule is soft)."""
-        return {"never_channel": rs.costs.never_channel, "min_stint": rs.costs.min_stint, "channel_changes": rs.costs.channel_changes, "switching": rs.costs.switching, "fit": rs.costs.fit}.get(self.name, 0.0)
+        """Cost per unit of amount: the cost model's weight of the same name (0 unless the
+        rule is soft; eligibility has none)."""
+        return float(getattr(rs.costs, self.name, 0.0))
 
 
 INTERVAL_RULES: tuple[IntervalRule, ...] = (
@@ -175,7 +176,6 @@ INTERVAL_RULES: tuple[IntervalRule, ...] = (
     IntervalRule("switching", "queue changes", switching, "soft"),
     IntervalRule("fit", "agent-intervals x (1 - fit)", fit, "soft"),
 )
-SEQUENCE_RULES = ("min_stint", "channel_changes", "switching")  # priced by change_cost/last_stint_cost
 
 
 def rule_amounts(p: RosterProblem, rs: SequenceRules, agent: AgentInfo, seq: Seq, work: Sequence[int]) -> dict[str, float]:
