@@ -113,11 +113,18 @@ def test_weekend_off():
 
 
 def test_preferred_start():
-    p = problem([agent(pref_start=("07:00", "07:30"), max_h=8)], Q, lambda q, d, m: 1)
-    choice, rows = week_of(p, lambda o: 100)
+    """Later starts are worth a little more (1,000 per 30 min, i.e. 0.1 objective units);
+    an hour outside the window costs 3 x 5 = 15 units, so the start stays in the window;
+    a start worth 100 units more is taken and charged exactly."""
+    p = problem([agent(pref_start=("07:00", "07:30"), max_h=8, min_h=8)], Q, lambda q, d, m: 1, rules=Rules(fairness_floor=0))
+    later = lambda o: 1_000 * ((o.start_minute % 1440) // 30)  # noqa: E731
+    choice, rows = week_of(p, later)
     d = next(d for d, c in enumerate(choice) if c is not None)
-    assert p.agents[0].options[d][choice[d]].start_minute % 1440 <= 450
-    assert not [r for r in rows if r[0] == "preferred_start"]
+    assert p.agents[0].options[d][choice[d]].start_minute % 1440 == 450  # 07:30, the latest inside
+    assert rows == []
+    choice, rows = week_of(p, lambda o: later(o) + (1_000_000 if o.day == 0 and o.start_minute == 600 else 0))
+    assert p.agents[0].options[0][choice[0]].start_minute == 600
+    assert [(r[0], r[2], r[4], r[6]) for r in rows] == [("preferred_start", 0, 2.5, 37.5)]  # 10:00 is 2.5 h after 07:30
 
 
 def test_preferred_days_off():
