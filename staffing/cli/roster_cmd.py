@@ -39,8 +39,8 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     site = load_site(site_dir)
     week = week or site.plan_week()
     with err.status("forecast, requirements and fit ...") as status:
-        req = site_requirements(site, site_forecast(site, week), week)
         fit = site_fit(site)
+        req = site_requirements(site, site_forecast(site, week), week, fit=fit)
         state = {"bound": None, "short": None}
 
         def progress(elapsed, limit, phase, short=None, bound=None):

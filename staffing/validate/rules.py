@@ -49,6 +49,7 @@ CHECKS: tuple[Check, ...] = (
     Check("never_channel", activities.check_never_channel, "never_channel"),
     Check("channel_changes", activities.check_channel_changes, "channel_changes"),
     Check("min_stint", activities.check_min_stint, "min_stint"),
+    Check("routing_profiles", activities.check_profiles),
     # figures
     Check("coverage", figures.check_coverage),
     Check("summary", figures.check_summary),
