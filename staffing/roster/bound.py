@@ -100,7 +100,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     R, C, V, B = [], [], [], []
     nrow = 0
 
-    def row(cols, coefs, rhs):
+    def row(cols: list[int] | np.ndarray, coefs: list[float] | np.ndarray, rhs: float) -> None:
         nonlocal nrow
         R.append(np.full(len(cols), nrow))
         C.append(np.asarray(cols, dtype=np.int64))
@@ -215,7 +215,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     return max(0.0, value), stats
 
 
-def lagrangian_bound(A, b, c, upper, lam) -> float:
+def lagrangian_bound(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, lam: np.ndarray) -> float:
     """min c'x s.t. A x <= b, 0 <= x <= upper is at least -lam'b + sum_j min(0, r_j) upper_j
     with r = c + A'lam, for every lam >= 0 (weak duality): a bound valid for any dual vector,
     however roughly it was computed."""
@@ -224,7 +224,7 @@ def lagrangian_bound(A, b, c, upper, lam) -> float:
     return float(-lam @ b + np.minimum(r, 0.0) @ upper)
 
 
-def _solve_pdlp(A, b, c, upper, time_limit: float, threads: int):
+def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, threads: int) -> tuple[float | None, dict]:
     """OR-Tools PDLP (first-order primal-dual) with a time limit; the bound is the Lagrangian
     at its dual iterate, so even an unfinished run gives a valid bound."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2

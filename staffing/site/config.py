@@ -200,6 +200,7 @@ class Rules(_Strict):
     consecutive_days: Rule = Rule(mode="hard")
     weekend_off: Rule = Rule(mode="soft", weight=50)
     channel_changes: Rule = Rule(mode="hard")
+    min_stint: Rule = Rule(mode="hard")  # stints shorter than min_stint_intervals; soft weight per short stint
     never_channel: Rule = Rule(mode="hard")
     preferred_start: Rule = Rule(mode="soft", weight=3)
     preferred_days_off: Rule = Rule(mode="soft", weight=10)
