@@ -48,6 +48,7 @@ class SolveParams:
     bound_share: float = 0.15  # share of the time limit kept at the end for the bound LP (PDLP)
     bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
+    bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -105,6 +106,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "bound_share": (0, True, 0.9),
     "bound_min_seconds": (0, True, None),
     "bound_widen": (-1, True, None),
+    "bound_iterations": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
 
