@@ -129,10 +129,10 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 sel = np.concatenate(days[d : d + kcons + 1])
                 if len(sel) > kcons:
                     row(sel, np.ones(len(sel)), float(kcons))
-        if hard("weekend_off") and rules.min_weekend_days_off > 0:
-            sel = np.concatenate(days[5:7])
+        if hard("weekend_off") and rules.min_weekend_days_off > 0 and rules.weekend_days:
+            sel = np.concatenate([days[d] for d in rules.weekend_days])
             if len(sel):
-                row(sel, np.ones(len(sel)), float(2 - min(2, rules.min_weekend_days_off)))
+                row(sel, np.ones(len(sel)), float(len(rules.weekend_days) - rules.min_weekend_days_off))
     # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents
     pres_row = {}
     pr, pc, pv = [], [], []

@@ -196,19 +196,21 @@ def add_max_consecutive_days(m: WeekModel) -> list[Term]:
 
 
 def add_weekend_off(m: WeekModel) -> list[Term]:
-    """Weekends: at least `min_weekend_days_off` of Saturday and Sunday off; soft by default,
-    so weekend work is shared out (each agent pays the penalty for the days short)."""
+    """Weekends: at least `min_weekend_days_off` of the site's weekend days (`[rules] weekend`,
+    Saturday and Sunday by default) off; soft by default, so weekend work is shared out
+    (each agent pays the penalty for the days short)."""
     mode = _mode(m.problem, "weekend_off")
     need = m.problem.rules.min_weekend_days_off
-    if mode == "off" or need <= 0:
+    days = m.problem.rules.weekend_days
+    if mode == "off" or need <= 0 or not days:
         return []
-    weekend = m.works[5] + m.works[6]
+    weekend = sum(m.works[d] for d in days)
     if mode == "hard":
-        m.model.add(weekend <= 2 - need).only_enforce_if(m.literal("weekend_off"))
+        m.model.add(weekend <= len(days) - need).only_enforce_if(m.literal("weekend_off"))
         return []
-    short = m.model.new_int_var(0, 2, "weekend_short")
-    m.model.add(weekend - short <= 2 - need)
-    return [Term("weekend_off", short, "days", weight_of(m.problem, "weekend_off"), 1.0, m.agent.agent_id, 5)]
+    short = m.model.new_int_var(0, len(days), "weekend_short")
+    m.model.add(weekend - short <= len(days) - need)
+    return [Term("weekend_off", short, "days", weight_of(m.problem, "weekend_off"), 1.0, m.agent.agent_id, days[0])]
 
 
 def preferred_start_misses(m: WeekModel) -> list[tuple[int, object]]:

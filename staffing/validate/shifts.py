@@ -185,9 +185,9 @@ def check_consecutive_days(run: RunData) -> list[str]:
 
 
 def check_weekend_off(run: RunData) -> list[str]:
-    """At least min_weekend_days_off of the week's Saturday and Sunday without a shift."""
+    """At least min_weekend_days_off of the week's weekend days ([rules] weekend) without a shift."""
     need = run.config.rules.min_weekend_days_off
-    weekend = {d for d in run.week_dates if d.weekday() >= 5}
+    weekend = {d for d in run.week_dates if WEEKDAYS[d.weekday()] in run.config.rules.weekend}
     out = []
     for row in _per_agent_week(run).iter_rows(named=True):
         worked = sorted(weekend & set(row["dates"]))
