@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +212,15 @@ class SimPlan:
             site.interval_minutes, open_hours=site.open_hours(week), routing=site.config.routing,
             names={"forecast": "forecast.parquet", "activities": "activities.parquet", "shifts": "shifts.parquet"},
         )
+
+    def with_added_service(self, seconds: np.ndarray, patience_factor: float = 1.0) -> "SimPlan":
+        """The same plan with `seconds` (per queue and interval, shape (K, S), or a scalar)
+        added to every contact's mean service time (a calibrated unavailable time per
+        contact, docs/calibration.md) and every mean patience multiplied by `patience_factor`."""
+        add = np.broadcast_to(np.asarray(seconds, dtype=float), self.forecast_contacts.shape).reshape(-1)
+        service = replace(self.arrivals.service, p1=self.arrivals.service.p1 + add)
+        patience = replace(self.arrivals.patience, p1=self.arrivals.patience.p1 * patience_factor)
+        return replace(self, arrivals=replace(self.arrivals, service=service, patience=patience))
 
     def network(self, routing: RoutingConfig | None = None) -> Network:
         """The engine's network of this plan under a routing configuration."""
