@@ -441,7 +441,8 @@ def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: 
         f'fitted_from = "{cal.first_day}"',
         f'fitted_to = "{cal.last_day}"',
         f"weeks = [{', '.join(repr(str(w)) for w in cal.weeks)}]".replace("'", '"'),
-        'method = "unavailable time per contact fitted per weekday: simulated service level = achieved (Illinois root search, common random numbers)"',
+        'method = "per weekday: unavailable time per contact so that simulated service level = achieved; one patience factor so that simulated abandonment = achieved (nested Illinois root searches, common random numbers)"',
+        f"patience_factor = {cal.patience_factor}  # multiplies every simulated queue's patience_seconds",
         f"seed = {settings.seed}",
         f"replications = {settings.replications}",
         "",
@@ -490,13 +491,14 @@ class SiteCalibration:
     """calibration.toml as read: seconds per weekday and the date range fitted on."""
 
     unavailable_seconds: dict[str, float]
+    patience_factor: float
     fitted_from: str
     fitted_to: str
 
     def note(self) -> str:
         values = ", ".join(f"{d} {v:.0f}" for d, v in self.unavailable_seconds.items())
-        return (f"calibrated unavailable time per contact added to handle time ({CALIBRATION_FILE}, fitted on "
-                f"{self.fitted_from} to {self.fitted_to}): {values} s")
+        return (f"calibrated service model ({CALIBRATION_FILE}, fitted on {self.fitted_from} to {self.fitted_to}): "
+                f"unavailable time per contact added to handle time {values} s; patience x {self.patience_factor:g}")
 
 
 def read_calibration(root: str | Path) -> SiteCalibration | None:
@@ -509,31 +511,70 @@ def read_calibration(root: str | Path) -> SiteCalibration | None:
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(path.name, f"not valid TOML ({exc})")], headline="invalid calibration") from None
     seconds = data.get("unavailable_seconds", {})
-    problems = [Problem(path.name, f"unknown weekday {k!r}; expected one of {', '.join(WEEKDAYS)}", column=f"calibration.unavailable_seconds.{k}")
+    factor = data.get("patience_factor", 1.0)
+    problems = [] if isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0 else [
+        Problem(path.name, f"{factor!r} is not a number > 0", column="calibration.patience_factor")]
+    problems += [Problem(path.name, f"unknown weekday {k!r}; expected one of {', '.join(WEEKDAYS)}", column=f"calibration.unavailable_seconds.{k}")
                 for k in seconds if k not in WEEKDAYS]
     problems += [Problem(path.name, f"{v!r} is not a number of seconds >= 0", column=f"calibration.unavailable_seconds.{k}")
                  for k, v in seconds.items() if k in WEEKDAYS and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0)]
     if problems:
         raise InputError(problems, headline="invalid calibration")
-    return SiteCalibration({d: float(seconds.get(d, 0.0)) for d in WEEKDAYS}, str(data.get("fitted_from", "?")), str(data.get("fitted_to", "?")))
+    return SiteCalibration({d: float(seconds.get(d, 0.0)) for d in WEEKDAYS}, float(factor), str(data.get("fitted_from", "?")), str(data.get("fitted_to", "?")))
 
 
-def calibrated_forecast(site: Site, forecast: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
-    """`forecast` with the site's calibrated unavailable seconds added to `aht_seconds` of the
-    simulated (voice, chat) queues by weekday, and the note saying so; unchanged and None
-    without a calibration.toml."""
+def calibration_note(site: Site) -> str | None:
+    """The one-line note of the site's calibration.toml, or None (for command output)."""
     cal = read_calibration(site.root)
-    if cal is None or forecast.height == 0:
-        return forecast, None
+    return cal.note() if cal is not None else None
+
+
+def apply_calibration(site: Site, forecast: pl.DataFrame, targets: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
+    """`forecast` with the site's calibrated unavailable seconds added to `aht_seconds` of the
+    simulated (voice, chat) queues by weekday, `targets` with their patience times the
+    calibrated factor, and the note saying so; all unchanged and None without a
+    calibration.toml."""
+    cal = read_calibration(site.root)
+    if cal is None:
+        return forecast, targets, None
     from staffing.simulate.run import SIMULATED_MODELS
 
-    queues = site.targets().filter(pl.col("model").is_in(list(SIMULATED_MODELS))).get_column("queue_id").to_list()
+    queues = targets.filter(pl.col("model").is_in(list(SIMULATED_MODELS))).get_column("queue_id").to_list()
     table = pl.DataFrame({"_wd": list(range(1, 8)), "_u": [cal.unavailable_seconds[d] for d in WEEKDAYS]},
                          schema={"_wd": pl.Int8, "_u": pl.Float64})
+    mine = pl.col("queue_id").is_in(queues)
     out = (
         forecast.with_columns(pl.col("interval_start").dt.weekday().cast(pl.Int8).alias("_wd"))
         .join(table, on="_wd", how="left")
-        .with_columns(pl.when(pl.col("queue_id").is_in(queues)).then(pl.col("aht_seconds") + pl.col("_u")).otherwise(pl.col("aht_seconds")).alias("aht_seconds"))
+        .with_columns(pl.when(mine).then(pl.col("aht_seconds") + pl.col("_u")).otherwise(pl.col("aht_seconds")).alias("aht_seconds"))
         .drop("_wd", "_u")
     )
-    return out, cal.note()
+    targets = targets.with_columns(pl.when(mine).then(pl.col("patience_seconds") * cal.patience_factor)
+                                   .otherwise(pl.col("patience_seconds")).alias("patience_seconds"))
+    return out, targets, cal.note()
+
+
+@dataclass
+class CalibrationRun:
+    """What `calibrate_site` fitted, checked and wrote."""
+
+    calibration: Calibration
+    validation: Validation | None
+    checks: list[WeekCheck]  # every week replayed with the final values (in-sample fit)
+    written: list[str]
+    seconds: float = 0.0
+
+
+def calibrate_site(site: Site, settings: CalibrationSettings, validate: bool = True, actuals_path: str | Path | None = None) -> CalibrationRun:
+    """Fit on every full week of the site's actuals, validate leave-one-week-out (when
+    `validate` and there are at least two weeks), replay every week with the result, and
+    write calibration.toml and the fit tables into the site folder."""
+    from staffing.actuals import read_actuals
+
+    actuals = read_actuals(site, actuals_path)
+    weeks = observed_weeks(site, actuals, read_on_duty(site))
+    validation = leave_one_week_out(weeks, settings) if validate and len(weeks) >= 2 else None
+    cal = fit_unavailable(weeks, settings)
+    checks = [check_week(w, _seconds_array(cal), settings, cal.patience_factor) for w in weeks]
+    written = write_calibration(site, cal, settings, validation, checks)
+    return CalibrationRun(cal, validation, checks, written)

@@ -93,6 +93,7 @@ class SimPlan:
     staffing_events: tuple[tuple[float, int, int], ...]  # (seconds from week start, group, slots)
     not_simulated: tuple[str, ...] = ()
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    calibration: str | None = None  # the note of a site calibration applied (docs/calibration.md)
 
     @property
     def n_intervals(self) -> int:
@@ -207,11 +208,15 @@ class SimPlan:
         site = load_site(resolve_site_dir(run_dir, site_dir, summary))
         forecast = pl.read_parquet(run_dir / "forecast.parquet")
         week = _monday(forecast.get_column("interval_start").min()).date() if forecast.height else site.plan_week()
-        return cls.from_tables(
-            forecast, site.targets(), pl.read_parquet(run_dir / "activities.parquet"), pl.read_parquet(run_dir / "shifts.parquet"),
+        from staffing.calibration import apply_calibration  # calibration.toml, when present
+
+        forecast, targets, note = apply_calibration(site, forecast, site.targets())
+        plan = cls.from_tables(
+            forecast, targets, pl.read_parquet(run_dir / "activities.parquet"), pl.read_parquet(run_dir / "shifts.parquet"),
             site.interval_minutes, open_hours=site.open_hours(week), routing=site.config.routing,
             names={"forecast": "forecast.parquet", "activities": "activities.parquet", "shifts": "shifts.parquet"},
         )
+        return replace(plan, calibration=note)
 
     def with_added_service(self, seconds: np.ndarray, patience_factor: float = 1.0) -> "SimPlan":
         """The same plan with `seconds` (per queue and interval, shape (K, S), or a scalar)
@@ -393,6 +398,7 @@ class SimResult:
             "share_intervals_meeting_target": _num(scored.get_column("target_met").mean()) if scored.height else None,
             "worst_queue": min(ranked)[1] if ranked else None,
             "not_simulated": list(p.not_simulated),
+            "calibration": p.calibration,
         }
 
 
