@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -130,8 +130,12 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame) -> list[ObservedWeek]:
-    """Every full week (Monday to Sunday) of the actuals with offered contacts and sessions on duty."""
+def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, replay_counts: bool = True) -> list[ObservedWeek]:
+    """Every full week (Monday to Sunday) of the actuals with offered contacts and sessions on duty.
+
+    `replay_counts`: each interval gets exactly its actual offered contacts (arrival times
+    uniform inside it); False draws Poisson counts with the actual count as mean, which
+    adds load variance the real week did not have and biases the fitted time down."""
     from staffing.simulate.run import SIMULATED_MODELS
 
     targets = site.targets()
@@ -171,7 +175,7 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame) -> 
             raise InputError([Problem(ON_DUTY_FILE, f"no agent session in the week of {monday} although {week.get_column('offered').sum():,} contacts "
                                                      "were offered; expected the sessions written by 'staffing import calls'")],
                              headline="no on-duty staffing")
-        plan = _week_plan(site, week, ses, targets, step, start)
+        plan = _week_plan(site, week, ses, targets, step, start, replay_counts)
         K, S = len(plan.queue_ids), plan.n_intervals
         arrays = {}
         qix = {q: k for k, q in enumerate(plan.queue_ids)}
@@ -185,7 +189,8 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame) -> 
     return out
 
 
-def _week_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime) -> SimPlan:
+def _week_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime,
+               replay_counts: bool) -> SimPlan:
     """The simulation plan of one past week: actual offered contacts and handle times,
     the actual sessions as shifts, each session's routing profile in every interval it covers."""
     forecast = week.select("queue_id", "interval_start", pl.col("offered").cast(pl.Float64).alias("contacts"), "aht_seconds")
@@ -201,8 +206,11 @@ def _week_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: 
         .unique(subset=["agent_id", "interval_start"], keep="first", maintain_order=True)
         .select("agent_id", "interval_start", pl.col("profile").alias("activity"), "profile")
     )
-    return SimPlan.from_tables(forecast, targets, activities, shifts, step, routing=site.config.routing,
+    plan = SimPlan.from_tables(forecast, targets, activities, shifts, step, routing=site.config.routing,
                                names={"forecast": "actuals.csv", "activities": ON_DUTY_FILE, "shifts": ON_DUTY_FILE})
+    if replay_counts:
+        plan = replace(plan, arrivals=replace(plan.arrivals, fixed_counts=True))
+    return plan
 
 
 def _day_index(plan: SimPlan) -> np.ndarray:
