@@ -181,3 +181,25 @@ def test_bad_calibration_toml_names_key(site_dir, tmp_path):
     res = CliRunner().invoke(cli, ["requirements", str(copy), "--week", "2026-01-19"])
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert "calibration.unavailable_seconds.mon" in res.output and "-5" in res.output
+
+
+def test_on_duty_sessions_and_profiles_worked_by_hand():
+    """tests/data/import/small_log.tsv (acw 10 s, gap 30 min): ANN answers A at 8:00:10 (100 s
+    talk), B at 8:35:15 (290 s) - 33 min after the first ended, so a new session - and A on
+    Tuesday; BOB answers A at 8:10:35 (200 s) and past midnight at 0:00:10 (50 s)."""
+    from staffing.site.calllog import on_duty_table, read_call_log, read_map
+
+    data = Path(__file__).parent / "data" / "import"
+    imap = read_map(data / "small_map.toml")
+    log = read_call_log(data / "small_log.tsv", imap)
+    d = dt.datetime
+    both, sales = "voice/sales/en|voice/support/en", "voice/sales/en"
+    assert on_duty_table(log, 30, 1).rows() == [
+        ("ANN", d(2026, 1, 5, 8, 0, 10), d(2026, 1, 5, 8, 2, 0), both),  # 8:00:10 + 100 + 10
+        ("ANN", d(2026, 1, 5, 8, 35, 15), d(2026, 1, 5, 8, 40, 15), both),
+        ("ANN", d(2026, 1, 6, 8, 0, 8), d(2026, 1, 6, 8, 1, 48), both),
+        ("BOB", d(2026, 1, 5, 8, 10, 35), d(2026, 1, 5, 8, 14, 5), sales),
+        ("BOB", d(2026, 1, 6, 0, 0, 10), d(2026, 1, 6, 0, 1, 10), sales),
+    ]
+    # with min_skill_calls 2 ANN's single B call no longer puts B in her profile (A answered twice: first)
+    assert set(on_duty_table(log, 30, 2).get_column("profile")) == {sales}
