@@ -11,7 +11,7 @@ DEFAULT_MODEL_REPLICATIONS = 300
 
 
 @click.command("simulate")
-@click.argument("run_dir", metavar="RUN", required=False, type=click.Path(file_okay=False, path_type=str))
+@click.argument("run_dir", metavar="[RUN]", required=False, type=click.Path(file_okay=False, path_type=str))
 @click.option("--model", "model_file", metavar="MODEL.toml", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Simulate a centre described in a model file instead of a run folder.")
 @click.option("--replications", default=None, type=click.IntRange(1, 100_000),
@@ -80,5 +80,5 @@ def command(run_dir: str | None, model_file: str | None, replications: int | Non
     if s["calibration"]:
         click.echo(f"Uses the {s['calibration']}")
     if s["not_simulated"]:
-        click.echo(f"Not simulated (deferred work): {', '.join(s['not_simulated'])}", err=True)
+        click.echo(f"Not simulated: {', '.join(s['not_simulated'])}", err=True)
     click.echo(str(Path(run_dir) / "service.csv"))
