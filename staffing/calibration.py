@@ -47,6 +47,8 @@ from staffing.site.tables import Column, TableSchema, read_raw, validate_table
 
 CALIBRATION_FILE = "calibration.toml"
 ON_DUTY_FILE = "on_duty.csv"
+#: Queue models whose contacts wait in line for an agent: calibrated (deferred work is not)
+CALIBRATED_MODELS = ("erlang_c", "erlang_a", "chat")
 DAYS_FILE = "calibration_days.csv"
 INTERVALS_FILE = "calibration_intervals.csv"
 
@@ -136,10 +138,8 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, rep
     `replay_counts`: each interval gets exactly its actual offered contacts (arrival times
     uniform inside it); False draws Poisson counts with the actual count as mean, which
     adds load variance the real week did not have and biases the fitted time down."""
-    from staffing.simulate.run import SIMULATED_MODELS
-
     targets = site.targets()
-    simulated = targets.filter(pl.col("model").is_in(list(SIMULATED_MODELS))).get_column("queue_id").to_list()
+    simulated = targets.filter(pl.col("model").is_in(list(CALIBRATED_MODELS))).get_column("queue_id").to_list()
     acts = actuals.filter(pl.col("queue_id").is_in(simulated))
     if acts.height == 0 or acts.get_column("offered").sum() == 0:
         raise InputError([Problem("actuals.csv", f"no offered contacts on a simulated queue ({', '.join(simulated) or 'none declared'}); "
@@ -539,15 +539,13 @@ def calibration_note(site: Site) -> str | None:
 
 def apply_calibration(site: Site, forecast: pl.DataFrame, targets: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
     """`forecast` with the site's calibrated unavailable seconds added to `aht_seconds` of the
-    simulated (voice, chat) queues by weekday, `targets` with their patience times the
+    real-time (`CALIBRATED_MODELS`: voice, chat) queues by weekday, `targets` with their patience times the
     calibrated factor, and the note saying so; all unchanged and None without a
     calibration.toml."""
     cal = read_calibration(site.root)
     if cal is None:
         return forecast, targets, None
-    from staffing.simulate.run import SIMULATED_MODELS
-
-    queues = targets.filter(pl.col("model").is_in(list(SIMULATED_MODELS))).get_column("queue_id").to_list()
+    queues = targets.filter(pl.col("model").is_in(list(CALIBRATED_MODELS))).get_column("queue_id").to_list()
     table = pl.DataFrame({"_wd": list(range(1, 8)), "_u": [cal.unavailable_seconds[d] for d in WEEKDAYS]},
                          schema={"_wd": pl.Int8, "_u": pl.Float64})
     mine = pl.col("queue_id").is_in(queues)
