@@ -127,6 +127,11 @@ def run_plan(
     step_h = site.interval_minutes / 60
     hours, alone = req.get_column("required_agents").sum() * step_h, req.get_column("standalone_agents").sum() * step_h
     progress(f"requirements: {hours:,.1f} agent-hours to schedule ({alone:,.1f} with every queue sized alone; pooling: {site.config.pooling.mode})")
+    from staffing.calibration import calibration_note
+
+    note = calibration_note(site)
+    if note:
+        progress(f"requirements: uses the {note}")
     write_both(fit, out, "fit")
     progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
     progress(f"roster: solving, time limit {time_limit:g} s, {workers} worker(s) ...")

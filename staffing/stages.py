@@ -61,6 +61,9 @@ def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None =
         pl.col("contacts").fill_null(0.0), pl.col("aht_seconds").fill_null(300.0)
     )
     targets = site.targets()
+    from staffing.calibration import apply_calibration  # calibration.toml, when present (docs/calibration.md)
+
+    fc, targets, _ = apply_calibration(site, fc, targets)
     alone = requirements(fc, targets, open_hours, site.interval_minutes)
     pooling = site.config.pooling
     fit = site_fit(site) if fit is None and pooling.mode != "none" else fit

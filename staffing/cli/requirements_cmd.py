@@ -41,6 +41,10 @@ def command(site_dir: str, week, forecast_file: str | None, out: str | None) -> 
         (pl.col("standalone_agents").sum() * step_h).alias("alone_hours"),
     ).sort("channel")
     click.echo(f"Requirements for the week of {week} (pooling: {site.config.pooling.mode}):")
+    from staffing.calibration import calibration_note
+
+    note = calibration_note(site)
+    click.echo(f"  uses the {note}" if note else "  handle time and patience as forecast (no calibration.toml; see 'staffing calibrate service')")
     for r in by_channel.iter_rows(named=True):
         click.echo(
             f"  {r['channel']:<8} {r['hours']:>8,.1f} agent-hours to schedule ({r['alone_hours']:,.1f} with each queue sized alone; "

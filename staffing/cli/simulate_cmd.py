@@ -77,6 +77,8 @@ def command(run_dir: str | None, model_file: str | None, replications: int | Non
     click.echo(f"Service level {o['service_level']:.1%} (+- {o['service_level_hw']:.1%}), abandonment {o['abandon_rate']:.1%}; "
                + (f"{share:.1%} of {s['intervals_with_volume']} open queue-intervals with volume meet their target"
                   + (f" (worst queue {s['worst_queue']})" if s["worst_queue"] else "") if share is not None else "no queue-interval with volume"))
+    if s["calibration"]:
+        click.echo(f"Uses the {s['calibration']}")
     if s["not_simulated"]:
         click.echo(f"Not simulated: {', '.join(s['not_simulated'])}", err=True)
     click.echo(str(Path(run_dir) / "service.csv"))

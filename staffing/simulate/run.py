@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +96,7 @@ class SimPlan:
     deferred: tuple[bool, ...] = ()  # per queue: deferred work (no target_met; deadline = answer_seconds)
     not_simulated: tuple[str, ...] = ()
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    calibration: str | None = None  # the note of a site calibration applied (docs/calibration.md)
 
     @property
     def n_intervals(self) -> int:
@@ -212,11 +213,24 @@ class SimPlan:
         site = load_site(resolve_site_dir(run_dir, site_dir, summary))
         forecast = pl.read_parquet(run_dir / "forecast.parquet")
         week = _monday(forecast.get_column("interval_start").min()).date() if forecast.height else site.plan_week()
-        return cls.from_tables(
-            forecast, site.targets(), pl.read_parquet(run_dir / "activities.parquet"), pl.read_parquet(run_dir / "shifts.parquet"),
+        from staffing.calibration import apply_calibration  # calibration.toml, when present
+
+        forecast, targets, note = apply_calibration(site, forecast, site.targets())
+        plan = cls.from_tables(
+            forecast, targets, pl.read_parquet(run_dir / "activities.parquet"), pl.read_parquet(run_dir / "shifts.parquet"),
             site.interval_minutes, open_hours=site.open_hours(week), routing=site.config.routing,
             names={"forecast": "forecast.parquet", "activities": "activities.parquet", "shifts": "shifts.parquet"},
         )
+        return replace(plan, calibration=note)
+
+    def with_added_service(self, seconds: np.ndarray, patience_factor: float = 1.0) -> "SimPlan":
+        """The same plan with `seconds` (per queue and interval, shape (K, S), or a scalar)
+        added to every contact's mean service time (a calibrated unavailable time per
+        contact, docs/calibration.md) and every mean patience multiplied by `patience_factor`."""
+        add = np.broadcast_to(np.asarray(seconds, dtype=float), self.forecast_contacts.shape).reshape(-1)
+        service = replace(self.arrivals.service, p1=self.arrivals.service.p1 + add)
+        patience = replace(self.arrivals.patience, p1=self.arrivals.patience.p1 * patience_factor)
+        return replace(self, arrivals=replace(self.arrivals, service=service, patience=patience))
 
     def network(self, routing: RoutingConfig | None = None) -> Network:
         """The engine's network of this plan under a routing configuration."""
@@ -390,6 +404,7 @@ class SimResult:
             "worst_queue": min(ranked)[1] if ranked else None,
             "deferred_queues": [q for q, d in zip(p.queue_ids, p.deferred) if d],
             "not_simulated": list(p.not_simulated),
+            "calibration": p.calibration,
         }
 
 

@@ -87,11 +87,12 @@ class ArrivalPlan:
     service: DistTable
     patience: DistTable
     busyness_shape: float | None = None
+    fixed_counts: bool = False  # replay: exactly round(expected) arrivals per cell, uniform in the bin (calibration)
 
     def __call__(self, rng: np.random.Generator) -> Arrivals:
         """Draw the replication's arrivals, sorted by time."""
         scale = rng.gamma(self.busyness_shape, 1.0 / self.busyness_shape) if self.busyness_shape else 1.0
-        counts = rng.poisson(self.expected * scale)
+        counts = np.rint(self.expected).astype(np.int64) if self.fixed_counts else rng.poisson(self.expected * scale)
         cells = np.repeat(np.arange(len(counts)), counts)
         bins = cells % self.n_bins
         times = self.bin_start[bins] + self.bin_length[bins] * rng.random(len(cells))

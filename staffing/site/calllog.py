@@ -583,6 +583,32 @@ def sessions_table(log: CallLog, gap_minutes: float) -> pl.DataFrame:
     return windows.group_by("agent", "session").agg(pl.col("start").min(), pl.col("end").max()).sort("agent", "start").drop("session")
 
 
+def on_duty_table(log: CallLog, gap_minutes: float, min_skill_calls: int) -> pl.DataFrame:
+    """The staffing that was on duty: one row per agent session (see `sessions_table`) with
+    the agent's routing profile, the queues they answered at least `min_skill_calls`
+    contacts of, most answered first, joined by '|' (the simulator's profile syntax).
+
+    Columns: agent_id, start, end (local date-times), profile. An agent who answered fewer
+    than `min_skill_calls` contacts of every queue gets the queues they answered at all."""
+    served = (
+        log.calls.filter(pl.col("answered") & pl.col("agent").is_not_null() & pl.col("offered"))
+        .group_by("agent", "queue_id")
+        .agg(pl.len().alias("n"))
+    )
+    most = served.group_by("agent").agg(pl.col("n").max().alias("top"))
+    kept = served.join(most, on="agent").filter((pl.col("n") >= min_skill_calls) | (pl.col("top") < min_skill_calls))
+    profiles = kept.sort("agent", "n", "queue_id", descending=[False, True, False]).group_by("agent", maintain_order=True).agg(
+        pl.col("queue_id").str.join("|").alias("profile")
+    )
+    sessions = sessions_table(log, gap_minutes).join(profiles, on="agent", how="left")
+    return sessions.select(
+        pl.col("agent").alias("agent_id"),
+        pl.from_epoch("start", time_unit="s").cast(pl.Datetime("us")).alias("start"),
+        pl.from_epoch("end", time_unit="s").cast(pl.Datetime("us")).alias("end"),
+        "profile",
+    ).sort("agent_id", "start")
+
+
 def actuals_table(log: CallLog, step: int, answer_seconds: float, gap_minutes: float) -> pl.DataFrame:
     """What the centre achieved per queue and interval (see the module docstring for definitions).
 

@@ -35,6 +35,7 @@ from staffing.site.calllog import (
     draft_agents,
     hhmm,
     history_table,
+    on_duty_table,
     opening_hours,
     patience_table,
     pooled_patience,
@@ -44,6 +45,7 @@ from staffing.site.calllog import (
 from staffing.site.config import ShiftTemplate
 from staffing.site.load import SITE_TOML, possible_paid_hours
 
+ON_DUTY_FILE = "on_duty.csv"  # agent sessions read from the log, with routing profiles (docs/import.md)
 CHANNEL_MODELS = {"voice": "erlang_a", "chat": "chat", "email": "deferred", "back_office": "deferred"}
 STARTER_DEADLINE_MINUTES = 1440  # deferred channels: a starter response deadline for the planner to set
 NEUTRAL_NEED = 0.5  # starter segments have no known needs: every dimension neutral
@@ -103,6 +105,7 @@ def import_calls(log_path: str | Path, site_dir: str | Path, map_path: str | Pat
     history = history_table(log, step)
     patience = patience_table(log)
     actuals = actuals_table(log, step, imap.site.answer_seconds, imap.agents.session_gap_minutes)
+    on_duty = on_duty_table(log, imap.agents.session_gap_minutes, imap.agents.min_skill_calls)
     channels = sorted({q.channel for q in log.queue_map.values()})
     hours = {}
     for ch in channels:
@@ -126,7 +129,8 @@ def import_calls(log_path: str | Path, site_dir: str | Path, map_path: str | Pat
         write_table(history_out, folder / "history.csv")
         write_table(actuals, folder / "actuals.csv")
         write_table(patience, folder / "patience.csv")
-        written.extend(["history.csv", "actuals.csv", "patience.csv"])
+        write_table(on_duty, folder / ON_DUTY_FILE)
+        written.extend(["history.csv", "actuals.csv", "patience.csv", ON_DUTY_FILE])
         if existing:
             write_text(toml, folder / "site.draft.toml")
             write_table(agents, folder / "agents.draft.csv")

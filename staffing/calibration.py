@@ -1,0 +1,586 @@
+"""Service calibration: fit the unavailable time per contact so that simulated service
+matches what the centre achieved (`staffing calibrate service DIR`, docs/calibration.md).
+
+Inputs, all written by `staffing import calls`:
+
+- `actuals.csv`: offered, answered within target and abandoned per queue and interval;
+- `history.csv`: the handle time of the answered contacts (talk + hold + after-call work);
+- `on_duty.csv`: every agent session read from the log (first answer to last end) with the
+  agent's routing profile (the queues they answered, most answered first);
+- the queues' targets and patience in `site.toml` (the import's maximum-likelihood
+  patience per queue, reused here).
+
+Each past week is replayed in the simulator (`staffing.simulate`): the actual offered
+contacts of each queue and interval become the Poisson arrival rate, the actual sessions
+become the agent groups' staffing, and every contact's mean service time is its interval's
+actual handle time plus the *unavailable time per contact* `u` of its weekday. `u` is the
+one free parameter: after-call work and the unavailability the log does not show. It is
+fitted per weekday so that the simulated service level (answered within the answer time /
+offered, over the training weeks) equals the achieved one, by a bracketing root search
+(Illinois regula falsi) on a seeded simulation with common random numbers: every
+evaluation uses the same seed, so the simulated service level is a smooth, decreasing
+function of `u`. A weekday with too little volume to fit takes the volume-weighted mean of
+the others.
+
+Validation leaves one week out: fit on the other weeks, replay the held-out week with the
+fitted values and compare weekly service level and abandonment, per-day service level, and
+per-half-hour service level with its noise floor (the error a perfect model would make,
+estimated from the spread between the simulation's own replications).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from staffing.errors import InputError, Problem
+from staffing.io import write_table, write_text
+from staffing.simulate.run import SimPlan, SimResult, simulate_plan
+from staffing.site import Site
+from staffing.site.config import WEEKDAYS
+from staffing.site.tables import Column, TableSchema, read_raw, validate_table
+
+CALIBRATION_FILE = "calibration.toml"
+ON_DUTY_FILE = "on_duty.csv"
+#: Queue models whose contacts wait in line for an agent: calibrated (deferred work is not)
+CALIBRATED_MODELS = ("erlang_c", "erlang_a", "chat")
+DAYS_FILE = "calibration_days.csv"
+INTERVALS_FILE = "calibration_intervals.csv"
+
+ON_DUTY = TableSchema(
+    name="on_duty",
+    columns=(Column("agent_id", "str"), Column("start", "datetime"), Column("end", "datetime"), Column("profile", "str", nullable=True)),
+    key=(),
+)
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """Every number of the fit in one place (docs/calibration.md)."""
+
+    replications: int = 1  # simulated replications of each week per evaluation
+    validation_replications: int = 4  # of a held-out week (also gives the noise floor)
+    seed: int = 0
+    low_seconds: float = 0.0  # search bracket for the unavailable time per contact
+    high_seconds: float = 600.0
+    tolerance_sl: float = 0.005  # stop when |simulated - achieved| service level is below this
+    tolerance_seconds: float = 1.0  # ... or the bracket is narrower than this
+    max_iterations: int = 10
+    fit_patience: bool = True  # also fit one factor on every queue's patience to the achieved abandonment
+    patience_low: float = 0.5  # search bracket of the patience factor
+    patience_high: float = 4.0
+    tolerance_abandon: float = 0.003  # stop when |simulated - achieved| abandonment is below this
+    tolerance_factor: float = 0.02  # ... or the factor's bracket is narrower than this
+    max_outer_iterations: int = 5
+    warm_bracket_seconds: float = 25.0  # inner search bracket around the previous solution
+    min_day_offered: int = 200  # a weekday with fewer offered contacts (training weeks) is not fitted alone
+    min_interval_offered: int = 1  # half-hours with fewer offered contacts are left out of the half-hour MAE
+    workers: int = 1
+
+
+@dataclass
+class ObservedWeek:
+    """One past week: its simulation plan (actual arrivals and staffing, no added time) and
+    what was achieved, per queue and interval (arrays (K, S) like the plan)."""
+
+    week_start: dt.date
+    plan: SimPlan
+    offered: np.ndarray
+    good: np.ndarray
+    abandoned: np.ndarray
+
+
+@dataclass
+class Calibration:
+    """Fitted unavailable seconds per weekday and what the fit achieved."""
+
+    unavailable_seconds: dict[str, float]  # weekday key -> seconds added to each contact's handle time
+    fitted: dict[str, bool]  # weekday fitted on its own data (False: the others' weighted mean)
+    weeks: list[dt.date]
+    first_day: dt.date
+    last_day: dt.date
+    iterations: int  # simulation evaluations (each: every week fitted on)
+    patience_factor: float = 1.0  # multiplies every queue's patience (the import's MLE)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_on_duty(site: Site) -> pl.DataFrame:
+    """The site's `on_duty.csv` (agent sessions with routing profiles), typed and checked."""
+    path = site.root / ON_DUTY_FILE
+    if not path.is_file():
+        raise InputError([Problem(path.name, f"not found at {path}; expected the agents on duty per session, written by "
+                                             f"'staffing import calls LOG --site {site.root}' (re-run the import)")],
+                         headline="no on-duty staffing")
+    warnings: list[str] = []
+    typed, problems = validate_table(read_raw(path), ON_DUTY, path, warnings)
+    if problems:
+        raise InputError(problems, headline=f"invalid on-duty staffing {path}")
+    bad = typed.filter(pl.col("end") < pl.col("start"))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise InputError([Problem(path.name, f"session ends at {r['end']:%Y-%m-%dT%H:%M:%S} before it starts; expected end >= start",
+                                  row=r["__row"] + 2, column="end")], headline=f"invalid on-duty staffing {path}")
+    return typed.drop("__row")
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, replay_counts: bool = True) -> list[ObservedWeek]:
+    """Every full week (Monday to Sunday) of the actuals with offered contacts and sessions on duty.
+
+    `replay_counts`: each interval gets exactly its actual offered contacts (arrival times
+    uniform inside it); False draws Poisson counts with the actual count as mean, which
+    adds load variance the real week did not have and biases the fitted time down."""
+    targets = site.targets()
+    simulated = targets.filter(pl.col("model").is_in(list(CALIBRATED_MODELS))).get_column("queue_id").to_list()
+    acts = actuals.filter(pl.col("queue_id").is_in(simulated))
+    if acts.height == 0 or acts.get_column("offered").sum() == 0:
+        raise InputError([Problem("actuals.csv", f"no offered contacts on a simulated queue ({', '.join(simulated) or 'none declared'}); "
+                                                 "expected the actuals written by 'staffing import calls'")], headline="cannot calibrate")
+    step = site.interval_minutes
+    days = acts.get_column("interval_start").dt.date()
+    first, last = days.min(), days.max()
+    mondays = []
+    monday = _monday(first)
+    if monday < first:
+        monday += dt.timedelta(days=7)
+    while monday + dt.timedelta(days=6) <= last:
+        mondays.append(monday)
+        monday += dt.timedelta(days=7)
+    if not mondays:
+        raise InputError([Problem("actuals.csv", f"covers {first} to {last}; expected at least one full week (Monday to Sunday)")], headline="cannot calibrate")
+    aht = site.history.select("queue_id", "interval_start", "aht_seconds")
+    queue_aht = site.history.filter(pl.col("contacts") > 0).group_by("queue_id").agg(
+        ((pl.col("aht_seconds") * pl.col("contacts")).sum() / pl.col("contacts").sum()).alias("_q"))
+    frame = acts.join(aht, on=["queue_id", "interval_start"], how="left").join(queue_aht, on="queue_id", how="left").with_columns(
+        pl.coalesce("aht_seconds", "_q", pl.lit(1.0)).alias("aht_seconds"))
+    sessions = on_duty.filter(pl.col("profile").is_not_null() & (pl.col("end") > pl.col("start")))
+    out = []
+    for monday in mondays:
+        start = dt.datetime.combine(monday, dt.time())
+        end = start + dt.timedelta(days=7)
+        week = frame.filter((pl.col("interval_start") >= start) & (pl.col("interval_start") < end))
+        if week.get_column("offered").sum() == 0:
+            continue
+        ses = sessions.filter((pl.col("end") > start) & (pl.col("start") < end)).with_columns(
+            pl.col("start").clip(start, end), pl.col("end").clip(start, end))
+        if ses.height == 0:
+            raise InputError([Problem(ON_DUTY_FILE, f"no agent session in the week of {monday} although {week.get_column('offered').sum():,} contacts "
+                                                     "were offered; expected the sessions written by 'staffing import calls'")],
+                             headline="no on-duty staffing")
+        plan = _week_plan(site, week, ses, targets, step, start, replay_counts)
+        K, S = len(plan.queue_ids), plan.n_intervals
+        arrays = {}
+        qix = {q: k for k, q in enumerate(plan.queue_ids)}
+        k_idx = np.array([qix[q] for q in week.get_column("queue_id").to_list()], dtype=int)
+        s_idx = ((week.get_column("interval_start") - start).dt.total_seconds() // (step * 60)).to_numpy().astype(int)
+        for name, col in (("offered", "offered"), ("good", "answered_within_target"), ("abandoned", "abandoned")):
+            a = np.zeros((K, S))
+            a[k_idx, s_idx] = week.get_column(col).to_numpy()
+            arrays[name] = a
+        out.append(ObservedWeek(monday, plan, arrays["offered"], arrays["good"], arrays["abandoned"]))
+    return out
+
+
+def _week_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime,
+               replay_counts: bool) -> SimPlan:
+    """The simulation plan of one past week: actual offered contacts and handle times,
+    the actual sessions as shifts, each session's routing profile in every interval it covers."""
+    forecast = week.select("queue_id", "interval_start", pl.col("offered").cast(pl.Float64).alias("contacts"), "aht_seconds")
+    shifts = sessions.select(
+        "agent_id", pl.col("start").dt.date().alias("date"), "start", "end",
+        pl.lit(None, dtype=pl.Datetime("us")).alias("lunch_start"), pl.lit(None, dtype=pl.Datetime("us")).alias("lunch_end"),
+        pl.lit("").alias("breaks"))
+    size = f"{step}m"
+    activities = (
+        sessions.with_columns(pl.datetime_ranges(pl.col("start").dt.truncate(size), pl.col("end") - pl.duration(microseconds=1), size)
+                              .alias("interval_start"))
+        .explode("interval_start")
+        .unique(subset=["agent_id", "interval_start"], keep="first", maintain_order=True)
+        .select("agent_id", "interval_start", pl.col("profile").alias("activity"), "profile")
+    )
+    plan = SimPlan.from_tables(forecast, targets, activities, shifts, step, routing=site.config.routing,
+                               names={"forecast": "actuals.csv", "activities": ON_DUTY_FILE, "shifts": ON_DUTY_FILE})
+    if replay_counts:
+        plan = replace(plan, arrivals=replace(plan.arrivals, fixed_counts=True))
+    return plan
+
+
+def _day_index(plan: SimPlan) -> np.ndarray:
+    """Weekday (0 = Monday) of each interval of a plan."""
+    per_day = 1440 // plan.interval_minutes
+    return np.arange(plan.n_intervals) // per_day
+
+
+def _added(plan: SimPlan, seconds: np.ndarray) -> np.ndarray:
+    """(K, S) added service seconds from 7 per-weekday values."""
+    return np.broadcast_to(seconds[_day_index(plan)][None, :], plan.forecast_contacts.shape)
+
+
+def simulate_week(week: ObservedWeek, seconds: np.ndarray, replications: int, settings: CalibrationSettings,
+                  patience_factor: float = 1.0) -> SimResult:
+    """Replay a past week with per-weekday unavailable seconds (common random numbers: fixed seed)."""
+    plan = week.plan.with_added_service(_added(week.plan, seconds), patience_factor)
+    return simulate_plan(plan, replications, settings.seed, workers=settings.workers)
+
+
+def _per_day(result: SimResult, name: str) -> np.ndarray:
+    """Mean over replications of a bin statistic summed per weekday: shape (7,)."""
+    stack = np.stack([r.bins[name] for r in result.replications]).mean(axis=0).sum(axis=0)
+    return np.bincount(_day_index(result.plan), weights=stack, minlength=7)
+
+
+def _root(fn, lo: np.ndarray, hi: np.ndarray, active: np.ndarray, tol_f: float, tol_x: float, max_iter: int
+          ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Vectorised Illinois regula falsi for decreasing functions: per component the x in
+    [lo, hi] with fn(x) = 0 (the bracket end when the sign does not change there).
+
+    Returns (x, clipped: -1 at lo, +1 at hi, 0 inside, evaluations)."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    f_lo, f_hi = fn(lo), fn(hi)
+    evals = 2
+    clipped = np.where(f_lo <= 0, -1, np.where(f_hi >= 0, 1, 0)) * active
+    x = np.where(clipped == 1, hi, lo)
+    done = ~active | (clipped != 0)
+    side = np.zeros(lo.shape, dtype=int)
+    while not done.all() and evals < max_iter + 2:
+        cand = np.clip(lo - f_lo * (hi - lo) / np.where(f_hi != f_lo, f_hi - f_lo, -1.0), lo, hi)
+        x = np.where(done, x, cand)
+        f = fn(x)
+        evals += 1
+        for d in np.flatnonzero(~done):
+            if abs(f[d]) < tol_f:
+                done[d] = True
+                continue
+            if f[d] > 0:
+                lo[d], f_lo[d] = x[d], f[d]
+                if side[d] == -1:
+                    f_hi[d] /= 2
+                side[d] = -1
+            else:
+                hi[d], f_hi[d] = x[d], f[d]
+                if side[d] == 1:
+                    f_lo[d] /= 2
+                side[d] = 1
+            if hi[d] - lo[d] < tol_x:
+                done[d] = True
+    return x, clipped, evals
+
+
+def fit_unavailable(weeks: list[ObservedWeek], settings: CalibrationSettings) -> Calibration:
+    """Fit the unavailable time per contact of each weekday (simulated service level =
+    achieved) and, when `settings.fit_patience`, one factor on every queue's patience
+    (simulated abandonment = achieved): an outer root search on the factor, each of its
+    evaluations an inner search on the seven weekday values at that factor."""
+    if not weeks:
+        raise InputError([Problem("actuals.csv", "no week to fit on")], headline="cannot calibrate")
+    offered = sum(np.bincount(_day_index(w.plan), weights=w.offered.sum(axis=0), minlength=7) for w in weeks)
+    good = sum(np.bincount(_day_index(w.plan), weights=w.good.sum(axis=0), minlength=7) for w in weeks)
+    abandoned = float(sum(w.abandoned.sum() for w in weeks))
+    fit = offered >= settings.min_day_offered
+    if not fit.any():
+        raise InputError([Problem("actuals.csv", f"no weekday has {settings.min_day_offered} offered contacts in the weeks fitted on; "
+                                                 "expected more history")], headline="cannot calibrate")
+    achieved = np.where(offered > 0, good / np.maximum(offered, 1), np.nan)
+    achieved_ab = abandoned / offered.sum()
+
+    def run(seconds: np.ndarray, factor: float) -> tuple[np.ndarray, float]:
+        g, o, a = np.zeros(7), np.zeros(7), np.zeros(7)
+        for w in weeks:
+            res = simulate_week(w, seconds, settings.replications, settings, factor)
+            g += _per_day(res, "good")
+            o += _per_day(res, "offered")
+            a += _per_day(res, "abandoned")
+        return g / np.maximum(o, 1), float(a.sum() / max(o.sum(), 1))
+
+    evals = 0
+    fitted_u: dict[float, tuple[np.ndarray, np.ndarray, float]] = {}  # factor -> (u, clipped, simulated abandonment)
+
+    def fit_u(factor: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """Unavailable seconds per weekday matching the service level at a patience factor."""
+        nonlocal evals
+        if factor not in fitted_u:
+            lo, hi = np.full(7, settings.low_seconds), np.full(7, settings.high_seconds)
+            if fitted_u:  # warm start: a bracket around the nearest factor's solution, widened if it misses
+                near = fitted_u[min(fitted_u, key=lambda f: abs(f - factor))][0]
+                lo, hi = np.maximum(lo, near - settings.warm_bracket_seconds), np.minimum(hi, near + settings.warm_bracket_seconds)
+            x, clipped, n = _root(lambda v: run(v, factor)[0] - achieved, lo, hi, fit, settings.tolerance_sl, settings.tolerance_seconds,
+                                  settings.max_iterations)
+            evals += n
+            miss = fit & (clipped != 0) & (((clipped == -1) & (lo > settings.low_seconds)) | ((clipped == 1) & (hi < settings.high_seconds)))
+            if miss.any():
+                x2, clipped2, n = _root(lambda v: run(v, factor)[0] - achieved, np.full(7, settings.low_seconds),
+                                        np.full(7, settings.high_seconds), miss, settings.tolerance_sl, settings.tolerance_seconds,
+                                        settings.max_iterations)
+                evals += n
+                x, clipped = np.where(miss, x2, x), np.where(miss, clipped2, clipped)
+            weights = np.where(fit, offered, 0.0)
+            filled = np.where(fit, x, (x * weights).sum() / weights.sum())
+            fitted_u[factor] = (x, clipped, run(filled, factor)[1])
+            evals += 1
+        return fitted_u[factor]
+
+    factor = 1.0
+    if settings.fit_patience:
+        f, _, _ = _root(lambda v: np.array([fit_u(float(v[0]))[2] - achieved_ab]), np.array([settings.patience_low]),
+                        np.array([settings.patience_high]), np.array([True]), settings.tolerance_abandon, settings.tolerance_factor,
+                        settings.max_outer_iterations)
+        factor = float(f[0])
+    x, clipped, _ = fit_u(factor)
+    notes: list[str] = []
+    for d in np.flatnonzero(clipped == -1):
+        notes.append(f"{WEEKDAYS[d]}: achieved service level {achieved[d]:.1%} is at or above the simulation with no unavailable time; 0 s")
+    for d in np.flatnonzero(clipped == 1):
+        notes.append(f"{WEEKDAYS[d]}: even {settings.high_seconds:.0f} s per contact simulates more than the achieved {achieved[d]:.1%}; capped")
+    if settings.fit_patience and factor in (settings.patience_low, settings.patience_high):
+        notes.append(f"patience factor at its bound {factor}: the achieved abandonment is not matched")
+    weights = np.where(fit, offered, 0.0)
+    pooled = float((x * weights).sum() / weights.sum())
+    values = np.where(fit, x, pooled)
+    for d in np.flatnonzero(~fit & (offered > 0)):
+        notes.append(f"{WEEKDAYS[d]}: {offered[d]:.0f} offered contacts (< {settings.min_day_offered}); uses the other days' weighted mean")
+    starts = sorted(w.week_start for w in weeks)
+    return Calibration(
+        unavailable_seconds={WEEKDAYS[d]: round(float(values[d]), 1) for d in range(7)},
+        fitted={WEEKDAYS[d]: bool(fit[d]) for d in range(7)},
+        weeks=starts, first_day=starts[0], last_day=starts[-1] + dt.timedelta(days=6),
+        iterations=evals, patience_factor=round(factor, 3), notes=notes,
+    )
+
+
+def _seconds_array(cal: Calibration) -> np.ndarray:
+    return np.array([cal.unavailable_seconds[d] for d in WEEKDAYS])
+
+
+@dataclass
+class WeekCheck:
+    """A replayed week against what was achieved."""
+
+    week_start: dt.date
+    days: pl.DataFrame  # date, offered, achieved_sl, simulated_sl, achieved_abandon, simulated_abandon
+    intervals: pl.DataFrame  # interval_start, offered, achieved_sl, simulated_sl
+    achieved_sl: float
+    simulated_sl: float
+    achieved_abandon: float
+    simulated_abandon: float
+    day_mae: float
+    interval_mae: float
+    noise_floor: float
+
+
+def check_week(week: ObservedWeek, seconds: np.ndarray, settings: CalibrationSettings, patience_factor: float = 1.0) -> WeekCheck:
+    """Replay `week` with `seconds` per weekday and compare with what was achieved (all queues together)."""
+    res = simulate_week(week, seconds, settings.validation_replications, settings, patience_factor)
+    reps = {n: np.stack([r.bins[n] for r in res.replications]).sum(axis=1) for n in ("offered", "good", "abandoned")}  # (R, S)
+    sim_off, sim_good, sim_ab = (reps[n].mean(axis=0) for n in ("offered", "good", "abandoned"))
+    off, good, ab = week.offered.sum(axis=0), week.good.sum(axis=0), week.abandoned.sum(axis=0)
+    day = _day_index(week.plan)
+
+    def per_day(a: np.ndarray) -> np.ndarray:
+        return np.bincount(day, weights=a, minlength=7)
+
+    d_off, d_good, d_ab = per_day(off), per_day(good), per_day(ab)
+    d_soff, d_sgood, d_sab = per_day(sim_off), per_day(sim_good), per_day(sim_ab)
+    has = d_off > 0
+    days = pl.DataFrame({
+        "date": [week.week_start + dt.timedelta(days=int(d)) for d in np.flatnonzero(has)],
+        "offered": d_off[has].astype(int),
+        "achieved_sl": d_good[has] / d_off[has], "simulated_sl": d_sgood[has] / np.maximum(d_soff[has], 1e-9),
+        "achieved_abandon": d_ab[has] / d_off[has], "simulated_abandon": d_sab[has] / np.maximum(d_soff[has], 1e-9),
+    })
+    keep = off >= settings.min_interval_offered
+    sim_sl = np.where(sim_off > 0, sim_good / np.maximum(sim_off, 1e-9), np.nan)
+    ach_sl = np.where(off > 0, good / np.maximum(off, 1), np.nan)
+    keep &= np.isfinite(sim_sl)
+    intervals = pl.DataFrame({
+        "interval_start": [s for s, k in zip(week.plan.interval_starts(), keep) if k],
+        "offered": off[keep].astype(int), "achieved_sl": ach_sl[keep], "simulated_sl": sim_sl[keep],
+    })
+    # noise floor: how far one replication's half-hour service level lies from the mean of the
+    # others (scaled to an infinitely precise mean): the error a perfect model would make
+    R = reps["offered"].shape[0]
+    floors = []
+    for r in range(R):
+        one = np.where(reps["offered"][r] > 0, reps["good"][r] / np.maximum(reps["offered"][r], 1), np.nan)
+        o_rest = reps["offered"].sum(axis=0) - reps["offered"][r]
+        g_rest = reps["good"].sum(axis=0) - reps["good"][r]
+        rest = np.where(o_rest > 0, g_rest / np.maximum(o_rest, 1e-9), np.nan)
+        ok = keep & np.isfinite(one) & np.isfinite(rest)
+        floors.append(np.abs(one[ok] - rest[ok]).mean() * np.sqrt((R - 1) / R) if ok.any() else np.nan)
+    return WeekCheck(
+        week_start=week.week_start, days=days, intervals=intervals,
+        achieved_sl=float(good.sum() / off.sum()), simulated_sl=float(sim_good.sum() / sim_off.sum()),
+        achieved_abandon=float(ab.sum() / off.sum()), simulated_abandon=float(sim_ab.sum() / sim_off.sum()),
+        day_mae=float(np.abs(days["achieved_sl"] - days["simulated_sl"]).mean()),
+        interval_mae=float(np.abs(intervals["achieved_sl"] - intervals["simulated_sl"]).mean()),
+        noise_floor=float(np.nanmean(floors)) if R > 1 else float("nan"),
+    )
+
+
+@dataclass
+class Validation:
+    """Leave-one-week-out: per held-out week the fitted values and the check, calibrated and with no unavailable time."""
+
+    folds: list[tuple[Calibration, WeekCheck, WeekCheck]]  # (fit on the others, check calibrated, check with 0 s)
+
+
+def leave_one_week_out(weeks: list[ObservedWeek], settings: CalibrationSettings) -> Validation:
+    """Fit on all weeks but one, check on that one, for every week (needs at least two weeks)."""
+    folds = []
+    for i, held in enumerate(weeks):
+        cal = fit_unavailable([w for j, w in enumerate(weeks) if j != i], settings)
+        folds.append((cal, check_week(held, _seconds_array(cal), settings, cal.patience_factor), check_week(held, np.zeros(7), settings)))
+    return Validation(folds)
+
+
+def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: dict[str, float | None], validation: Validation | None) -> str:
+    """The text of calibration.toml."""
+    lines = [
+        "# Written by 'staffing calibrate service' (docs/calibration.md). Requirements and simulation",
+        "# add unavailable_seconds of the interval's weekday to every simulated queue's handle time.",
+        "[calibration]",
+        f'fitted_from = "{cal.first_day}"',
+        f'fitted_to = "{cal.last_day}"',
+        f"weeks = [{', '.join(repr(str(w)) for w in cal.weeks)}]".replace("'", '"'),
+        'method = "per weekday: unavailable time per contact so that simulated service level = achieved; one patience factor so that simulated abandonment = achieved (nested Illinois root searches, common random numbers)"',
+        f"patience_factor = {cal.patience_factor}  # multiplies every simulated queue's patience_seconds",
+        f"seed = {settings.seed}",
+        f"replications = {settings.replications}",
+        "",
+        "[calibration.unavailable_seconds]",
+        *[f"{d} = {v}" for d, v in cal.unavailable_seconds.items()],
+        "",
+        "[calibration.fitted]  # false: too little volume, the other days' weighted mean",
+        *[f"{d} = {'true' if v else 'false'}" for d, v in cal.fitted.items()],
+        "",
+        "[calibration.patience_seconds]  # maximum-likelihood patience per queue from the import (site.toml), for reference",
+        *[f'"{q}" = {v}' for q, v in patience.items() if v is not None],
+    ]
+    if validation is not None:
+        lines += ["", "# leave-one-week-out: held-out week, achieved vs simulated"]
+        for cal_i, chk, _ in validation.folds:
+            lines += [
+                "[[calibration.validation]]",
+                f'week = "{chk.week_start}"',
+                f"achieved_service_level = {chk.achieved_sl:.4f}",
+                f"simulated_service_level = {chk.simulated_sl:.4f}",
+                f"achieved_abandon_rate = {chk.achieved_abandon:.4f}",
+                f"simulated_abandon_rate = {chk.simulated_abandon:.4f}",
+                f"day_mae = {chk.day_mae:.4f}",
+                f"half_hour_mae = {chk.interval_mae:.4f}",
+                f"half_hour_noise_floor = {chk.noise_floor:.4f}",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def write_calibration(site: Site, cal: Calibration, settings: CalibrationSettings, validation: Validation | None,
+                      final_check: list[WeekCheck]) -> list[str]:
+    """Write calibration.toml and the fit tables (per day, per half-hour) into the site folder."""
+    patience = dict(site.targets().select("queue_id", "patience_seconds").iter_rows())
+    write_text(calibration_toml(cal, settings, patience, validation), site.root / CALIBRATION_FILE)
+    days = pl.concat([c.days for c in final_check]) if final_check else pl.DataFrame()
+    intervals = pl.concat([c.intervals for c in final_check]) if final_check else pl.DataFrame()
+    write_table(days, site.root / DAYS_FILE)
+    write_table(intervals, site.root / INTERVALS_FILE)
+    return [CALIBRATION_FILE, DAYS_FILE, INTERVALS_FILE]
+
+
+# --- use of a calibration by requirements and simulation ---------------------------------------
+
+@dataclass(frozen=True)
+class SiteCalibration:
+    """calibration.toml as read: seconds per weekday and the date range fitted on."""
+
+    unavailable_seconds: dict[str, float]
+    patience_factor: float
+    fitted_from: str
+    fitted_to: str
+
+    def note(self) -> str:
+        values = ", ".join(f"{d} {v:.0f}" for d, v in self.unavailable_seconds.items())
+        return (f"calibrated service model ({CALIBRATION_FILE}, fitted on {self.fitted_from} to {self.fitted_to}): "
+                f"unavailable time per contact added to handle time {values} s; patience x {self.patience_factor:g}")
+
+
+def read_calibration(root: str | Path) -> SiteCalibration | None:
+    """The site's calibration.toml, or None when the site has none."""
+    path = Path(root) / CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")).get("calibration", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(path.name, f"not valid TOML ({exc})")], headline="invalid calibration") from None
+    seconds = data.get("unavailable_seconds", {})
+    factor = data.get("patience_factor", 1.0)
+    problems = [] if isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0 else [
+        Problem(path.name, f"{factor!r} is not a number > 0", column="calibration.patience_factor")]
+    problems += [Problem(path.name, f"unknown weekday {k!r}; expected one of {', '.join(WEEKDAYS)}", column=f"calibration.unavailable_seconds.{k}")
+                for k in seconds if k not in WEEKDAYS]
+    problems += [Problem(path.name, f"{v!r} is not a number of seconds >= 0", column=f"calibration.unavailable_seconds.{k}")
+                 for k, v in seconds.items() if k in WEEKDAYS and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0)]
+    if problems:
+        raise InputError(problems, headline="invalid calibration")
+    return SiteCalibration({d: float(seconds.get(d, 0.0)) for d in WEEKDAYS}, float(factor), str(data.get("fitted_from", "?")), str(data.get("fitted_to", "?")))
+
+
+def calibration_note(site: Site) -> str | None:
+    """The one-line note of the site's calibration.toml, or None (for command output)."""
+    cal = read_calibration(site.root)
+    return cal.note() if cal is not None else None
+
+
+def apply_calibration(site: Site, forecast: pl.DataFrame, targets: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
+    """`forecast` with the site's calibrated unavailable seconds added to `aht_seconds` of the
+    real-time (`CALIBRATED_MODELS`: voice, chat) queues by weekday, `targets` with their patience times the
+    calibrated factor, and the note saying so; all unchanged and None without a
+    calibration.toml."""
+    cal = read_calibration(site.root)
+    if cal is None:
+        return forecast, targets, None
+    queues = targets.filter(pl.col("model").is_in(list(CALIBRATED_MODELS))).get_column("queue_id").to_list()
+    table = pl.DataFrame({"_wd": list(range(1, 8)), "_u": [cal.unavailable_seconds[d] for d in WEEKDAYS]},
+                         schema={"_wd": pl.Int8, "_u": pl.Float64})
+    mine = pl.col("queue_id").is_in(queues)
+    out = (
+        forecast.with_columns(pl.col("interval_start").dt.weekday().cast(pl.Int8).alias("_wd"))
+        .join(table, on="_wd", how="left")
+        .with_columns(pl.when(mine).then(pl.col("aht_seconds") + pl.col("_u")).otherwise(pl.col("aht_seconds")).alias("aht_seconds"))
+        .drop("_wd", "_u")
+    )
+    targets = targets.with_columns(pl.when(mine).then(pl.col("patience_seconds") * cal.patience_factor)
+                                   .otherwise(pl.col("patience_seconds")).alias("patience_seconds"))
+    return out, targets, cal.note()
+
+
+@dataclass
+class CalibrationRun:
+    """What `calibrate_site` fitted, checked and wrote."""
+
+    calibration: Calibration
+    validation: Validation | None
+    checks: list[WeekCheck]  # every week replayed with the final values (in-sample fit)
+    written: list[str]
+    seconds: float = 0.0
+
+
+def calibrate_site(site: Site, settings: CalibrationSettings, validate: bool = True, actuals_path: str | Path | None = None) -> CalibrationRun:
+    """Fit on every full week of the site's actuals, validate leave-one-week-out (when
+    `validate` and there are at least two weeks), replay every week with the result, and
+    write calibration.toml and the fit tables into the site folder."""
+    from staffing.actuals import read_actuals
+
+    actuals = read_actuals(site, actuals_path)
+    weeks = observed_weeks(site, actuals, read_on_duty(site))
+    validation = leave_one_week_out(weeks, settings) if validate and len(weeks) >= 2 else None
+    cal = fit_unavailable(weeks, settings)
+    checks = [check_week(w, _seconds_array(cal), settings, cal.patience_factor) for w in weeks]
+    written = write_calibration(site, cal, settings, validation, checks)
+    return CalibrationRun(cal, validation, checks, written)
