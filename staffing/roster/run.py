@@ -81,15 +81,21 @@ def roster_run_folder(
 
 
 def _simulate(site: Site, requirements: pl.DataFrame, result: RosterResult, week: dt.date, replications: int, seed: int) -> object:
-    """The routing simulation of a roster (staffing.simulate), in memory."""
+    """The routing simulation of a roster (staffing.simulate), in memory. The requirements'
+    handle times already carry a site calibration (docs/calibration.md); its patience factor
+    is applied to the targets here, as the requirements did."""
+    from dataclasses import replace
+
+    from staffing.calibration import apply_calibration
     from staffing.simulate.run import SimPlan, simulate_plan
 
     forecast = requirements.select("queue_id", "interval_start", "contacts", "aht_seconds")
+    _, targets, note = apply_calibration(site, forecast.head(0), site.targets())
     plan = SimPlan.from_tables(
-        forecast, site.targets(), result.activities, result.shifts, site.interval_minutes,
+        forecast, targets, result.activities, result.shifts, site.interval_minutes,
         open_hours=site.open_hours(week), routing=site.config.routing,
     )
-    return simulate_plan(plan, replications, seed, workers=1)
+    return simulate_plan(replace(plan, calibration=note), replications, seed, workers=1)
 
 
 def _service_text(sim: dict) -> str:
