@@ -20,7 +20,7 @@ demo: setup
 	$(BIN)/staffing demo --out $(OUT)
 
 test: setup
-	sh scripts/ensure_chromium.sh || true
+	@sh scripts/ensure_chromium.sh || echo "make test: no headless Chromium, browser tests SKIPPED (see the line above)"
 	$(BIN)/python -m pytest
 
 bench: setup
