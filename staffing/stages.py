@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from forecasts.backtest import backtest
-from forecasts.forecast import ForecastInputError, forecast_week, read_forecast
+from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, read_forecast
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site
@@ -46,7 +46,33 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
         if unknown:
             raise InputError([Problem(Path(path).name, f"queue {q!r} is not declared in site.toml [[queues]]", column="queue_id") for q in unknown])
         return fc
+    check_plan_week(site, week)
     return forecast_week(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes, special_days=site.special_days())
+
+
+def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = None) -> None:
+    """Refuse a plan week the history cannot forecast: the forecast looks back a fixed number
+    of weeks (ForecastParams), so a week with no history in that window would be forecast
+    as zero contacts everywhere, and a roster for it would staff nothing but the rules."""
+    params = params or ForecastParams()
+    lookback = max(params.profile_weeks, params.aht_weeks)
+    start = dt.datetime.combine(week, dt.time())
+    times = site.history.get_column("interval_start")
+    first, last = times.min(), times.max()
+    used = times.filter((times < start) & (times >= start - dt.timedelta(weeks=lookback)))
+    if used.len():
+        return
+    if start <= first:
+        what = f"starts before the history does ({first:%Y-%m-%d}); the forecast uses only earlier history"
+    else:
+        what = f"starts {(start - last).days // 7} weeks after the history ends ({last:%Y-%m-%d}); the forecast looks back {lookback} weeks"
+    end = (last + dt.timedelta(weeks=lookback)).date()
+    latest = end - dt.timedelta(days=end.weekday())
+    earliest = first.date() + dt.timedelta(days=7 - first.weekday())
+    raise InputError(
+        [Problem("--week", f"{week.isoformat()} {what}, so it would be 0 everywhere; plan a week from {earliest.isoformat()} to {latest.isoformat()}, add recent history, or give a forecast file")],
+        headline="cannot forecast the plan week",
+    )
 
 
 def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None = None) -> pl.DataFrame:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from staffing import __version__
-from staffing.errors import StaffingError
+from staffing.errors import EXIT_INTERRUPTED, EXIT_PIPE, StaffingError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -26,9 +29,24 @@ class StaffingGroup(click.Group):
             return super().invoke(ctx)
         except StaffingError as exc:
             raise _Failure(exc) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except KeyboardInterrupt:
             click.echo("Interrupted; outputs already written are intact.", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (`staffing ... | head`): stop quietly with EXIT_PIPE.
+
+    Outputs written to files are complete (commands write them before printing); stdout is
+    pointed at /dev/null so the interpreter's last flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_PIPE)
 
 
 @click.group(cls=StaffingGroup, context_settings=CONTEXT)
@@ -71,4 +89,7 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="staffing")
+    try:
+        cli(prog_name="staffing")
+    except BrokenPipeError:  # raised while click itself writes (help, errors)
+        _quiet_broken_pipe()

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import SEED, echo_warnings, TIME_LIMIT, WORKERS, site_argument, week_option
 
 
 @click.command("roster")
 @site_argument
 @week_option()
-@click.option("--time-limit", default=None, type=click.FloatRange(1, 24 * 3600), help="Wall-clock limit, seconds [default: 60, or site.toml [roster] time_limit_seconds].")
-@click.option("--workers", default=None, type=click.IntRange(1, 64), help="CP-SAT workers (threads) [default: 2, or site.toml [roster] workers].")
-@click.option("--seed", default=None, type=int, help="Random seed; same inputs, seed and workers give the same roster [default: 0].")
+@click.option("--time-limit", default=None, type=TIME_LIMIT, help="Wall-clock limit, seconds [default: 60, or site.toml [roster] time_limit_seconds].")
+@click.option("--workers", default=None, type=WORKERS, help="CP-SAT workers (threads) [default: 2, or site.toml [roster] workers].")
+@click.option("--seed", default=None, type=SEED, help="Random seed; same inputs, seed and workers give the same roster [default: 0].")
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Run folder [default: DIR/runs/roster-WEEK].")
 @click.option("--log", is_flag=True, help="Show the CP-SAT search log on stderr.")
 def command(site_dir: str, week, time_limit: float | None, workers: int | None, seed: int | None, out: str | None, log: bool) -> None:
@@ -37,10 +37,13 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
 
     err = Console(stderr=True)
     site = load_site(site_dir)
+    echo_warnings(site.warnings)
     week = week or site.plan_week()
     with err.status("forecast, requirements and fit ...") as status:
         req = site_requirements(site, site_forecast(site, week), week)
         fit = site_fit(site)
+        if not req.get_column("required_agents").sum():
+            echo_warnings([f"the forecast for the week of {week.isoformat()} needs no agents on any queue; the roster will only follow the contract rules"])
         state = {"bound": None, "short": None}
 
         def progress(elapsed, limit, phase, short=None, bound=None):
