@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from staffing.io import write_both
+from staffing.io import atomic_folder, write_both
 from staffing.site import Site, load_site
 from staffing.site.generate import write_demo_site
 from staffing.site.summary import site_summary
@@ -41,32 +41,35 @@ def run_plan(
     `site`: the folder already loaded, to save reading it again."""
     # heavy stages (OR-Tools, charting) are imported here, not when the CLI starts
     from staffing.reports import write_run_reports
+    from staffing.roster.output import check_run_target
     from staffing.roster.run import roster_run_folder
     from staffing.validate import validate_run
 
     site = site if site is not None else load_site(site_dir)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     week = week or site.plan_week()
-    fc = site_forecast(site, week)
-    write_both(fc, out, "forecast")
-    progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
-    req = site_requirements(site, fc, week)
-    write_both(req, out, "requirements")
-    hours = req.get_column("required_agents").sum() * site.interval_minutes / 60
-    progress(f"requirements: {hours:,.1f} agent-hours to schedule")
-    fit = site_fit(site)
-    write_both(fit, out, "fit")
-    progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
-    summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
-    # the validator and the reports read the folders themselves, as they do from the CLI
-    report = validate_run(out, site_dir)
-    progress(f"validation: {len(report.violations)} violation(s)")
-    if reports:
-        paths = [Path(p) for p in write_run_reports(out, site_dir)]
-        calendars = sum(1 for p in paths if p.suffix == ".ics")
-        main = [p for p in paths if p.suffix in (".html", ".xlsx")]
-        progress(f"reports: {', '.join(str(p) for p in main)}; {calendars} calendars; {len(paths) - len(main) - calendars} more tables and exports")
+    final = Path(out_dir)
+    check_run_target(final)
+    # One unit: every stage writes into a staging folder that replaces out_dir at the end.
+    with atomic_folder(final) as out:
+        fc = site_forecast(site, week)
+        write_both(fc, out, "forecast")
+        progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
+        req = site_requirements(site, fc, week)
+        write_both(req, out, "requirements")
+        hours = req.get_column("required_agents").sum() * site.interval_minutes / 60
+        progress(f"requirements: {hours:,.1f} agent-hours to schedule")
+        fit = site_fit(site)
+        write_both(fit, out, "fit")
+        progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
+        summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)
+        # the validator and the reports read the folders themselves, as they do from the CLI
+        report = validate_run(out, site_dir)
+        progress(f"validation: {len(report.violations)} violation(s)")
+        if reports:
+            paths = [final / Path(p).relative_to(out) for p in write_run_reports(out, site_dir)]
+            calendars = sum(1 for p in paths if p.suffix == ".ics")
+            main = [p for p in paths if p.suffix in (".html", ".xlsx")]
+            progress(f"reports: {', '.join(str(p) for p in main)}; {calendars} calendars; {len(paths) - len(main) - calendars} more tables and exports")
     return summary
 
 

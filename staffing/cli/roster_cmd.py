@@ -31,6 +31,8 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     """
     from rich.console import Console
 
+    from staffing.io import folder_lock
+    from staffing.roster.output import check_run_target
     from staffing.roster.run import roster_run_folder
     from staffing.site import load_site
     from staffing.stages import site_fit, site_forecast, site_requirements
@@ -39,7 +41,10 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     site = load_site(site_dir)
     echo_warnings(site.warnings)
     week = week or site.plan_week()
-    with err.status("forecast, requirements and fit ...") as status:
+    target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
+    check_run_target(target)  # refused before the solve, not after it
+    # the folder's write lock for the whole command: a second roster into it is refused at once
+    with folder_lock(target), err.status("forecast, requirements and fit ...") as status:
         req = site_requirements(site, site_forecast(site, week), week)
         fit = site_fit(site)
         if not req.get_column("required_agents").sum():
@@ -55,7 +60,6 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
             bnd = "-" if state["bound"] is None else f"{state['bound']:.1f}"
             status.update(f"{elapsed:5.1f}/{limit:g} s  {phase}  under-coverage best {best}  bound {bnd} agent-intervals")
 
-        target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
         lines: list[str] = []
         roster_run_folder(site, req, fit, target, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
                           progress=lines.append, solver_progress=progress)

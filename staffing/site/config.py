@@ -302,18 +302,18 @@ class SiteConfig(_Strict):
         themselves are checked against SolveParams when the roster runs)."""
         for key, v in value.items():
             if not isinstance(v, (int, float, str, bool)):
-                raise ValueError(f"[roster] {key} must be a number, text or true/false, got {v!r}")
+                raise ValueError(f"{key} must be a number, text or true/false, got {v!r}")
             if isinstance(v, float) and not math.isfinite(v):
-                raise ValueError(f"[roster] {key} must be a finite number, got {v!r}")
+                raise ValueError(f"{key} must be a finite number, got {v!r}")
         seed = value.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
-            raise ValueError(f"[roster] seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
         workers = value.get("workers")
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS):
-            raise ValueError(f"[roster] workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
+            raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
         limit = value.get("time_limit_seconds")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not MIN_TIME_LIMIT <= limit <= MAX_TIME_LIMIT):
-            raise ValueError(f"[roster] time_limit_seconds must be from {MIN_TIME_LIMIT:g} to {MAX_TIME_LIMIT:g} seconds, got {limit!r}")
+            raise ValueError(f"time_limit_seconds must be from {MIN_TIME_LIMIT:g} to {MAX_TIME_LIMIT:g} seconds, got {limit!r}")
         return value
 
     @model_validator(mode="after")

@@ -205,7 +205,7 @@ def _header_problems(text: str, name: str) -> list[Problem]:
     if len(header) == 1:
         for sep, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if sep in first:
-                return [Problem(name, f"looks {label}-delimited (header {first[:60]!r}); save it with commas between columns and points as decimal marks", row=1)]
+                return [Problem(name, f"looks {label}-delimited (header {first[:80] + ('...' if len(first) > 80 else '')!r}); save it with commas between columns and points as decimal marks", row=1)]
     seen: dict[str, int] = {}
     problems = []
     for i, col in enumerate(header, start=1):
