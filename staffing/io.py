@@ -72,11 +72,11 @@ def _lock_path(target: Path) -> Path:
 
 @contextmanager
 def folder_lock(target: str | Path) -> Iterator[None]:
-    """Hold the write lock of folder `target` (a hidden `.NAME.lock` file beside it).
+    """Hold the write lock of folder `target` (a hidden `.NAME.lock` file beside it while held).
 
     A second process that wants to write the same folder gets an `OutputError` at once,
     naming the process that holds it; the lock goes away with its holder, even when that
-    one is killed. Re-entrant within one process. On taking it, staging folders left by
+    one is killed (its file may then stay behind, unlocked, until the next writer). Re-entrant within one process. On taking it, staging folders left by
     a killed writer are removed, and a folder caught between its two renames is restored.
     """
     target = Path(os.path.abspath(target))
@@ -88,20 +88,8 @@ def folder_lock(target: str | Path) -> Iterator[None]:
             _HELD[target] -= 1
         return
     lock = _lock_path(target)
+    fd = _take_lock(target, lock)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-    try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-                raise OutputError(
-                    f"{target} is being written by another staffing process ({holder}); wait for it to finish or choose another output folder (--out)"
-                ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
         _recover(target)
@@ -111,7 +99,40 @@ def folder_lock(target: str | Path) -> Iterator[None]:
         finally:
             del _HELD[target]
     finally:
-        os.close(fd)  # releases the lock; the file stays (removing it would race a waiter)
+        # Unlinked while still held: a process that opened it a moment earlier finds, once it
+        # has the lock, that the path no longer names its file, and starts over (_take_lock).
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _take_lock(target: Path, lock: Path) -> int:
+    """Open and lock `lock` without waiting; the open descriptor, or `OutputError` naming the holder."""
+    while True:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        if fcntl is None:
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise OutputError(
+                f"{target} is being written by another staffing process ({holder}); wait for it to finish or choose another output folder (--out)"
+            ) from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder finished and removed it in between: take the new one
 
 
 def _recover(target: Path) -> None:

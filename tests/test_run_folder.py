@@ -39,7 +39,7 @@ def test_rewrite_replaces_the_whole_folder_and_drops_earlier_outputs(tmp_path):
     _write_run(run, "second")
     assert _entries(run) == ["manifest.json", "shifts.csv", "summary.json"]
     assert (run / "shifts.csv").read_text() == "shifts of second\n"
-    assert _entries(tmp_path) == [".run.lock", "run"]  # no staging or .old folder left
+    assert _entries(tmp_path) == ["run"]  # no staging, .old folder or lock file left
 
 
 def test_failed_write_leaves_the_previous_folder_and_no_staging(tmp_path):
@@ -51,7 +51,7 @@ def test_failed_write_leaves_the_previous_folder_and_no_staging(tmp_path):
             raise RuntimeError("solver crashed")
     assert (run / "shifts.csv").read_text() == "shifts of first\n"
     assert manifest_problems(run) == []
-    assert _entries(tmp_path) == [".run.lock", "run"]
+    assert _entries(tmp_path) == ["run"]
 
 
 def test_second_writer_is_refused_naming_the_holder_and_lock_dies_with_it(tmp_path):
@@ -118,7 +118,7 @@ def test_writer_killed_at_any_step_leaves_the_previous_run_valid(tmp_path, momen
         pass
     assert (run / "shifts.csv").read_text() == "shifts of first\n"
     assert manifest_problems(run) == []
-    assert _entries(tmp_path) == [".run.lock", "run"]
+    assert _entries(tmp_path) == ["run"]
 
 
 def test_manifest_names_each_changed_or_missing_file(tmp_path):
