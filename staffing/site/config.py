@@ -76,6 +76,13 @@ class Files(_Strict):
     fit: str | None = None
     audit: str | None = None
 
+    @field_validator("*")
+    @classmethod
+    def _file_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value.strip().endswith(("/", "\\")) or value.strip() in (".", "..")):
+            raise ValueError("expected a file name in the site folder, e.g. 'history.csv'")
+        return value
+
 
 class OpeningHours(_Strict):
     """Opening windows per weekday ('08:00-20:00'); a missing day is closed."""
