@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site
+from staffing.site.tables import csv_text
 
 HISTORY_COLUMNS = ("queue_id", "interval_start", "contacts", "aht_seconds")
 
@@ -38,6 +40,8 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
     week = week or site.plan_week()
     path = forecast_file or (site.root / site.config.files.forecast if site.config.files.forecast else None)
     if path is not None:
+        if Path(path).suffix.lower() != ".parquet":
+            csv_text(Path(path))  # encoding, workbook and delimiter hints before the forecast reader
         try:
             fc = read_forecast(path, interval_minutes=site.interval_minutes, week_start=week)
         except ForecastInputError as exc:
@@ -142,7 +146,14 @@ def read_fit_file(path: Path, site: Site) -> pl.DataFrame:
     at least; component columns and reasons are kept when present."""
     if not path.is_file():
         raise InputError([Problem(path.name, "file not found")], headline="cannot read fit file")
-    frame = pl.read_parquet(path) if path.suffix.lower() == ".parquet" else pl.read_csv(path, infer_schema=False)
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_csv(io.BytesIO(csv_text(path).encode("utf-8")), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError([Problem(path.name, f"not a readable table ({first})")], headline="cannot read fit file") from None
     offset = 1 if path.suffix.lower() == ".parquet" else 2
     problems = [Problem(path.name, "missing required column", column=c) for c in FIT_COLUMNS if c not in frame.columns]
     if problems:
@@ -154,7 +165,7 @@ def read_fit_file(path: Path, site: Site) -> pl.DataFrame:
     )
     for row in typed.filter(pl.col("eligible").is_null()).head(20).iter_rows(named=True):
         problems.append(Problem(path.name, f"expected true or false, got {frame[row['__row'], 'eligible']!r}", row=row["__row"] + offset, column="eligible"))
-    for row in typed.filter(pl.col("fit").is_null() | (pl.col("fit") < 0) | (pl.col("fit") > 1)).head(20).iter_rows(named=True):
+    for row in typed.filter(pl.col("fit").is_null() | pl.col("fit").is_nan() | (pl.col("fit") < 0) | (pl.col("fit") > 1)).head(20).iter_rows(named=True):
         problems.append(Problem(path.name, f"expected a number from 0 to 1, got {frame[row['__row'], 'fit']!r}", row=row["__row"] + offset, column="fit"))
     known_agents = set(site.agents.get_column("agent_id"))
     for row in typed.filter(~pl.col("agent_id").is_in(sorted(known_agents))).head(5).iter_rows(named=True):

@@ -107,3 +107,28 @@ def test_every_documented_exit_code_is_in_the_readme():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for code in (0, 1, 2, 3, 4, 5, 130, 141):
         assert f"\n| {code} |" in readme, code
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"PK\x03\x04\x14\x00", "  - fc.csv: is an Excel workbook (.xlsx) or another zip file, not CSV text; open it and save as 'CSV UTF-8 (comma delimited)'"),
+        (b"queue_id;interval_start;contacts;aht_seconds\nvoice/new_orders/en;2026-11-30T08:00;1,5;180\n",
+         "  - fc.csv row 1: looks semicolon-delimited (header 'queue_id;interval_start;contacts;aht_seconds'); save it with commas between columns and points as decimal marks"),
+    ],
+    ids=["workbook", "semicolon"],
+)
+@pytest.mark.parametrize("kind", ["forecast", "fit"])
+def test_user_forecast_or_fit_file_gets_the_same_hints(base_site, tmp_path, content, expected, kind):
+    """A forecast given with --forecast, a fit matrix named in site.toml [files] fit."""
+    if kind == "forecast":
+        (tmp_path / "fc.csv").write_bytes(content)
+        args = ["requirements", str(base_site), "--week", "2026-11-30", "--forecast", str(tmp_path / "fc.csv")]
+    else:
+        (base_site / "fc.csv").write_bytes(content)
+        toml = (base_site / "site.toml").read_text().replace('outcomes = "outcomes.csv"', 'outcomes = "outcomes.csv"\nfit = "fc.csv"')
+        (base_site / "site.toml").write_text(toml)
+        args = ["fit", str(base_site)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert expected in result.output

@@ -217,6 +217,16 @@ def _header_problems(text: str, name: str) -> list[Problem]:
     return problems
 
 
+def csv_text(path: Path) -> str:
+    """A CSV file's text once it is known to be UTF-8, comma-delimited and without a column
+    named twice; else `InputError` with the hint (used before any CSV reader sees a file)."""
+    text = read_text(path)
+    problems = _header_problems(text, path.name)
+    if problems:
+        raise InputError(problems, headline=f"cannot read {path}")
+    return text
+
+
 def read_raw(path: Path) -> pl.DataFrame:
     """Read a CSV or Parquet table with every column as text (so bad values can be named).
 
@@ -230,10 +240,7 @@ def read_raw(path: Path) -> pl.DataFrame:
                 raise InputError([found], headline=f"cannot read {path}")
             frame = pl.read_parquet(path)
             return frame.with_columns(pl.all().cast(pl.Utf8))
-        text = read_text(path)
-        problems = _header_problems(text, name)
-        if problems:
-            raise InputError(problems, headline=f"cannot read {path}")
+        text = csv_text(path)
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False)
     except FileNotFoundError:
         raise InputError([Problem(name, "file not found")], headline=f"cannot read {path}") from None
