@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from staffing.cli.main import cli
-from staffing.errors import EXIT_INPUT, EXIT_PIPE, EXIT_USAGE, InputError
+from staffing.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_PIPE, EXIT_USAGE, InputError
 from staffing.site import load_site
 
 PLAN_WEEK_HINT = "so it would be 0 everywhere; plan a week from 2026-11-30 to 2027-02-15, add recent history, or give a forecast file"
@@ -105,7 +105,7 @@ def test_broken_pipe_exits_quietly_after_writing_the_output(base_site, tmp_path)
 
 def test_every_documented_exit_code_is_in_the_readme():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    for code in (0, 1, 2, 3, 4, 5, 130, 141):
+    for code in (0, 1, 2, 3, 4, 5, 70, 130, 141):
         assert f"\n| {code} |" in readme, code
 
 
@@ -132,3 +132,21 @@ def test_user_forecast_or_fit_file_gets_the_same_hints(base_site, tmp_path, cont
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == EXIT_INPUT, result.output
     assert expected in result.output
+
+
+def test_a_bug_is_one_line_with_exit_70_and_the_traceback_on_request(base_site, monkeypatch):
+    import staffing.cli.check_cmd as check_cmd
+
+    def broken(site):
+        raise KeyError("queues")
+
+    monkeypatch.setattr(check_cmd, "site_summary", broken)
+    result = CliRunner().invoke(cli, ["check", str(base_site)])
+    assert result.exit_code == EXIT_INTERNAL
+    assert result.output == (
+        "Error: internal error, a bug in staffing (KeyError: 'queues'); outputs already written are intact. "
+        "Please report it; STAFFING_DEBUG=1 shows the traceback\n"
+    )
+    monkeypatch.setenv("STAFFING_DEBUG", "1")
+    result = CliRunner().invoke(cli, ["check", str(base_site)])
+    assert isinstance(result.exception, KeyError)

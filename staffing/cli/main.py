@@ -8,7 +8,7 @@ import sys
 import click
 
 from staffing import __version__
-from staffing.errors import EXIT_INTERRUPTED, EXIT_PIPE, StaffingError
+from staffing.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE, StaffingError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -19,6 +19,13 @@ class _Failure(click.ClickException):
     def __init__(self, error: StaffingError):
         super().__init__(str(error))
         self.exit_code = error.exit_code
+
+
+class _Internal(click.ClickException):
+    exit_code = EXIT_INTERNAL
+
+
+DEBUG_ENV = "STAFFING_DEBUG"
 
 
 class StaffingGroup(click.Group):
@@ -34,6 +41,14 @@ class StaffingGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; outputs already written are intact.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not an input problem: one message, no traceback
+            if os.environ.get(DEBUG_ENV):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise _Internal(f"internal error, a bug in staffing ({type(exc).__name__}: {first}); "
+                            f"outputs already written are intact. Please report it; {DEBUG_ENV}=1 shows the traceback") from None
 
 
 def _quiet_broken_pipe() -> None:
