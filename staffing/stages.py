@@ -14,7 +14,7 @@ from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site
-from staffing.site.tables import csv_text
+from staffing.site.tables import csv_bytes
 
 HISTORY_COLUMNS = ("queue_id", "interval_start", "contacts", "aht_seconds")
 
@@ -41,7 +41,7 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
     path = forecast_file or (site.root / site.config.files.forecast if site.config.files.forecast else None)
     if path is not None:
         if Path(path).suffix.lower() != ".parquet":
-            csv_text(Path(path))  # encoding, workbook and delimiter hints before the forecast reader
+            csv_bytes(Path(path))  # encoding, workbook and delimiter hints before the forecast reader
         try:
             fc = read_forecast(path, interval_minutes=site.interval_minutes, week_start=week)
         except ForecastInputError as exc:
@@ -150,7 +150,7 @@ def read_fit_file(path: Path, site: Site) -> pl.DataFrame:
         if path.suffix.lower() == ".parquet":
             frame = pl.read_parquet(path)
         else:
-            frame = pl.read_csv(io.BytesIO(csv_text(path).encode("utf-8")), infer_schema=False)
+            frame = pl.read_csv(io.BytesIO(csv_bytes(path)), infer_schema=False)
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError([Problem(path.name, f"not a readable table ({first})")], headline="cannot read fit file") from None

@@ -8,6 +8,7 @@ expected. Problems are collected, never raised one at a time.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import io
@@ -143,6 +144,7 @@ _EXPECT = {
 }
 
 
+_HEADER_BYTES = 64 * 1024  # enough of a file's start to hold its header row
 # First bytes of files that are not CSV text although they may be named .csv.
 _SIGNATURES = {
     b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip file, not CSV text; open it and save as 'CSV UTF-8 (comma delimited)'",
@@ -168,9 +170,10 @@ def file_problem(path: Path, name: str) -> Problem | None:
     return None
 
 
-def read_text(path: Path, name: str | None = None) -> str:
-    """A text file as UTF-8 (a byte-order mark is accepted); raises `InputError` naming the
-    file, the line and the byte when it is not UTF-8, or why it cannot be read."""
+def read_utf8(path: Path, name: str | None = None) -> bytes:
+    """A text file's bytes once they are known to be UTF-8 (a byte-order mark is dropped);
+    raises `InputError` naming the file, the line and the byte when they are not, when the
+    file is a workbook or Parquet under another name, or why it cannot be read."""
     name = name or path.name
     found = file_problem(path, name)
     if found is not None:
@@ -185,7 +188,7 @@ def read_text(path: Path, name: str | None = None) -> str:
         if data.startswith(magic):
             raise InputError([Problem(name, f"is {what}")], headline=f"cannot read {path}")
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         hint = " ('CSV UTF-8' in Excel)" if path.suffix.lower() == ".csv" else ""
@@ -194,6 +197,12 @@ def read_text(path: Path, name: str | None = None) -> str:
             [Problem(name, f"is not UTF-8 text (byte 0x{byte} on line {line}; Latin-1 or Windows-1252?); save it as UTF-8{hint}")],
             headline=f"cannot read {path}",
         ) from None
+    return data.removeprefix(codecs.BOM_UTF8)
+
+
+def read_text(path: Path, name: str | None = None) -> str:
+    """A text file as UTF-8 (see `read_utf8`)."""
+    return read_utf8(path, name).decode("utf-8")
 
 
 def _header_problems(text: str, name: str) -> list[Problem]:
@@ -217,14 +226,14 @@ def _header_problems(text: str, name: str) -> list[Problem]:
     return problems
 
 
-def csv_text(path: Path) -> str:
-    """A CSV file's text once it is known to be UTF-8, comma-delimited and without a column
-    named twice; else `InputError` with the hint (used before any CSV reader sees a file)."""
-    text = read_text(path)
-    problems = _header_problems(text, path.name)
+def csv_bytes(path: Path) -> bytes:
+    """A CSV file's bytes once they are known to be UTF-8, comma-delimited and without a
+    column named twice; else `InputError` with the hint (before any CSV reader sees a file)."""
+    data = read_utf8(path)
+    problems = _header_problems(data[:_HEADER_BYTES].decode("utf-8", "ignore"), path.name)
     if problems:
         raise InputError(problems, headline=f"cannot read {path}")
-    return text
+    return data
 
 
 def read_raw(path: Path) -> pl.DataFrame:
@@ -240,8 +249,7 @@ def read_raw(path: Path) -> pl.DataFrame:
                 raise InputError([found], headline=f"cannot read {path}")
             frame = pl.read_parquet(path)
             return frame.with_columns(pl.all().cast(pl.Utf8))
-        text = csv_text(path)
-        return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False)
+        return pl.read_csv(io.BytesIO(csv_bytes(path)), infer_schema=False, truncate_ragged_lines=False)
     except FileNotFoundError:
         raise InputError([Problem(name, "file not found")], headline=f"cannot read {path}") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
