@@ -79,6 +79,18 @@ def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = N
     )
 
 
+def plan_week_warnings(site: Site) -> list[str]:
+    """What `check` says about the default plan week when the history cannot forecast it."""
+    if site.config.files.forecast:
+        return []
+    week = site.plan_week()
+    try:
+        check_plan_week(site, week)
+    except InputError as exc:
+        return [f"the default plan week {week.isoformat()} cannot be forecast: {p.message}" for p in exc.problems]
+    return []
+
+
 def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None = None) -> pl.DataFrame:
     """The `requirements` table: queueing model per queue, occupancy cap, shrinkage."""
     week = week or site.plan_week()

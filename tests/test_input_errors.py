@@ -150,3 +150,12 @@ def test_a_bug_is_one_line_with_exit_70_and_the_traceback_on_request(base_site, 
     monkeypatch.setenv("STAFFING_DEBUG", "1")
     result = CliRunner().invoke(cli, ["check", str(base_site)])
     assert isinstance(result.exception, KeyError)
+
+
+def test_check_warns_when_the_default_plan_week_cannot_be_forecast(base_site):
+    result = CliRunner().invoke(cli, ["check", str(base_site)])
+    assert result.exit_code == 0
+    assert result.output.endswith(
+        "  - the default plan week 2026-11-23 cannot be forecast: 2026-11-23 starts before the history does (2026-11-23); "
+        f"the forecast uses only earlier history, {PLAN_WEEK_HINT}\n"
+    )

@@ -7,6 +7,7 @@ import click
 from staffing.cli.options import echo_warnings, site_argument
 from staffing.site import load_site
 from staffing.site.summary import site_summary
+from staffing.stages import plan_week_warnings
 
 
 @click.command("check")
@@ -36,4 +37,4 @@ def command(site_dir: str) -> None:
     for row in s["agents_by_contract"]:
         click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, contract hours {row['min_hours']:,.0f}-{row['max_hours']:,.0f} a week")
     click.echo("  speaking (fluency >= 0.6): " + ", ".join(f"{r['language']} {r['agents']}" for r in s["agents_by_language"]))
-    echo_warnings(s["warnings"])
+    echo_warnings(s["warnings"] + plan_week_warnings(site))
