@@ -148,3 +148,29 @@ def test_roster_refuses_to_replace_a_folder_that_is_not_a_run(tmp_path):
     check_run_target(tmp_path / "new")  # absent: fine
     _write_run(tmp_path / "run", "first")
     check_run_target(tmp_path / "run")  # an earlier run: fine
+
+
+@pytest.mark.parametrize("command", [["report", "roster"], ["export"]])
+def test_report_or_export_into_a_run_folder_is_refused_while_a_roster_writes_it(tmp_path, command):
+    from click.testing import CliRunner
+    from report_support import write_tiny_run
+
+    from staffing.cli.main import cli
+
+    run = write_tiny_run(tmp_path / "run")
+    holder = _child(f"""
+        from staffing.io import folder_lock
+        with folder_lock({str(run)!r}):
+            print("locked", flush=True)
+            input()
+    """)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        args = [*command, str(run)] + (["--format", "xlsx"] if command == ["export"] else [])
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 5
+        assert f"Error: {run} is being written by another staffing process (pid {holder.pid}, since " in result.output
+        assert not (run / "report.html").exists() and not (run / "roster.xlsx").exists()
+    finally:
+        holder.kill()
+        holder.wait()

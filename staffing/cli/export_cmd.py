@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
+from staffing.io import folder_lock
 from staffing.reports import PLATFORMS, load_run, write_calendars, write_routing, write_workbook
 from staffing.reports.bundle import CALENDARS, WORKBOOK, site_of
 
@@ -25,16 +27,18 @@ def command(run_dir: str, fmt: str, out: str | None, timezone: str | None) -> No
       staffing export demo/run --format xlsx
       staffing export demo/run --format cxone --out exports
     """
-    run = load_run(run_dir)
-    folder = Path(out) if out else run.root
-    if fmt == "xlsx":
-        paths = [write_workbook(run, folder / WORKBOOK)]
-    elif fmt == "ics":
-        if timezone is None:
-            site = site_of(run, None)
-            timezone = site.config.site.timezone if site is not None else None
-        paths = write_calendars(run, folder if out else run.root / CALENDARS, timezone)
-    else:
-        paths = write_routing(run, fmt, folder)
+    # into the run folder: hold its lock, so a roster cannot replace it between read and write
+    with folder_lock(run_dir) if out is None else contextlib.nullcontext():
+        run = load_run(run_dir)
+        folder = Path(out) if out else run.root
+        if fmt == "xlsx":
+            paths = [write_workbook(run, folder / WORKBOOK)]
+        elif fmt == "ics":
+            if timezone is None:
+                site = site_of(run, None)
+                timezone = site.config.site.timezone if site is not None else None
+            paths = write_calendars(run, folder if out else run.root / CALENDARS, timezone)
+        else:
+            paths = write_routing(run, fmt, folder)
     for path in paths:
         click.echo(str(path))
