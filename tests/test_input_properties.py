@@ -4,7 +4,9 @@ Hypothesis breaks one file of the tiny valid site (tests/data/base) at a time: a
 replaced by a hostile value, a line dropped or repeated, the file cut short, re-encoded as
 Latin-1, given a byte-order mark, another delimiter, a repeated or missing column; a
 site.toml value replaced or a line dropped. Each folder goes through `check` and
-`requirements`, and random option values through the commands that take them. Every
+`requirements`, random option values through the commands that take them, and damaged run
+folders (a Parquet file cut short or replaced, a CSV cell, a column, summary.json) through
+`validate`. Every
 outcome must be a documented exit code with one message (never a Python traceback), and an
 input error must name the file it is about.
 """
@@ -130,3 +132,39 @@ def test_hostile_options_never_end_in_a_traceback(tmp_path_factory, command, wee
         args = ["roster", str(site), "--week", "1999-01-04" if week in ("2026-11-30", "2026-11-23") else week,
                 "--time-limit", limit, "--seed", seed, "--workers", workers, "--out", str(site.parent / "options-run")]
     _assert_clean(CliRunner().invoke(cli, args))
+
+
+RUN_FILES = ("shifts", "activities", "coverage", "requirements", "fit", "penalties")
+EXIT_VALIDATE = {EXIT_OK, 1, EXIT_INPUT}  # valid, violations listed, site or run folder unreadable
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stem=st.sampled_from(RUN_FILES), kind=st.sampled_from(["cut", "garbage", "csv_cell", "drop_column", "summary"]), data=st.data())
+def test_a_damaged_run_folder_never_ends_in_a_traceback(stem, kind, data):
+    import polars as pl
+    from report_support import write_tiny_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = write_tiny_run(Path(tmp) / "run")
+        pq, csv = run / f"{stem}.parquet", run / f"{stem}.csv"
+        if kind == "cut":
+            raw = pq.read_bytes()
+            pq.write_bytes(raw[: data.draw(st.integers(0, len(raw) - 1))])
+        elif kind == "garbage":
+            pq.write_bytes(data.draw(st.binary(max_size=64)))
+        elif kind == "csv_cell":
+            lines = csv.read_text().splitlines()
+            row = data.draw(st.integers(0, len(lines) - 1))
+            cells = lines[row].split(",")
+            cells[data.draw(st.integers(0, len(cells) - 1))] = data.draw(st.sampled_from(HOSTILE))
+            lines[row] = ",".join(cells)
+            csv.write_text("\n".join(lines) + "\n")
+        elif kind == "drop_column":
+            frame = pl.read_parquet(pq)
+            frame.drop(frame.columns[data.draw(st.integers(0, frame.width - 1))]).write_parquet(pq)
+        else:
+            (run / "summary.json").write_text(data.draw(st.sampled_from(['{"gap": "x", "status": 3}', "[]", "{", '{"week_start": "2026-13-45", "objective": null}', ""])))
+        result = CliRunner().invoke(cli, ["validate", str(run), "--site", str(BASE)])
+        assert result.exit_code in EXIT_VALIDATE, (result.exit_code, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.output
