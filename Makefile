@@ -21,7 +21,7 @@ demo: setup
 
 test: setup
 	@sh scripts/ensure_chromium.sh || echo "make test: no headless Chromium, browser tests SKIPPED (see the line above)"
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -rs  # -rs: the reason of every skipped test (e.g. no browser) in the summary
 
 bench: setup
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
