@@ -10,6 +10,8 @@ cannot be met, with a reason.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -54,6 +56,93 @@ _SL_TOL = 1e-12
 
 def _col(df: pl.DataFrame, name: str, fill: float) -> np.ndarray:
     return df.get_column(name).cast(pl.Float64).fill_null(fill).fill_nan(fill).to_numpy()
+
+
+
+@dataclass(frozen=True)
+class Sized:
+    """What a queueing model says for a set of rows (one entry per row)."""
+
+    agents_raw: np.ndarray
+    agents_occupancy: np.ndarray
+    service_level: np.ndarray
+    asa_seconds: np.ndarray
+    abandon_rate: np.ndarray
+
+
+def chat_workload(traffic: np.ndarray, aht: np.ndarray, concurrency: np.ndarray, slowdown: float) -> np.ndarray:
+    """Agent-equivalent chat workload: session traffic at the concurrency's longer
+    session time, divided by the concurrency."""
+    return traffic * chat_handle_time(aht, concurrency, slowdown) / aht / concurrency
+
+
+
+def evaluate_queueing(
+    model: np.ndarray,
+    agents: np.ndarray,
+    traffic: np.ndarray,
+    aht: np.ndarray,
+    patience: np.ndarray,
+    concurrency: np.ndarray,
+    answer_seconds: np.ndarray,
+    chat_slowdown: float = DEFAULT_CHAT_SLOWDOWN,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Service level, ASA (s) and abandonment (Erlang A only, else NaN) of queueing rows
+    at the given agents; ``aht`` > 0."""
+    n = model.shape[0]
+    sl, asa_s, abandon = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    sel = model == "erlang_c"
+    if sel.any():
+        sl[sel] = service_level(agents[sel], traffic[sel], aht[sel], answer_seconds[sel])
+        asa_s[sel] = asa(agents[sel], traffic[sel], aht[sel])
+    sel = model == "erlang_a"
+    if sel.any():
+        res = erlang_a(agents[sel], traffic[sel], aht[sel], patience[sel], answer_seconds[sel])
+        sl[sel], asa_s[sel], abandon[sel] = res.service_level, res.asa_seconds, res.abandon_rate
+    sel = model == "chat"
+    if sel.any():
+        c, h = concurrency[sel], aht[sel]
+        h_eff = chat_handle_time(h, c, chat_slowdown)
+        a_sessions = traffic[sel] * h_eff / h
+        sl[sel] = service_level(agents[sel] * c, a_sessions, h_eff, answer_seconds[sel])
+        asa_s[sel] = asa(agents[sel] * c, a_sessions, h_eff)
+    return sl, asa_s, abandon
+
+def size_queueing(
+    model: np.ndarray,
+    traffic: np.ndarray,
+    aht: np.ndarray,
+    patience: np.ndarray,
+    concurrency: np.ndarray,
+    sl_target: np.ndarray,
+    answer_seconds: np.ndarray,
+    max_occupancy: np.ndarray,
+    chat_slowdown: float = DEFAULT_CHAT_SLOWDOWN,
+) -> Sized:
+    """Agents for rows of queueing models (``erlang_c``, ``erlang_a``, ``chat``; one row per
+    queue-interval or per pool-interval): the model's agents, then the occupancy cap
+    ``max(agents, ceil(workload / max_occupancy))``, and the service level, ASA and
+    abandonment at the capped agents. ``aht`` must be > 0 (rows without volume give 0)."""
+    n = model.shape[0]
+    raw = np.zeros(n, dtype=np.int64)
+    occ = np.zeros(n, dtype=np.int64)
+    for name in ("erlang_c", "erlang_a", "chat"):
+        sel = model == name
+        if not sel.any():
+            continue
+        a, h, c = traffic[sel], aht[sel], concurrency[sel]
+        if name == "erlang_c":
+            raw[sel] = agents_for_service_level(a, h, sl_target[sel], answer_seconds[sel])
+            load = a
+        elif name == "erlang_a":
+            raw[sel] = erlang_a_agents(a, h, patience[sel], sl_target[sel], answer_seconds[sel])
+            load = a
+        else:
+            raw[sel] = chat_agents(a, h, c, sl_target[sel], answer_seconds[sel], chat_slowdown)
+            load = chat_workload(a, h, c, chat_slowdown)
+        occ[sel] = np.maximum(raw[sel], ceil_tol(load / max_occupancy[sel]))
+    sl, asa_s, abandon = evaluate_queueing(model, occ, traffic, aht, patience, concurrency, answer_seconds, chat_slowdown)
+    return Sized(raw, occ, sl, asa_s, abandon)
 
 
 def requirements(
@@ -151,38 +240,17 @@ def requirements(
     met = ~volume  # closed or open, no volume: nothing to miss
     method = np.where(is_open, model, "closed").astype(object)
 
-    def cap(agents: np.ndarray, load: np.ndarray, sel: np.ndarray) -> np.ndarray:
-        return np.maximum(agents, ceil_tol(load / max_occ[sel]))
-
-    sel = is_open & (model == "erlang_c")
+    sel = is_open & (model != "deferred")
     if sel.any():
-        a, h = traffic[sel], safe_aht[sel]
-        raw[sel] = agents_for_service_level(a, h, sl_t[sel], ans_t[sel])
-        occ_agents[sel] = cap(raw[sel], a, sel)
-        sl[sel] = service_level(occ_agents[sel], a, h, ans_t[sel])
-        asa_s[sel] = asa(occ_agents[sel], a, h)
-
-    sel = is_open & (model == "erlang_a")
-    if sel.any():
-        a, h = traffic[sel], safe_aht[sel]
-        raw[sel] = erlang_a_agents(a, h, patience[sel], sl_t[sel], ans_t[sel])
-        occ_agents[sel] = cap(raw[sel], a, sel)
-        res = erlang_a(occ_agents[sel], a, h, patience[sel], ans_t[sel])
-        sl[sel], asa_s[sel], abandon[sel] = res.service_level, res.asa_seconds, res.abandon_rate
-
+        sized = size_queueing(
+            model[sel], traffic[sel], safe_aht[sel], patience[sel], conc[sel],
+            sl_t[sel], ans_t[sel], max_occ[sel], chat_slowdown,
+        )
+        raw[sel], occ_agents[sel] = sized.agents_raw, sized.agents_occupancy
+        sl[sel], asa_s[sel], abandon[sel] = sized.service_level, sized.asa_seconds, sized.abandon_rate
     is_chat = model == "chat"
     if is_chat.any():
-        h_eff = chat_handle_time(safe_aht[is_chat], conc[is_chat], chat_slowdown)
-        workload[is_chat] = traffic[is_chat] * h_eff / safe_aht[is_chat] / conc[is_chat]
-    sel = is_open & is_chat
-    if sel.any():
-        c, h = conc[sel], safe_aht[sel]
-        h_eff = chat_handle_time(h, c, chat_slowdown)
-        a_sessions = traffic[sel] * h_eff / h
-        raw[sel] = chat_agents(traffic[sel], h, c, sl_t[sel], ans_t[sel], chat_slowdown)
-        occ_agents[sel] = cap(raw[sel], workload[sel], sel)
-        sl[sel] = service_level(occ_agents[sel] * c, a_sessions, h_eff, ans_t[sel])
-        asa_s[sel] = asa(occ_agents[sel] * c, a_sessions, h_eff)
+        workload[is_chat] = chat_workload(traffic[is_chat], safe_aht[is_chat], conc[is_chat], chat_slowdown)
 
     queueing = is_open & (model != "deferred")
     # a target of 1 (or more) is never met with volume: SL < 1 for any finite staff

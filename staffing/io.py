@@ -195,6 +195,8 @@ def atomic_folder(target: str | Path, mode: int | None = None) -> Iterator[Path]
         try:
             tmp.chmod(mode if mode is not None else 0o777 & ~_UMASK)
             yield tmp
+            if (tmp / MANIFEST).is_file():  # stages after the manifest (a simulation) changed files
+                refresh_manifest(tmp)
             if target.is_dir() and not target.is_symlink() and _exchange(tmp, target):
                 shutil.rmtree(tmp, ignore_errors=True)  # now holds the earlier folder
             elif target.exists() or target.is_symlink():
@@ -269,6 +271,13 @@ def write_manifest(folder: Path, names: list[str]) -> Path:
     can tell a file edited or replaced after the run from the one the run wrote."""
     files = {name: {"bytes": (folder / name).stat().st_size, "sha256": file_digest(folder / name)} for name in sorted(names)}
     return write_json({"files": files}, folder / MANIFEST)
+
+
+def refresh_manifest(folder: Path) -> Path:
+    """Recompute the checksums of the files the folder's manifest lists, as they are now
+    (a file listed but gone is dropped): the manifest describes the folder as switched in."""
+    names = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    return write_manifest(folder, [name for name in names if (folder / name).is_file()])
 
 
 def manifest_problems(folder: Path) -> list[str] | None:

@@ -54,11 +54,12 @@ def run_plan(
         fc = site_forecast(site, week)
         write_both(fc, out, "forecast")
         progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
-        req = site_requirements(site, fc, week)
-        write_both(req, out, "requirements")
-        hours = req.get_column("required_agents").sum() * site.interval_minutes / 60
-        progress(f"requirements: {hours:,.1f} agent-hours to schedule")
         fit = site_fit(site)
+        req = site_requirements(site, fc, week, fit=fit)
+        write_both(req, out, "requirements")
+        step_h = site.interval_minutes / 60
+        hours, alone = req.get_column("required_agents").sum() * step_h, req.get_column("standalone_agents").sum() * step_h
+        progress(f"requirements: {hours:,.1f} agent-hours to schedule ({alone:,.1f} with every queue sized alone; pooling: {site.config.pooling.mode})")
         write_both(fit, out, "fit")
         progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
         summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress)

@@ -11,6 +11,7 @@ import polars as pl
 
 from forecasts.backtest import backtest
 from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, read_forecast
+from forecasts.pooling import pool_requirements
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site
@@ -91,15 +92,33 @@ def plan_week_warnings(site: Site) -> list[str]:
     return []
 
 
-def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None = None) -> pl.DataFrame:
-    """The `requirements` table: queueing model per queue, occupancy cap, shrinkage."""
+def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None = None, fit: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The `requirements` table: queueing model per queue, occupancy cap, shrinkage, then
+    pooled across queues served by the same agents as site.toml `[pooling]` says (`fit`:
+    the fit table whose `eligible` pairs say who serves what; computed when not given)."""
     week = week or site.plan_week()
     # Every declared queue gets rows, even one without history (0 contacts).
     open_hours = site.open_hours(week)
     fc = open_hours.select("queue_id", "interval_start").join(forecast, on=["queue_id", "interval_start"], how="left").with_columns(
         pl.col("contacts").fill_null(0.0), pl.col("aht_seconds").fill_null(300.0)
     )
-    return requirements(fc, site.targets(), open_hours, site.interval_minutes)
+    targets = site.targets()
+    alone = requirements(fc, targets, open_hours, site.interval_minutes)
+    pooling = site.config.pooling
+    fit = site_fit(site) if fit is None and pooling.mode != "none" else fit
+    pools = site_pools(site, fit)
+    return pool_requirements(alone, targets, pools, site.interval_minutes)
+
+
+def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:
+    """queue_id -> pool under the site's `[pooling]` settings (every queue alone when the
+    mode is `none`)."""
+    from staffing.routing import skill_pools
+
+    pooling = site.config.pooling
+    if pooling.mode == "none" or fit is None:
+        return site.targets().select("queue_id", pl.col("queue_id").alias("pool"))
+    return skill_pools(fit, site.targets(), pooling.mode, pooling.min_overlap)
 
 
 def site_backtest(site: Site, weeks: int) -> pl.DataFrame:

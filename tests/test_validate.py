@@ -689,7 +689,7 @@ def test_cli_exit_0_prints_a_summary(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
     result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 0, result.output
-    assert f"Run {run}: valid (17 hard and 3 soft checks; 0 soft finding(s))" in result.output
+    assert f"Run {run}: valid (18 hard and 3 soft checks; 0 soft finding(s))" in result.output
     assert "under-coverage 0.5 of 14 agent-intervals (3.57%)" in result.output
 
 
@@ -727,3 +727,66 @@ def test_validator_never_imports_the_roster_model():
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(n.startswith("staffing.roster") for n in names), f"{path.name} imports {names}"
+
+
+# --- routing profiles -----------------------------------------------------------------------------
+
+
+def _profiles(text_for):
+    """Give every queue activity a profile: text_for(agent, activity, interval_start) or the activity alone."""
+    def apply(frames):
+        acts = frames["activities"]
+        frames["activities"] = acts.with_columns(
+            pl.struct("agent_id", "activity", "interval_start", "channel")
+            .map_elements(lambda r: None if r["channel"] is None else text_for(r["agent_id"], r["activity"], r["interval_start"]), return_dtype=pl.Utf8)
+            .alias("profile")
+        )
+    return apply
+
+
+def test_routing_profiles_clean_profiles_pass(site, tmp_path):
+    # one-queue profiles everywhere, then A1's voice intervals also logged into the Spanish queue
+    # once A1 is made eligible for it: both clean
+    assert only(validate(clean_run(site), tmp_path, _profiles(lambda agent, act, t: act)), "routing_profiles") == []
+
+    def edit(frames):
+        _profiles(lambda agent, act, t: act + "|voice/new_orders/es" if act == "voice/new_orders/en" else act)(frames)
+        frames["fit"] = frames["fit"].with_columns(
+            pl.when((pl.col("agent_id") == "A1") & (pl.col("queue_id") == "voice/new_orders/es")).then(True).otherwise(pl.col("eligible")).alias("eligible"))
+    assert only(validate(clean_run(site), tmp_path / "two", edit), "routing_profiles") == []
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (lambda agent, act, t: "chat/returns/en|" + act if agent == "A1" and act == "voice/new_orders/en" and t == at(0, "08:00") else act,
+         "routing_profiles: agent A1 on 2026-11-30: expected the profile to start with the activity 'voice/new_orders/en', found otherwise at 08:00"),
+        (lambda agent, act, t: act + "|" + act if agent == "A2" and t == at(0, "12:00") else act,
+         "routing_profiles: agent A2 on 2026-11-30: expected each queue once in a profile, found a repeat at 12:00"),
+        (lambda agent, act, t: act + "|chat/returns/en" if act == "voice/new_orders/en" and t == at(0, "09:00") else act,
+         "routing_profiles: agent A1 on 2026-11-30: expected only queues of the activity's channel, found 'chat/returns/en' (chat) at 09:00"),
+        (lambda agent, act, t: act + "|voice/new_orders/es" if act == "voice/new_orders/en" and t == at(0, "09:00") else act,
+         "routing_profiles: agent A1 on 2026-11-30: expected only eligible queues in the profile, found 'voice/new_orders/es' at 09:00"),
+        (lambda agent, act, t: act + "|voice/billing/xx" if act == "voice/new_orders/en" and t == at(0, "09:00") else act,
+         "routing_profiles: agent A1 on 2026-11-30: unknown queue 'voice/billing/xx' in the profile at 09:00"),
+    ],
+    ids=["first-not-activity", "repeat", "other-channel", "not-eligible", "unknown"],
+)
+def test_routing_profiles_violations_are_named(site, tmp_path, profile, expected):
+    assert expected in only(validate(clean_run(site), tmp_path, _profiles(profile)), "routing_profiles")
+
+
+def test_routing_profiles_closed_queue_and_pause_profile(site, tmp_path):
+    def edit(frames):
+        _profiles(lambda agent, act, t: act + "|voice/new_orders/es" if act == "voice/new_orders/en" else act)(frames)
+        frames["fit"] = frames["fit"].with_columns(
+            pl.when((pl.col("agent_id") == "A1") & (pl.col("queue_id") == "voice/new_orders/es")).then(True).otherwise(pl.col("eligible")).alias("eligible"))
+        # the Spanish queue is closed from 09:00; a lunch row carries a profile
+        frames["requirements"] = frames["requirements"].with_columns(
+            pl.when((pl.col("queue_id") == "voice/new_orders/es") & (pl.col("interval_start") >= at(0, "09:00"))).then(pl.lit("closed")).otherwise(pl.lit("erlang_c")).alias("method"))
+        frames["activities"] = frames["activities"].with_columns(
+            pl.when(pl.col("activity") == "lunch").then(pl.lit("chat/returns/en")).otherwise(pl.col("profile")).alias("profile"))
+    assert only(validate(clean_run(site), tmp_path, edit), "routing_profiles") == [
+        "routing_profiles: agent A1 on 2026-11-30: expected no routing profile on a break or lunch, found one at 11:30",
+        "routing_profiles: agent A1 on 2026-11-30: expected only open queues in the profile, found 'voice/new_orders/es' closed at 09:00, 09:30, 10:00, 10:30, 11:00",
+    ]

@@ -40,10 +40,14 @@ def command(site_dir: str, week, forecast_file: str | None, out: str | None) -> 
         (pl.col("required_agents").sum() * step_h).alias("hours"),
         pl.col("required_agents").max().alias("peak"),
         (pl.col("agents_raw").sum() * step_h).alias("raw_hours"),
+        (pl.col("standalone_agents").sum() * step_h).alias("alone_hours"),
     ).sort("channel")
-    click.echo(f"Requirements for the week of {week}:")
+    click.echo(f"Requirements for the week of {week} (pooling: {site.config.pooling.mode}):")
     for r in by_channel.iter_rows(named=True):
-        click.echo(f"  {r['channel']:<8} {r['hours']:>8,.1f} agent-hours to schedule ({r['raw_hours']:,.1f} on queue before occupancy and shrinkage), peak {r['peak']} on one queue")
+        click.echo(
+            f"  {r['channel']:<8} {r['hours']:>8,.1f} agent-hours to schedule ({r['alone_hours']:,.1f} with each queue sized alone; "
+            f"{r['raw_hours']:,.1f} on queue before occupancy and shrinkage, queues alone), peak {r['peak']} on one queue"
+        )
     total = req.group_by("interval_start").agg(pl.col("required_agents").sum()).get_column("required_agents")
     click.echo(f"  total    {req.get_column('required_agents').sum() * step_h:>8,.1f} agent-hours, site peak {total.max()} agents in one interval")
     notes = requirement_notes(req)

@@ -31,7 +31,7 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     """
     from rich.console import Console
 
-    from staffing.io import folder_lock
+    from staffing.io import atomic_folder
     from staffing.roster.output import check_run_target
     from staffing.roster.run import roster_run_folder
     from staffing.site import load_site
@@ -43,10 +43,11 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     week = week or site.plan_week()
     target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
     check_run_target(target)  # refused before the solve, not after it
-    # the folder's write lock for the whole command: a second roster into it is refused at once
-    with folder_lock(target), err.status("forecast, requirements and fit ...") as status:
-        req = site_requirements(site, site_forecast(site, week), week)
+    # One unit: the run (roster, simulation) is staged and switched in at the end; the folder's
+    # lock is held for the whole command, so a second roster into it is refused at once.
+    with atomic_folder(target) as stage, err.status("forecast, requirements and fit ...") as status:
         fit = site_fit(site)
+        req = site_requirements(site, site_forecast(site, week), week, fit=fit)
         if not req.get_column("required_agents").sum():
             echo_warnings([f"the forecast for the week of {week.isoformat()} needs no agents on any queue; the roster will only follow the contract rules"])
         state = {"bound": None, "short": None}
@@ -61,7 +62,7 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
             status.update(f"{elapsed:5.1f}/{limit:g} s  {phase}  under-coverage best {best}  bound {bnd} agent-intervals")
 
         lines: list[str] = []
-        roster_run_folder(site, req, fit, target, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
+        roster_run_folder(site, req, fit, stage, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
                           progress=lines.append, solver_progress=progress)
     for line in lines:
         err.print(line)

@@ -9,10 +9,13 @@ from pathlib import Path
 import polars as pl
 
 from staffing.errors import InputError, Problem
-from staffing.roster.output import write_run
+from staffing.io import atomic_folder
+from staffing.roster.output import check_run_target, write_run
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
+from staffing.routing import missed_targets, raise_requirements, requirement_pools, routing_profiles
+from staffing.simulate.run import write_simulation
 
 
 def roster_run_folder(
@@ -29,14 +32,80 @@ def roster_run_folder(
     progress: Callable[[str], None] | None = None,
     solver_progress=None,
 ) -> dict:
-    """Solve the week's roster and write the run folder; returns summary.json's contents."""
-    result = roster_result(site, requirements, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=solver_progress)
+    """Solve the week's roster, give every working interval its routing profile, simulate the
+    roster's service and, where a queue-interval misses its target beyond the simulation's
+    half-width, raise its requirement and solve again (site.toml `[pooling]`: at most
+    `correction_rounds` rounds, `replications` per simulation, 0 = no simulation); write the
+    run folder (with `service` and summary.json's "simulation"); returns summary.json."""
+    say = progress or (lambda _text: None)
+    pooling = site.config.pooling
+    run_seed = site_params(site, seed=seed).seed
+    simulate = pooling.replications > 0 and any(m in ("erlang_c", "erlang_a", "chat") for m in site.targets().get_column("model"))
+    rounds = pooling.correction_rounds if simulate else 0
+    raised: list[int] = []
+    req = requirements
+    for round_no in range(rounds + 1):
+        result = roster_result(site, req, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=solver_progress)
+        result.activities = routing_profiles(result.activities, fit, requirement_pools(req), req)
+        service = _simulate(site, req, result, week, pooling.replications, run_seed) if simulate else None
+        if service is None:
+            break
+        missed = missed_targets(service.service)
+        say(f"roster round {round_no + 1}: {result.summary_text()}")
+        say(f"simulation: {_service_text(service.summary())}; {missed.height} queue-interval(s) miss their target beyond the half-width")
+        if round_no == rounds or missed.height == 0:
+            break
+        raised.append(missed.height)
+        req = raise_requirements(req, missed)
+        say(f"correction: one more agent on each of {missed.height} queue-interval(s); solving again")
     result.summary["site_dir"] = str(Path(site.root).resolve())
     result.summary["timezone"] = site.config.site.timezone
-    write_run(out, result, requirements, fit)
-    if progress:
-        progress(f"roster: {result.summary_text()}")
+    result.summary["bound_refers_to"] = (
+        "under-coverage of required_agents: agents primary on each queue against its share of its pool's heads "
+        "(docs/multiskill.md); service is in 'simulation'"
+    )
+    if simulate:
+        result.summary["service_correction"] = {
+            "rounds": len(raised),
+            "raised_queue_intervals": raised,
+            "still_missed_queue_intervals": int(missed.height),
+            "replications": pooling.replications,
+            "seed": run_seed,
+        }
+    check_run_target(out)
+    with atomic_folder(out) as stage:  # the roster and its simulation switch in as one unit
+        write_run(stage, result, req, fit)
+        if service is not None:
+            write_simulation(stage, service)
+            result.summary["simulation"] = service.summary()
+    say(f"roster: {result.summary_text()}")
     return result.summary
+
+
+def _simulate(site, requirements: pl.DataFrame, result: RosterResult, week: dt.date, replications: int, seed: int):
+    """The routing simulation of a roster (staffing.simulate), in memory."""
+    from staffing.simulate.run import SimPlan, simulate_plan
+
+    forecast = requirements.select("queue_id", "interval_start", "contacts", "aht_seconds")
+    plan = SimPlan.from_tables(
+        forecast, site.targets(), result.activities, result.shifts, site.interval_minutes,
+        open_hours=site.open_hours(week), routing=site.config.routing,
+    )
+    return simulate_plan(plan, replications, seed, workers=1)
+
+
+def _service_text(sim: dict) -> str:
+    overall = sim.get("overall", {})
+    sl, ab = overall.get("service_level"), overall.get("abandon_rate")
+    share = sim.get("share_intervals_meeting_target")
+    parts = []
+    if sl is not None:
+        parts.append(f"service level {100 * sl:.1f}%")
+    if ab is not None:
+        parts.append(f"abandonment {100 * ab:.1f}%")
+    if share is not None:
+        parts.append(f"{100 * share:.1f}% of open queue-intervals with volume meet their target")
+    return ", ".join(parts) or "nothing simulated"
 
 
 def site_params(site, **overrides) -> SolveParams:

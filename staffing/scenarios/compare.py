@@ -6,9 +6,11 @@ scenario's site folder, never recomputed from the scenario definition:
 | metric | unit | from |
 |---|---|---|
 | agents | heads | the site's agents file |
-| required_hours | agent-hours | requirements: sum of required_agents x interval length |
+| required_hours | agent-hours | requirements: sum of required_agents x interval length, without the heads the simulation correction added (`simulation_added`) |
 | required_fte_<channel> | FTE | the same per channel / `fte_hours` (40 h a week by default) |
-| service_level_<channel> | % | requirements: service_level weighted by contacts (queueing channels) |
+| service_level_<channel> | % | requirements: expected service level weighted by contacts (queueing channels; the pool's, `pool_service_level`, where queues pool) |
+| simulated_service_level_<channel> | % | service (the routing simulation of the roster): service level weighted by offered contacts |
+| simulated_abandonment | % | service: abandoned / offered over every simulated queue |
 | scheduled_paid_hours | h | shifts: sum of paid_minutes / 60 |
 | under_coverage_hours | agent-hours | coverage: sum of short x interval length |
 | under_coverage_pct | % | coverage: sum of short / sum of required |
@@ -40,6 +42,8 @@ METRICS: dict[str, tuple[str, str, int]] = {
     "required_hours": ("Required agent-hours", "h", -1),
     **{f"required_fte_{c}": (f"Required FTE, {c}", "FTE", -1) for c in CHANNEL_ORDER},
     **{f"service_level_{c}": (f"Expected service level, {c}", "%", 1) for c in CHANNEL_ORDER},
+    **{f"simulated_service_level_{c}": (f"Simulated service level, {c}", "%", 1) for c in CHANNEL_ORDER},
+    "simulated_abandonment": ("Simulated abandonment", "%", -1),
     "scheduled_paid_hours": ("Scheduled paid hours", "h", 0),
     "under_coverage_hours": ("Under-coverage", "agent-h", -1),
     "under_coverage_pct": ("Under-coverage", "%", -1),
@@ -68,12 +72,24 @@ def run_metrics(site_dir: str | Path, run_dir: str | Path, fte_hours: float = FT
     out["agents"] = float(site.agents.height)
     req = _parquet(run, "requirements")
     if req is not None:
+        added = pl.col("simulation_added") if "simulation_added" in req.columns else pl.lit(0)
+        req = req.with_columns((pl.col("required_agents") - added).alias("required_agents"))
+        if "pool_service_level" in req.columns:
+            req = req.with_columns(pl.coalesce("pool_service_level", "service_level").alias("service_level"))
         out["required_hours"] = float(req.get_column("required_agents").sum()) * step_h
         for row in req.group_by("channel").agg(pl.col("required_agents").sum().alias("n")).iter_rows(named=True):
             out[f"required_fte_{row['channel']}"] = row["n"] * step_h / fte_hours
         sl = req.filter(pl.col("service_level").is_not_null() & (pl.col("contacts") > 0))
         for row in sl.group_by("channel").agg(((pl.col("service_level") * pl.col("contacts")).sum() / pl.col("contacts").sum()).alias("sl")).iter_rows(named=True):
             out[f"service_level_{row['channel']}"] = 100 * row["sl"]
+    service = _parquet(run, "service")
+    if service is not None and service.height:
+        svc = service.filter(pl.col("service_level").is_not_null() & (pl.col("offered") > 0)).with_columns(
+            pl.col("queue_id").str.split("/").list.first().alias("channel"))
+        for row in svc.group_by("channel").agg(((pl.col("service_level") * pl.col("offered")).sum() / pl.col("offered").sum()).alias("sl")).iter_rows(named=True):
+            out[f"simulated_service_level_{row['channel']}"] = 100 * row["sl"]
+        offered = float(service.get_column("offered").sum())
+        out["simulated_abandonment"] = 100 * float(service.get_column("abandoned").sum()) / offered if offered else None
     shifts = _parquet(run, "shifts")
     if shifts is not None:
         hours = shifts.group_by("agent_id").agg((pl.col("paid_minutes").sum() / 60).alias("h"))

@@ -280,9 +280,44 @@ class SpecialDay(_Strict):
             raise ValueError("expected a calendar date YYYY-MM-DD such as 2026-12-25") from None
 
 
+class RoutingConfig(_Strict):
+    """How the ACD routes (used by `staffing simulate`; docs/site-folder.md, docs/simulation.md).
+
+    `arrival`: which free agent an arriving contact goes to: `longest_idle` (among every
+    free agent logged into the queue) or `profile_order` (agents for whom the queue comes
+    earliest in their routing profile first, then longest idle).
+    `agent_free`: which waiting contact a freed agent takes: `profile_order` (the first
+    queue of the agent's profile with someone waiting, longest waiting inside it) or
+    `longest_waiting` (the longest-waiting contact across the profile's queues).
+    """
+
+    arrival: Literal["longest_idle", "profile_order"] = "longest_idle"
+    agent_free: Literal["profile_order", "longest_waiting"] = "profile_order"
+
+
 class Costs(_Strict):
     full_time_hourly: float = Field(default=22.0, ge=0)
     part_time_hourly: float = Field(default=19.0, ge=0)
+
+
+class Pooling(_Strict):
+    """How requirements pool across queues served by the same agents (docs/multiskill.md).
+
+    ``mode``: ``skills`` (default) pools queues of one channel and model whose skilled
+    agents overlap (the share of the smaller queue's skilled agents who also have the
+    other skill is at least ``min_overlap``; pools are the connected groups); ``channel``
+    pools every queue of a channel and model (the fully pooled limit); ``none`` sizes each
+    queue alone (one queue per routing profile). ``correction_rounds``: after the roster,
+    simulate it and raise the requirement where a queue-interval misses its target by more
+    than the simulation's confidence half-width, then solve again. ``replications``: of the
+    routing simulation every roster run ends with (``staffing simulate``), 0 = none (and
+    no correction).
+    """
+
+    mode: Literal["skills", "channel", "none"] = "skills"
+    min_overlap: float = Field(default=0.5, gt=0, le=1)
+    correction_rounds: int = Field(default=1, ge=0, le=5)
+    replications: int = Field(default=10, ge=0, le=1000)
 
 
 class SiteConfig(_Strict):
@@ -298,6 +333,8 @@ class SiteConfig(_Strict):
     culture: Culture = Culture()
     special_days: list[SpecialDay] = []
     costs: Costs = Costs()
+    pooling: Pooling = Pooling()
+    routing: RoutingConfig = RoutingConfig()
     # solver settings for `staffing roster` (staffing.roster.SolveParams field names);
     # checked when the roster runs; CLI options override them
     roster: dict[str, Any] = {}

@@ -123,18 +123,25 @@ def read_config(root: Path) -> SiteConfig:
     try:
         return SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or None
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                msg = "missing required key"
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown key; check the spelling against docs/site-folder.md"
-            elif "input" in err and not isinstance(err["input"], (dict, list)):
-                msg = f"{msg}, got {err['input']!r}"
-            problems.append(Problem(SITE_TOML, msg, column=key, label="key"))
+        problems = toml_problems(exc, SITE_TOML, "docs/site-folder.md")
         raise InputError(problems, total=len(problems), headline="invalid site.toml") from None
+
+
+def toml_problems(exc: ValidationError, file: str, reference: str) -> list[Problem]:
+    """One `Problem` per pydantic error of a TOML file, named by key (1-based list
+    positions, e.g. ``queues[2].channel``) with the bad value and what was expected."""
+    problems = []
+    for err in exc.errors():
+        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "missing required key"
+        elif err["type"] == "extra_forbidden":
+            msg = f"unknown key; check the spelling against {reference}"
+        elif "input" in err and not isinstance(err["input"], (dict, list)):
+            msg = f"{msg}, got {err['input']!r}"
+        problems.append(Problem(file, msg, column=key, label="key"))
+    return problems
 
 
 def load_site(root: str | Path) -> Site:

@@ -10,6 +10,7 @@ import polars as pl
 from staffing.validate.data import PAUSE_KINDS, RunData
 
 MAX_TIMES = 6  # intervals listed in one finding before "... (N in all)"
+PROFILE_SEPARATOR = "|"  # joins a routing profile's queues (docs/contracts.md)
 
 
 def _times(values: list) -> str:
@@ -128,4 +129,54 @@ def check_channel_changes(run: RunData) -> list[str]:
         if changes > limit:
             path = ", ".join(f"{c} {s:%H:%M}" for c, s in zip(chans, starts))
             out.append(f"channel_changes: agent {agent} on {day}: expected at most {limit} channel change(s), found {changes} ({path})")
+    return out
+
+
+def check_profiles(run: RunData) -> list[str]:
+    """Routing profiles (the activities table's optional `profile` column, queue ids joined by
+    `|` in priority order): on every queue activity the profile starts with the activity's
+    queue, lists no queue twice, and holds only known queues of the activity's channel that the
+    fit table marks eligible for the agent, and, after the first, only queues open in the
+    interval (not `closed` in the requirements); break and lunch rows have no profile. A run without the column has
+    one-queue profiles and nothing to check."""
+    acts = run.activities
+    if "profile" not in acts.columns:
+        return []
+    out = []
+    paused = acts.filter(pl.col("activity").is_in(PAUSE_KINDS) & pl.col("profile").is_not_null())
+    for agent, day, times in _grouped(paused, []):
+        out.append(f"routing_profiles: agent {agent} on {day}: expected no routing profile on a break or lunch, found one at {_times(times)}")
+    rows = acts.filter(~pl.col("activity").is_in(PAUSE_KINDS)).with_columns(
+        pl.col("profile").fill_null("").str.split(PROFILE_SEPARATOR).alias("_queues")
+    )
+    head = rows.filter(pl.col("_queues").list.first() != pl.col("activity"))
+    for agent, day, activity, times in _grouped(head, ["activity"]):
+        out.append(f"routing_profiles: agent {agent} on {day}: expected the profile to start with the activity {activity!r}, found otherwise at {_times(times)}")
+    dup = rows.filter(pl.col("_queues").list.n_unique() < pl.col("_queues").list.len())
+    for agent, day, times in _grouped(dup, []):
+        out.append(f"routing_profiles: agent {agent} on {day}: expected each queue once in a profile, found a repeat at {_times(times)}")
+    channels = run.queue_channels()
+    table = pl.DataFrame({"_queue": list(channels), "_qchannel": list(channels.values())}, schema={"_queue": pl.Utf8, "_qchannel": pl.Utf8})
+    member = (
+        rows.select("agent_id", "interval_start", "channel", pl.col("_queues").alias("_queue"), pl.int_ranges(pl.col("_queues").list.len()).alias("_pos"))
+        .explode("_queue", "_pos")
+        .filter(pl.col("_queue") != "")
+        .join(table, on="_queue", how="left")
+        .join(run.fit.select("agent_id", pl.col("queue_id").alias("_queue"), "eligible"), on=["agent_id", "_queue"], how="left")
+    )
+    unknown = member.filter(pl.col("_qchannel").is_null())
+    for agent, day, queue, times in _grouped(unknown, ["_queue"]):
+        out.append(f"routing_profiles: agent {agent} on {day}: unknown queue {queue!r} in the profile at {_times(times)}")
+    other = member.filter(pl.col("_qchannel").is_not_null() & (pl.col("_qchannel") != pl.col("channel").fill_null("")))
+    for agent, day, queue, ch, times in _grouped(other, ["_queue", "_qchannel"]):
+        out.append(f"routing_profiles: agent {agent} on {day}: expected only queues of the activity's channel, found {queue!r} ({ch}) at {_times(times)}")
+    unskilled = member.filter(pl.col("_qchannel").is_not_null() & ~pl.col("eligible").fill_null(False))
+    for agent, day, queue, times in _grouped(unskilled, ["_queue"]):
+        out.append(f"routing_profiles: agent {agent} on {day}: expected only eligible queues in the profile, found {queue!r} at {_times(times)}")
+    if "method" in run.requirements.columns:
+        closed = run.requirements.filter(pl.col("method") == "closed").select(pl.col("queue_id").alias("_queue"), "interval_start")
+        # the activity itself on a closed queue is the roster's business (coverage), not the profile's
+        shut = member.filter(pl.col("_pos") > 0).join(closed, on=["_queue", "interval_start"], how="semi")
+        for agent, day, queue, times in _grouped(shut, ["_queue"]):
+            out.append(f"routing_profiles: agent {agent} on {day}: expected only open queues in the profile, found {queue!r} closed at {_times(times)}")
     return out

@@ -130,18 +130,38 @@ def check_requirements_from_site(run: RunData) -> list[str]:
         expected = site_requirements(run.site, site_forecast(run.site, run.week_start), run.week_start)
     except StaffingError as exc:
         return [f"requirements: cannot recompute the requirements of the week of {run.week_start} from the site folder ({str(exc).splitlines()[0]})"]
+    # heads the routing simulation added after the roster (docs/multiskill.md) come on top of
+    # what the site gives; they are checked against summary.json `service_correction`
+    added = pl.col("simulation_added").fill_null(0) if "simulation_added" in run.requirements.columns else pl.lit(0, dtype=pl.Int64)
+    found = run.requirements.select("queue_id", "interval_start", (pl.col("required_agents") - added).alias("found"), added.alias("added"))
+    out = _correction_problems(found, run.summary)
     both = expected.select("queue_id", "interval_start", pl.col("required_agents").alias("expected")).join(
-        run.requirements.select("queue_id", "interval_start", pl.col("required_agents").alias("found")),
-        on=["queue_id", "interval_start"], how="full", coalesce=True,
+        found.select("queue_id", "interval_start", "found"), on=["queue_id", "interval_start"], how="full", coalesce=True,
     ).filter(pl.col("expected").ne_missing(pl.col("found"))).sort("queue_id", "interval_start")
-    out = []
     for q, t, want, got in both.iter_rows():
         want_text = "no row" if want is None else f"required_agents {want}"
         got_text = "no row" if got is None else str(got)
         out.append(f"requirements: queue {q} at {t:%Y-%m-%d %H:%M}: expected {want_text} (recomputed from the site folder), found {got_text}")
-    if out:
+    if both.height:
         out.append(f"requirements: {both.height} queue-interval(s) differ from the site folder's requirements; the run was planned against other demand, or the table was edited")
     return _capped(out, "requirements")
+
+
+def _correction_problems(found: pl.DataFrame, summary: dict) -> list[str]:
+    """`simulation_added` is never negative and adds up to the heads summary.json
+    `service_correction` says the correction rounds raised (one per missed queue-interval)."""
+    out = []
+    negative = found.filter(pl.col("added") < 0)
+    if negative.height:
+        q, t = negative.row(0)[:2]
+        out.append(f"requirements: queue {q} at {t:%Y-%m-%d %H:%M}: expected simulation_added >= 0, found {negative['added'][0]} ({negative.height} row(s))")
+    total = int(found.get_column("added").sum())
+    correction = summary.get("service_correction")
+    raised = correction.get("raised_queue_intervals") if isinstance(correction, dict) else None
+    claimed = sum(raised) if isinstance(raised, list) and all(isinstance(r, int) for r in raised) else 0
+    if total != claimed:
+        out.append(f"requirements: simulation_added adds {total} head(s) in all, summary.json service_correction raised {claimed}")
+    return out
 
 
 def site_eligibility(site) -> pl.DataFrame:

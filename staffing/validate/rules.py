@@ -45,6 +45,7 @@ CHECKS: tuple[Check, ...] = (
     Check("eligibility", activities.check_eligibility),
     Check("never_channel", activities.check_never_channel, "never_channel"),
     Check("channel_changes", activities.check_channel_changes, "channel_changes"),
+    Check("routing_profiles", activities.check_profiles),
     # figures
     Check("coverage", figures.check_coverage),
     Check("summary", figures.check_summary),

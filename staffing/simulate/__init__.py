@@ -1,0 +1,9 @@
+"""Skills-based-routing simulator: run folders (a roster) and model files (a centre).
+
+Its own room: reads run folders, site folders and model files, and imports nothing
+from the roster engine (`staffing.roster`). See docs/simulation.md.
+"""
+
+from staffing.simulate.model import ModelResult, ModelSpec, simulate_model
+
+__all__ = ["ModelResult", "ModelSpec", "simulate_model"]
