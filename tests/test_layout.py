@@ -34,3 +34,15 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
     f = tmp_path / "x.py"
     f.write_text("from staffing.site import load_site\nimport profiles.fit\n")
     assert _imported_packages(f) == {"staffing", "profiles"}
+
+
+def test_the_simulator_never_imports_the_roster_engine():
+    """staffing/simulate reads run folders and model files; it shares no code with the roster model."""
+    offenders = []
+    for path in sorted((ROOT / "staffing" / "simulate").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name} imports {n}" for n in names if n == "staffing.roster" or n.startswith("staffing.roster.")]
+    assert offenders == []
+    assert (ROOT / "staffing" / "simulate" / "engine.py").is_file()  # the check looks at the real package

@@ -220,9 +220,13 @@ def test_missed_targets_need_the_miss_beyond_the_half_width_and_raising_adds_one
             "service_level": [0.70, 0.75, 0.79, None],
             "service_level_hw": [0.05, 0.10, 0.00, None],
             "target": [0.8, 0.8, 0.8, 0.8],
+            "target_met": [False, False, False, None],
         }
     )
     missed = missed_targets(service)
+    # a queue-interval the simulation does not score (closed, or no forecast volume) is never a miss
+    closed = service.with_columns(pl.when(pl.col("interval_start") == T1).then(None).otherwise(pl.col("target_met")).alias("target_met"))
+    assert missed_targets(closed).select("queue_id", "interval_start").rows() == [("voice/a/en", T0)]
     # 0.70 + 0.05 < 0.8 misses; 0.75 + 0.10 does not (within noise); 0.79 + 0 misses; no volume is not scored
     assert missed.select("queue_id", "interval_start").rows() == [("voice/a/en", T0), ("voice/a/en", T1)]
     req = pl.DataFrame({

@@ -11,7 +11,7 @@ DEFAULT_MODEL_REPLICATIONS = 300
 
 
 @click.command("simulate")
-@click.argument("run_dir", metavar="RUN", required=False, type=click.Path(file_okay=False, path_type=str))
+@click.argument("run_dir", metavar="[RUN]", required=False, type=click.Path(file_okay=False, path_type=str))
 @click.option("--model", "model_file", metavar="MODEL.toml", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Simulate a centre described in a model file instead of a run folder.")
 @click.option("--replications", default=None, type=click.IntRange(1, 100_000),
@@ -78,5 +78,5 @@ def command(run_dir: str | None, model_file: str | None, replications: int | Non
                + (f"{share:.1%} of {s['intervals_with_volume']} open queue-intervals with volume meet their target"
                   + (f" (worst queue {s['worst_queue']})" if s["worst_queue"] else "") if share is not None else "no queue-interval with volume"))
     if s["not_simulated"]:
-        click.echo(f"Not simulated (deferred work): {', '.join(s['not_simulated'])}", err=True)
+        click.echo(f"Not simulated: {', '.join(s['not_simulated'])}", err=True)
     click.echo(str(Path(run_dir) / "service.csv"))

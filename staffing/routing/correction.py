@@ -13,12 +13,14 @@ import polars as pl
 
 
 def missed_targets(service: pl.DataFrame) -> pl.DataFrame:
-    """Queue-intervals of a `service` table (staffing simulate) whose simulated service level
-    plus its 95% half-width is below the target: queue_id, interval_start, service_level,
-    service_level_hw, target, sorted by queue and interval."""
+    """Queue-intervals of a `service` table (staffing simulate) that the simulation scores
+    (`target_met` not null: open, with forecast volume and a target) and whose simulated
+    service level plus its 95% half-width is below the target: queue_id, interval_start,
+    service_level, service_level_hw, target, sorted by queue and interval."""
     hw = pl.col("service_level_hw").fill_null(0.0)
+    scored = pl.col("target_met").is_not_null() if "target_met" in service.columns else pl.col("target").is_not_null()
     return (
-        service.filter(pl.col("target").is_not_null() & pl.col("service_level").is_not_null() & (pl.col("offered") > 0))
+        service.filter(scored & pl.col("service_level").is_not_null() & (pl.col("offered") > 0))
         .filter(pl.col("service_level") + hw < pl.col("target"))
         .select("queue_id", "interval_start", "service_level", "service_level_hw", "target")
         .sort("queue_id", "interval_start")

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from staffing.simulate.sampling import Arrivals, draw_one
+
 # contact record fields (a list per contact; lists are the fastest mutable record here)
 _TYPE, _ARRIVAL, _SERVICE, _PATIENCE, _ENQ, _STATE, _CUMWAIT, _BIN, _RETRIED, _ATTEMPT = range(10)
 _WAITING, _TAKEN = 0, 1
@@ -40,17 +42,6 @@ _FIRST, _LATER = 0, 1
 #: time is known); a contact still waiting when no event is left is only `offered`.
 BIN_STATS = ("offered", "arrived", "served", "abandoned", "good", "abandoned_late", "disconnected", "blocked",
              "wait_served", "retrial_exits")
-
-
-@dataclass(frozen=True)
-class Arrivals:
-    """One replication's first attempts, sorted by time (parallel arrays)."""
-
-    times: np.ndarray
-    types: np.ndarray
-    services: np.ndarray
-    patiences: np.ndarray  # inf = never abandons
-    bins: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -82,6 +73,9 @@ class Network:
     retrial: tuple[float, float] | None = None  # (probability, delay) after an abandonment
     snapshot_at: float | None = None  # time integrals are also kept up to this instant
     servers: tuple[frozenset[int], ...] = field(default=())  # groups able to serve each type
+    #: (type, group) -> (kind, p1, p2): a handle time drawn when that group starts the
+    #: service, instead of the contact's own (see sampling.DistTable for the kinds)
+    group_service: dict[tuple[int, int], tuple[int, float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +113,7 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
     clearing = net.clear_at_closing
     retrial = net.retrial
     random = rng.random
+    group_service = net.group_service
 
     queues: list[deque] = [deque() for _ in range(K)]
     live = [0] * K  # contacts really waiting in each queue (the deques hold taken ones lazily)
@@ -168,9 +163,16 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
 
     def start(c: list, g: int, t: float) -> None:
         nonlocal seq
-        touch(g, t)
+        b = nb[g]
+        dt = t - last[g]
+        if dt > 0.0:  # touch(g, t), inlined: this is the hottest path
+            busy_i[g] += b * dt
+            staff_i[g] += staff[g] * dt
+            if b > staff[g]:
+                ghost_i[g] += (b - staff[g]) * dt
+            last[g] = t
         free[g].popleft()
-        nb[g] += 1
+        nb[g] = b + 1
         c[_STATE] = _TAKEN
         w = c[_CUMWAIT]
         k = c[_TYPE]
@@ -182,7 +184,10 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
             good[idx] += 1
         if c[_RETRIED]:
             retrial_exits[idx] += 1
-        push(heap, (t + c[_SERVICE], _LATER, seq, _END, g, c))
+        if group_service and (k, g) in group_service:
+            push(heap, (t + draw_one(*group_service[(k, g)], rng), _LATER, seq, _END, g, c))
+        else:
+            push(heap, (t + c[_SERVICE], _LATER, seq, _END, g, c))
         seq += 1
 
     def pick(tiers: tuple[tuple[int, ...], ...], how: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -90,22 +90,15 @@ class Overflow(_Strict):
 
 class CallType(_Strict):
     name: str
-    arrival_rates: list[float]
+    arrival_rates: list[Annotated[float, Field(ge=0)]]
     service: list[Dist] = Field(min_length=1)
     patience: list[Dist] | None = None
+    service_by_group: dict[str, Dist] = {}
     awt: float = Field(gt=0)
     groups: list[str] = []
     overflow: Overflow | None = None
 
     _one_or_many = field_validator("service", "patience", mode="before")(_listify)
-
-    @field_validator("arrival_rates")
-    @classmethod
-    def _rates(cls, value: list[float]) -> list[float]:
-        bad = [r for r in value if r < 0]
-        if bad:
-            raise ValueError(f"arrival rates must be >= 0, got {bad[0]}")
-        return value
 
 
 class PullEntry(_Strict):
@@ -115,21 +108,16 @@ class PullEntry(_Strict):
 
 class Group(_Strict):
     name: str
-    staffing: list[int]
+    staffing: list[Annotated[int, Field(ge=0)]]
     wrap_up_staffing: int | None = Field(default=None, ge=0)
-    serves: list[str | PullEntry]
+    serves: list[PullEntry]
     pull: Literal["priority", "fifo"] | None = None
 
-    @field_validator("staffing")
+    @field_validator("serves", mode="before")
     @classmethod
-    def _staff(cls, value: list[int]) -> list[int]:
-        bad = [n for n in value if n < 0]
-        if bad:
-            raise ValueError(f"agents must be >= 0, got {bad[0]}")
-        return value
-
-    def pull_list(self) -> list[PullEntry]:
-        return [PullEntry(type=e) if isinstance(e, str) else e for e in self.serves]
+    def _names(cls, value: object) -> object:
+        """A bare call-type name stands for {type = name, min_wait = 0}."""
+        return [{"type": e} if isinstance(e, str) else e for e in value] if isinstance(value, list) else value
 
 
 class Retrial(_Strict):
@@ -197,7 +185,8 @@ class ModelSpec(_Strict):
             for field_name, dists in (("service", c.service), ("patience", c.patience or [])):
                 if len(dists) not in (0, 1, P):
                     out.append((f"{key}.{field_name}", f"has {len(dists)} distributions; expected 1 or {P} (one per period)"))
-            for field_name, names in (("groups", c.groups), ("overflow.groups", c.overflow.groups if c.overflow else [])):
+            for field_name, names in (("groups", c.groups), ("overflow.groups", c.overflow.groups if c.overflow else []),
+                                      ("service_by_group", list(c.service_by_group))):
                 for g in names:
                     if g not in groups:
                         out.append((f"{key}.{field_name}", f"unknown group {g!r}; expected one of {', '.join(groups)}"))
@@ -207,7 +196,7 @@ class ModelSpec(_Strict):
                 out.append((f"{key}.staffing", f"has {len(g.staffing)} values; expected {P} (one per period, model.periods)"))
             if not g.serves:
                 out.append((f"{key}.serves", f"group {g.name!r} serves no call type; expected at least one call type name"))
-            for e in g.pull_list():
+            for e in g.serves:
                 if e.type not in types:
                     out.append((f"{key}.serves", f"unknown call type {e.type!r}; expected one of {', '.join(types)}"))
         return out
@@ -262,7 +251,7 @@ class ModelSpec(_Strict):
                     events.append((p * d, i, int(n)))
                     prev = n
         events.sort()
-        pull = tuple(tuple((tix[e.type], float(e.min_wait)) for e in g.pull_list()) for g in self.groups)
+        pull = tuple(tuple((tix[e.type], float(e.min_wait)) for e in g.serves) for g in self.groups)
         net = Network(
             n_types=K, n_groups=len(self.groups), n_bins=P,
             awt=tuple(c.awt for c in self.call_types),
@@ -277,6 +266,7 @@ class ModelSpec(_Strict):
             clear_queues_at=P * d if m.clear_queues_at_end else None,
             retrial=(m.retrial.probability, m.retrial.delay) if m.retrial else None,
             snapshot_at=P * d,
+            group_service={(k, gix[g]): dist.params() for k, c in enumerate(self.call_types) for g, dist in c.service_by_group.items()},
         )
         rates = np.array([c.arrival_rates for c in self.call_types], dtype=float)
         expected = (rates if m.rates == "per_period" else rates * d).reshape(-1)

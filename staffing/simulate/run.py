@@ -26,18 +26,20 @@ from staffing.errors import InputError, Problem
 from staffing.io import write_both, write_json
 from staffing.simulate.engine import Network, ReplicationStats
 from staffing.simulate.model import model_error
-from staffing.simulate.replicate import mean_halfwidth, ratio_halfwidth, replicate
-from staffing.simulate.sampling import DIST_KINDS, EXPONENTIAL, NONE, ArrivalPlan, DistTable
+from staffing.simulate.replicate import ratio_halfwidth, replicate
+from staffing.simulate.sampling import EXPONENTIAL, NONE, ArrivalPlan, DistTable
 from staffing.site.config import RoutingConfig
 from staffing.validate.data import SUMMARY, resolve_site_dir
 
 PAUSES = ("break", "lunch")
-#: Queue models the simulator routes contact by contact; deferred work is not simulated.
-SIMULATED_MODELS = ("erlang_c", "erlang_a", "chat")
+#: Queue models the simulator routes contact by contact (deferred work: a FIFO backlog).
+SIMULATED_MODELS = ("erlang_c", "erlang_a", "chat", "deferred")
+DEFERRED = "deferred"
 PROFILE_SEPARATOR = "|"
 SECONDS_PER_MINUTE = 60
 SL_DEFINITION = ("service level = contacts answered within answer_seconds / all contacts offered "
-                 "(abandoned contacts count as missed), as the requirements model's Erlang A")
+                 "(abandoned contacts count as missed), as the requirements model's Erlang A; for deferred work "
+                 "(email, back office): items whose handling starts within response_minutes of arrival / items offered")
 
 
 def _monday(value: dt.datetime) -> dt.datetime:
@@ -91,6 +93,7 @@ class SimPlan:
     profiles: tuple[tuple[int, ...], ...]  # per agent group: queue indices in priority order
     capacities: tuple[int, ...]  # contacts an agent of the group holds at once
     staffing_events: tuple[tuple[float, int, int], ...]  # (seconds from week start, group, slots)
+    deferred: tuple[bool, ...] = ()  # per queue: deferred work (no target_met; deadline = answer_seconds)
     not_simulated: tuple[str, ...] = ()
     routing: RoutingConfig = field(default_factory=RoutingConfig)
 
@@ -123,7 +126,7 @@ class SimPlan:
         names = {"forecast": "forecast", "queue_targets": "queue targets", "activities": "activities",
                  "shifts": "shifts", **(names or {})}
         _need_columns(forecast, names["forecast"], ("queue_id", "interval_start", "contacts", "aht_seconds"))
-        _need_columns(queue_targets, names["queue_targets"], ("queue_id", "model", "service_level", "answer_seconds", "patience_seconds", "concurrency"))
+        _need_columns(queue_targets, names["queue_targets"], ("queue_id", "model", "service_level", "answer_seconds", "patience_seconds", "concurrency", "response_minutes"))
         _need_columns(activities, names["activities"], ("agent_id", "interval_start", "activity"))
         _need_columns(shifts, names["shifts"], ("agent_id", "start", "end", "lunch_start", "lunch_end", "breaks"))
         if forecast.height == 0:
@@ -183,8 +186,10 @@ class SimPlan:
         profiles, capacities, events = _groups(activities, shifts, queue_ids, concurrency, set(not_simulated), week_start, step_s, names["activities"])
         return cls(
             queue_ids=queue_ids,
-            targets=tuple(targets[q]["service_level"] for q in queue_ids),
-            answer_seconds=tuple(float(targets[q]["answer_seconds"]) for q in queue_ids),
+            targets=tuple(None if targets[q]["model"] == DEFERRED else targets[q]["service_level"] for q in queue_ids),
+            answer_seconds=tuple(float(targets[q]["response_minutes"]) * SECONDS_PER_MINUTE if targets[q]["model"] == DEFERRED
+                                 else float(targets[q]["answer_seconds"]) for q in queue_ids),
+            deferred=tuple(targets[q]["model"] == DEFERRED for q in queue_ids),
             week_start=week_start, interval_minutes=step, forecast_contacts=contacts, open_mask=open_mask,
             arrivals=arrivals, profiles=profiles, capacities=capacities, staffing_events=events,
             not_simulated=not_simulated, routing=routing or RoutingConfig(),
@@ -276,7 +281,7 @@ def _groups(activities: pl.DataFrame, shifts: pl.DataFrame, queue_ids: tuple[str
                 problems.append(Problem(file, f"queue {q!r} is not declared in site.toml [[queues]]; expected a declared queue id",
                                         row=r["_row"] + 1, column="profile" if has_profile and r["profile"] else "activity"))
         if not prof:
-            continue  # deferred work only (email, back office): not simulated
+            continue  # only queues the simulator does not model
         chat = all(concurrency[k] > 1 for k in prof)
         cap = min(concurrency[k] for k in prof) if chat else 1
         g = group_of.setdefault((tuple(prof), cap), len(group_of))
@@ -383,6 +388,7 @@ class SimResult:
             "intervals_with_volume": scored.height,
             "share_intervals_meeting_target": _num(scored.get_column("target_met").mean()) if scored.height else None,
             "worst_queue": min(ranked)[1] if ranked else None,
+            "deferred_queues": [q for q, d in zip(p.queue_ids, p.deferred) if d],
             "not_simulated": list(p.not_simulated),
         }
 

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from staffing.simulate.engine import Arrivals
+
+@dataclass(frozen=True)
+class Arrivals:
+    """One replication's first attempts, sorted by time (parallel arrays)."""
+
+    times: np.ndarray
+    types: np.ndarray
+    services: np.ndarray
+    patiences: np.ndarray  # inf = never abandons
+    bins: np.ndarray
+
 
 #: Distribution kinds and their two parameters (p1, p2); see docs/simulation.md.
 DIST_KINDS = ("exponential", "constant", "uniform", "gamma", "lognormal", "none")
@@ -53,6 +63,12 @@ class DistTable:
                 s2 = np.log1p((p2[m] / p1[m]) ** 2)
                 out[m] = np.exp(np.log(p1[m]) - s2 / 2 + np.sqrt(s2) * rng.standard_normal(n))
         return out
+
+
+def draw_one(kind: int, p1: float, p2: float, rng: np.random.Generator) -> float:
+    """One value of a distribution given as (kind code, p1, p2) (see `DistTable`)."""
+    table = DistTable(np.array([kind], dtype=np.int8), np.array([p1]), np.array([p2]))
+    return float(table.draw(np.zeros(1, dtype=int), rng)[0])
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,9 @@ def toml_problems(exc: ValidationError, file: str, reference: str) -> list[Probl
     positions, e.g. ``queues[2].channel``) with the bad value and what was expected."""
     problems = []
     for err in exc.errors():
-        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or None
+        # drop pydantic's union branch labels (e.g. 'literal[...]', 'float') from the key
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.startswith(("literal[", "function-")) or p in ("float", "int", "str", "bool")))]
+        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or None
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             msg = "missing required key"
