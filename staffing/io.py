@@ -280,6 +280,17 @@ def refresh_manifest(folder: Path) -> Path:
     return write_manifest(folder, [name for name in names if (folder / name).is_file()])
 
 
+def update_manifest(folder: Path, names: list[str]) -> Path | None:
+    """After a later stage rewrote or added `names` in a run folder (a simulation), record
+    their new checksums; the other entries stay as they were (a change to them still shows).
+    None when the folder has no manifest."""
+    if not (folder / MANIFEST).is_file():
+        return None
+    listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    fresh = {name: {"bytes": (folder / name).stat().st_size, "sha256": file_digest(folder / name)} for name in names}
+    return write_json({"files": dict(sorted({**listed, **fresh}.items()))}, folder / MANIFEST)
+
+
 def manifest_problems(folder: Path) -> list[str] | None:
     """Differences between a folder and its manifest (missing, resized or changed files);
     None when the folder has no manifest."""

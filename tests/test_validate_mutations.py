@@ -185,3 +185,23 @@ def test_tampered_summary_fails_the_manifest_and_the_cli_exits_1(rostered, tmp_p
     assert result.exit_code == EXIT_VALIDATION
     assert "  - files: summary.json: changed since the run wrote it (size or SHA-256 differs from manifest.json)" in result.output
     assert "  - summary: expected cost " in result.output
+
+
+def test_simulating_a_run_afterwards_keeps_its_manifest_true(rostered, tmp_path):
+    """`staffing simulate RUN` rewrites summary.json and adds service.*: a legitimate later
+    writer records them in the manifest, so the folder still validates; an edit made before
+    it still shows."""
+    run = _copy(rostered, tmp_path)
+    (run / "penalties.csv").write_text((run / "penalties.csv").read_text() + "\n")
+    week = json.loads((run / "summary.json").read_text())["week_start"]
+    # simulate reads the week's forecast from the run folder (the demo pipeline writes it)
+    assert CliRunner().invoke(cli, ["forecast", str(rostered[0]), "--week", week, "--out", str(run / "forecast.parquet")]).exit_code == 0
+    result = CliRunner().invoke(cli, ["simulate", str(run), "--replications", "2"])
+    assert result.exit_code == 0, result.output
+    files = [v for v in validate_run(run).violations if v.startswith("files: ")]
+    assert files == [
+        "files: penalties.csv: changed since the run wrote it (size or SHA-256 differs from manifest.json)",
+        f"files: penalties.csv has {_table(run, 'penalties').height + 1} rows, penalties.parquet has {_table(run, 'penalties').height}; "
+        "the validator reads the Parquet, so an edit of the CSV alone is not a valid change",
+    ]
+    assert json.loads((run / MANIFEST).read_text())["files"]["service.parquet"]["bytes"] == (run / "service.parquet").stat().st_size
