@@ -57,6 +57,8 @@ def one(agents: int, time_limit: float, seed: int, volume: float | None) -> dict
         "peak_mb": round(peak_mb),
         "violations": len(report.violations),
         "bound_status": summary["shift_phase"].get("bound_status"),
+        "time_limit_hit": summary["time_limit_hit"],
+        "switches": summary["switches"],
     }
 
 
@@ -73,7 +75,7 @@ def main() -> None:
         print(json.dumps(one(args.agents[0], limit, args.seed, args.volume)))
         return
     rows = []
-    print(f"{'agents':>6} {'limit s':>7} {'wall s':>7} {'required':>8} {'short':>7} {'short %':>7} {'bound %':>7} {'gap %':>6} {'fit':>5} {'pref min/mean':>13} {'peak MB':>7} {'valid':>5}")
+    print(f"{'agents':>6} {'limit s':>7} {'wall s':>7} {'required':>8} {'short':>7} {'short %':>7} {'bound %':>7} {'gap %':>6} {'fit':>5} {'pref min/mean':>13} {'peak MB':>7} {'valid':>5} {'limit hit':>9}")
     for n in args.agents:
         limit = args.time_limit or (60.0 if n <= 300 else 300.0 if n <= 1000 else 900.0)
         cmd = [sys.executable, __file__, "--one", "--agents", str(n), "--time-limit", str(limit), "--seed", str(args.seed)]
@@ -87,7 +89,7 @@ def main() -> None:
         rows.append(r)
         bound = "-" if r["bound_pct"] is None else f"{r['bound_pct']:.3f}"
         gap = "-" if r["gap_pct"] is None else f"{r['gap_pct']:.3f}"
-        print(f"{n:>6} {limit:>7.0f} {r['wall_seconds']:>7.1f} {r['required']:>8} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} {gap:>6} {r['mean_fit']:>5.3f} {r['pref_min']:>6.2f}/{r['pref_mean']:.2f} {r['peak_mb']:>7} {'yes' if r['violations'] == 0 else 'NO'}", flush=True)
+        print(f"{n:>6} {limit:>7.0f} {r['wall_seconds']:>7.1f} {r['required']:>8} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} {gap:>6} {r['mean_fit']:>5.3f} {r['pref_min']:>6.2f}/{r['pref_mean']:.2f} {r['peak_mb']:>7} {'yes' if r['violations'] == 0 else 'NO':>5} {'yes' if r['time_limit_hit'] else 'no':>9}", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from forecasts.forecast import (
     seasonal_naive_week,
 )
 
-__all__ = ["backtest", "backtest_weeks", "noise_floor", "summarise", "target_weeks", "wape"]
+__all__ = ["backtest", "backtest_weeks", "explain_coverage", "noise_floor", "summarise", "target_weeks", "wape"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -261,3 +261,34 @@ def backtest(
     null where no week was evaluable. See the module docstring for the definitions.
     """
     return summarise(backtest_weeks(history, weeks, interval_minutes, params, special_days=special_days))
+
+
+def explain_coverage(history: pl.DataFrame, weeks: int, interval_minutes: int, per_week: pl.DataFrame) -> list[str]:
+    """How many weeks a backtest asked for and evaluated, and why any were not.
+
+    One line for the weeks asked vs the calendar weeks available (a week is available
+    when it lies wholly inside the history and at least one week of history precedes it),
+    then one line per week not evaluated for every queue, with the reasons of
+    :func:`backtest_weeks`."""
+    available = target_weeks(history, weeks, interval_minutes) if history.height else []
+    evaluated = per_week.filter("evaluable").get_column("week_start").unique().len() if per_week.height else 0
+    lines = [f"asked for {weeks} week(s), evaluated {evaluated}"]
+    if len(available) < weeks:
+        if history.height:
+            ts = history.get_column("interval_start")
+            span = f"{ts.min():%Y-%m-%d} to {ts.max():%Y-%m-%d}"
+        else:
+            span = "empty"
+        lines.append(
+            f"only {len(available)} complete Monday-to-Sunday week(s) of the history ({span}) have a week of history before them to train on"
+        )
+    if per_week.height:
+        skipped = (
+            per_week.filter(~pl.col("evaluable"))
+            .group_by("week_start")
+            .agg(pl.col("not_evaluable_reason").unique().sort().alias("reasons"), pl.len().alias("queues"))
+            .sort("week_start")
+        )
+        for row in skipped.iter_rows(named=True):
+            lines.append(f"week {row['week_start']}: {row['queues']} queue(s) not evaluated: {'; '.join(row['reasons'])}")
+    return lines

@@ -28,7 +28,7 @@ import datetime as dt
 import math
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "FORECAST_SCHEMA",
     "ForecastInputError",
+    "effective_params",
+    "history_warnings",
     "ForecastParams",
     "forecast_week",
     "read_forecast",
@@ -91,6 +93,34 @@ class ForecastParams(BaseModel):
     )
     trend_damping: float = Field(
         0.5, ge=0.0, le=1.0, description="share of the fitted weekly slope extrapolated (0 = flat)"
+    )
+    trend_scope: Literal["queue", "pooled"] = Field(
+        "queue",
+        description="'queue': each queue's own Theil-Sen slope (additive); 'pooled': one relative "
+        "(log) slope fitted on the sum of all queues' week levels, applied to every queue "
+        "multiplicatively (steadier for short, noisy histories of small queues)",
+    )
+    week_level: Literal["polish", "ratio"] = Field(
+        "polish",
+        description="'polish': a week's level is exp(week effect of the median polish) x sum of "
+        "day effects; 'ratio': the sum of the week's usable day totals / the sum of their day "
+        "shares (follows the actual weekly totals)",
+    )
+    short_history_weeks: int = Field(
+        3,
+        ge=1,
+        le=104,
+        description="with fewer weeks of history than this, the short-history settings are used "
+        "(week_level 'ratio', trend_scope 'pooled', trend_damping short_history_trend_damping)",
+    )
+    short_history_trend_damping: float = Field(
+        0.5, ge=0.0, le=1.0, description="trend_damping used with a short history"
+    )
+    level_halflife_weeks: float | None = Field(
+        None,
+        gt=0.0,
+        description="None: the level is the median of the detrended week levels; a number: their "
+        "exponentially weighted mean with this half-life (recency weighting)",
     )
     polish_iterations: int = Field(4, ge=1, le=50, description="median polish sweeps")
     profile_halflife_weeks: float = Field(
@@ -207,6 +237,52 @@ def _with_calendar(h: pl.DataFrame, start: dt.datetime, interval_minutes: int) -
     )
 
 
+def history_weeks(train: pl.DataFrame) -> int:
+    """Weeks before the target with any history (``train`` carries ``k``)."""
+    return int(train.filter(pl.col("k") >= 1).get_column("k").n_unique()) if train.height else 0
+
+
+#: Settings that ``short_history_weeks`` switches to (unless the caller set them).
+SHORT_HISTORY_FIELDS = ("week_level", "trend_scope", "trend_damping")
+
+
+def effective_params(params: ForecastParams, weeks: int) -> ForecastParams:
+    """The parameters actually used with ``weeks`` weeks of history.
+
+    With fewer than ``short_history_weeks`` weeks, a week's level is its actual total
+    (``week_level = "ratio"``) and one trend is fitted on all queues together
+    (``trend_scope = "pooled"``, damped by ``short_history_trend_damping``): a median
+    polish over two or three weeks misses a clear decline, and one queue's slope over so
+    few weeks is mostly noise. Fields the caller set explicitly are kept."""
+    if weeks >= params.short_history_weeks:
+        return params
+    update = {"week_level": "ratio", "trend_scope": "pooled", "trend_damping": params.short_history_trend_damping}
+    return params.model_copy(update={k: v for k, v in update.items() if k not in params.model_fields_set})
+
+
+def history_warnings(history: pl.DataFrame, week_start: dt.date, interval_minutes: int, params: ForecastParams | None = None) -> list[str]:
+    """Plain-language warnings when the history before ``week_start`` is shorter than the
+    method needs (an empty list when it is long enough)."""
+    params = params or ForecastParams()
+    start = _check_week_start(week_start)
+    hist = _prepare_history(history, interval_minutes)
+    train = _with_calendar(hist.filter(pl.col("interval_start") < start), start, interval_minutes)
+    weeks = history_weeks(train.filter(pl.col("k") <= params.profile_weeks))
+    out = []
+    if weeks == 0:
+        out.append(f"no history before {start.date()}: every queue is forecast at 0 contacts")
+    elif weeks == 1:
+        out.append(f"only 1 week of history before {start.date()}: no trend can be seen and every day shape rests on a single day; {params.profile_weeks} weeks are used when available")
+    elif weeks < params.short_history_weeks:
+        out.append(
+            f"only {weeks} weeks of history before {start.date()} (the method uses up to {params.profile_weeks}): "
+            f"short-history settings used (week level = actual weekly totals, one trend for all queues, damping {params.short_history_trend_damping:g})"
+        )
+    elif weeks < params.profile_weeks:
+        out.append(f"{weeks} weeks of history before {start.date()}; the day-of-week and intraday shapes use up to {params.profile_weeks}, so they are noisier")
+    return out
+
+
 # --------------------------------------------------------------------------- components
 
 
@@ -252,29 +328,71 @@ def _median_polish(days: pl.DataFrame, iterations: int) -> tuple[pl.DataFrame, p
     return a, dows
 
 
+def _theil_sen(weeks: pl.DataFrame, value: str, by: str) -> pl.DataFrame:
+    """Theil-Sen slope per week of ``value`` against time t = -k, per ``by``."""
+    return (
+        weeks.join(weeks, on=by, suffix="_j")
+        .filter(pl.col("k") < pl.col("k_j"))
+        .group_by(by)
+        .agg(
+            # t_i - t_j = k_j - k_i > 0
+            ((pl.col(value) - pl.col(f"{value}_j")) / (pl.col("k_j") - pl.col("k"))).median().alias("slope")
+        )
+    )
+
+
 def _weekly_level(weeks: pl.DataFrame, params: ForecastParams) -> pl.DataFrame:
     """Level of the target week per queue from week levels ``L`` (queue_id, k, L).
 
-    Theil-Sen slope over all weeks given (time t = -k), shrunk by
-    ``trend_damping``; level = median over the last ``level_weeks`` weeks of
-    L_k - slope * t_k, i.e. the detrended level carried to the target week (t = 0).
+    Trend (``trend_scope``): 'queue' = Theil-Sen slope of each queue's L over all weeks
+    given (time t = -k), shrunk by ``trend_damping``, detrended L_k + slope x k;
+    'pooled' = Theil-Sen slope of log(sum over queues of L_k), shrunk, detrended
+    L_k x exp(slope x k). Level = median (or, with ``level_halflife_weeks``, the
+    exponentially weighted mean) over the last ``level_weeks`` weeks of the detrended
+    week levels, i.e. the level carried to the target week (t = 0).
     """
-    pairs = (
-        weeks.join(weeks, on="queue_id", suffix="_j")
-        .filter(pl.col("k") < pl.col("k_j"))
-        .group_by("queue_id")
-        .agg(
-            # t_i - t_j = k_j - k_i > 0
-            ((pl.col("L") - pl.col("L_j")) / (pl.col("k_j") - pl.col("k"))).median().alias("slope")
+    if params.trend_scope == "pooled":
+        total = weeks.group_by("k").agg(pl.col("L").sum().log().alias("logL"), pl.len().alias("n"))
+        # only weeks in which every queue has a level, so a queue's absence is no trend
+        total = total.filter(pl.col("n") == weeks.get_column("queue_id").n_unique()).with_columns(pl.lit(0).alias("_all"))
+        slope = _theil_sen(total, "logL", "_all").get_column("slope")
+        s = float(slope[0]) if len(slope) and slope[0] is not None else 0.0
+        detrended = weeks.with_columns((pl.col("L") * (s * params.trend_damping * pl.col("k")).exp()).alias("D"))
+    else:
+        detrended = weeks.join(_theil_sen(weeks, "L", "queue_id"), on="queue_id", how="left").with_columns(
+            (pl.col("L") + pl.col("slope").fill_null(0.0) * params.trend_damping * pl.col("k")).alias("D")
         )
-    )
+    recent = detrended.filter(pl.col("k") <= params.level_weeks)
+    if params.level_halflife_weeks is None:
+        level = pl.col("D").median()
+    else:
+        w = (-(pl.col("k") - 1).cast(pl.Float64) * math.log(2.0) / params.level_halflife_weeks).exp()
+        level = (pl.col("D") * w).sum() / w.sum()
+    return recent.group_by("queue_id").agg(level.alias("level")).with_columns(pl.col("level").clip(lower_bound=0.0))
+
+
+def _usable_days(days: pl.DataFrame, fitted: pl.DataFrame, params: ForecastParams) -> pl.DataFrame:
+    """Complete days with contacts whose total is within ``outlier_tolerance`` of the polish fit."""
+    tol = math.log1p(params.outlier_tolerance)
     return (
-        weeks.filter(pl.col("k") <= params.level_weeks)
-        .join(pairs, on="queue_id", how="left")
-        .with_columns((pl.col("slope").fill_null(0.0) * params.trend_damping).alias("slope"))
-        .group_by("queue_id")
-        .agg((pl.col("L") + pl.col("slope") * pl.col("k")).median().alias("level"))
-        .with_columns(pl.col("level").clip(lower_bound=0.0))
+        days.filter(pl.col("complete") & (pl.col("day_total") > 0))
+        .join(fitted, on=["queue_id", "k", "dow"])
+        .filter((pl.col("day_total").log() - pl.col("fit")).abs() <= tol)
+        .select("queue_id", "k", "dow", "day_total")
+    )
+
+
+def _ratio_week_levels(days: pl.DataFrame, dows: pl.DataFrame) -> pl.DataFrame:
+    """Week levels L_k = sum of the week's complete day totals / sum of those days' day
+    shares: the week's actual total when every day is complete, scaled up for missing days.
+    Unlike the polish (and the intraday shapes) no day is left out as an outlier: over two
+    or three weeks the fit cannot tell an outlier from the change to follow."""
+    return (
+        days.filter(pl.col("complete") & (pl.col("day_total") > 0))
+        .join(dows.select("queue_id", "dow", "day_share"), on=["queue_id", "dow"])
+        .group_by("queue_id", "k")
+        .agg((pl.col("day_total").sum() / pl.col("day_share").sum()).alias("L"))
+        .filter(pl.col("L").is_finite())
     )
 
 
@@ -286,13 +404,7 @@ def _intraday_shares(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Intraday shares per (queue_id, dow, slot), summing to 1 over each open day, and the
     pooled all-days shape per (queue_id, slot) used as a fallback."""
-    tol = math.log1p(params.outlier_tolerance)
-    usable = (
-        days.filter(pl.col("complete") & (pl.col("day_total") > 0))
-        .join(fitted, on=["queue_id", "k", "dow"])
-        .filter((pl.col("day_total").log() - pl.col("fit")).abs() <= tol)
-        .select("queue_id", "k", "dow", "day_total")
-    )
+    usable = _usable_days(days, fitted, params)
     decay = math.log(2.0) / params.profile_halflife_weeks
     per_day = (
         train.join(usable, on=["queue_id", "k", "dow"])
@@ -432,6 +544,7 @@ def forecast_week(
     train = _with_calendar(
         hist.filter(pl.col("interval_start") < start), start, interval_minutes
     ).filter(pl.col("k") <= max_weeks)
+    params = effective_params(params, history_weeks(train))
 
     days = _day_table(train.filter(pl.col("k") <= params.profile_weeks), slots_per_day)
     a, dows = _median_polish(days, params.polish_iterations)
@@ -446,10 +559,12 @@ def forecast_week(
     weeks = a.join(dows.group_by("queue_id").agg(pl.col("eb_sum").first()), on="queue_id").select(
         "queue_id", "k", (pl.col("a").exp() * pl.col("eb_sum")).alias("L")
     )
-    level = _weekly_level(weeks, params)
     fitted = a.join(dows.select("queue_id", "dow", "b"), on="queue_id").select(
         "queue_id", "k", "dow", (pl.col("a") + pl.col("b")).alias("fit")
     )
+    if params.week_level == "ratio":
+        weeks = _ratio_week_levels(days, dows)
+    level = _weekly_level(weeks, params)
     shares, pooled_shape = _intraday_shares(
         train.filter(pl.col("k") <= params.profile_weeks), days, fitted, params
     )

@@ -30,15 +30,16 @@ def run_plan(
     out_dir: str | Path,
     week: dt.date | None = None,
     *,
-    time_limit: float = 60.0,
-    workers: int = 2,
-    seed: int = 0,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
     progress: Progress = _quiet,
     reports: bool = True,
     site: Site | None = None,
 ) -> dict:
     """Plan one week for a site folder into out_dir; returns the summary (summary.json).
-    `site`: the folder already loaded, to save reading it again."""
+    `site`: the folder already loaded, to save reading it again. Solver settings left None
+    come from site.toml `[roster]`, else the defaults (`SolveParams`)."""
     # heavy stages (OR-Tools, charting) are imported here, not when the CLI starts
     from staffing.reports import write_run_reports
     from staffing.roster.output import check_run_target
@@ -74,7 +75,7 @@ def run_plan(
     return summary
 
 
-def run_demo(out: Path, agents: int = 300, seed: int = 0, time_limit: float = 60.0, workers: int = 2, progress: Progress = _quiet) -> dict:
+def run_demo(out: Path, agents: int = 300, seed: int = 0, time_limit: float | None = None, workers: int | None = None, progress: Progress = _quiet) -> dict:
     """Create the demo site under out/site and run every stage into out/run."""
     site_dir = out / "site"
     write_demo_site(site_dir, agents=agents, seed=seed, force=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
-from forecasts.backtest import backtest
-from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, read_forecast
+from forecasts.backtest import backtest_weeks, explain_coverage, summarise
+from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, history_warnings, read_forecast
 from forecasts.pooling import pool_requirements
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
@@ -121,8 +121,16 @@ def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:
     return skill_pools(fit, site.targets(), pooling.mode, pooling.min_overlap)
 
 
-def site_backtest(site: Site, weeks: int) -> pl.DataFrame:
-    return backtest(site.history.select(HISTORY_COLUMNS), weeks, site.interval_minutes, special_days=site.special_days())
+def site_backtest(site: Site, weeks: int) -> tuple[pl.DataFrame, list[str]]:
+    """The backtest summary table and lines saying how many weeks were evaluated and why not more."""
+    history = site.history.select(HISTORY_COLUMNS)
+    per_week = backtest_weeks(history, weeks, site.interval_minutes, special_days=site.special_days())
+    return summarise(per_week), explain_coverage(history, weeks, site.interval_minutes, per_week)
+
+
+def forecast_warnings(site: Site, week: dt.date) -> list[str]:
+    """Warnings when the site's history is shorter than the forecast method needs."""
+    return history_warnings(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes)
 
 
 def requirement_notes(req: pl.DataFrame, limit: int = 10) -> list[str]:

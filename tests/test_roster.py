@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from staffing.roster import SolveParams, solve
+from staffing.errors import OutputError
 from staffing.roster.output import TABLES, write_run
 
 from test_roster_fixtures import problem, random_site
@@ -49,10 +50,8 @@ def test_failed_write_leaves_earlier_outputs(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pl.DataFrame, "write_csv", boom)
-    try:
+    with pytest.raises(OutputError, match=r"cannot write the run folder .*: disk full"):
         write_run(out, r, p.requirements, p.fit)
-    except Exception:
-        pass
     assert (out / "summary.json").read_text() == before
     assert not [f for f in out.iterdir() if f.name.startswith(".roster-")]
 
@@ -64,9 +63,14 @@ def test_exact_per_day_cpsat_activity_method_gives_a_valid_roster(tmp_path):
     p = problem(agents, queues, need)
     r = solve(p, PARAMS.replace(activity_method="cpsat", bound=False))
     assert r.shifts.height > 0
-    per_shift = r.activities.group_by("agent_id", pl.col("interval_start").dt.date()).len()
-    assert per_shift.get_column("len").min() >= 1
-    assert set(r.activities.get_column("activity").unique()) <= set(queues) | {"break", "lunch"}
+    step = p.interval_minutes
+    want = r.shifts.select("agent_id", pl.col("start").dt.date().alias("day"), ((pl.col("end") - pl.col("start")).dt.total_minutes() // step).alias("len"))
+    got = r.activities.group_by("agent_id", pl.col("interval_start").dt.date().alias("day")).len()
+    assert want.sort("agent_id", "day").equals(got.sort("agent_id", "day").select("agent_id", "day", pl.col("len").cast(want["len"].dtype)))
+    eligible = {(a["id"], q) for a in agents for q in a["skills"]}
+    on_queue = r.activities.filter(pl.col("channel").is_not_null())
+    assert on_queue.height > 0 and all((a, q) in eligible for a, q in on_queue.select("agent_id", "activity").iter_rows())
+    assert r.summary["under_coverage_agent_intervals"] == pytest.approx(float(r.coverage["short"].sum()))
 
 
 def test_site_toml_roster_table_sets_solver_params_and_cli_overrides_win(base_site):
@@ -84,3 +88,67 @@ def test_site_toml_roster_table_sets_solver_params_and_cli_overrides_win(base_si
         f.write("max_pases = 4\n")
     with pytest.raises(InputError, match="unknown roster parameter\\(s\\) max_pases"):
         site_params(load_site(base_site))
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("workers = 0", "site.toml, key roster.workers: must be >= 1, got 0"),
+        ("time_limit_seconds = -5", "site.toml, key roster.time_limit_seconds: must be > 0, got -5"),
+        ("time_limit_seconds = inf", "site.toml, key roster.time_limit_seconds: expected a finite number, got inf"),
+        ("workers = 1.5", "site.toml, key roster.workers: expected a whole number, got 1.5"),
+        ('activity_method = "exact"', "site.toml, key roster.activity_method: expected one of flow, cpsat, got 'exact'"),
+        ("polish_half_width = -1", "site.toml, key roster.polish_half_width: must be >= 0, got -1"),
+    ],
+)
+def test_site_toml_roster_table_is_checked_as_strictly_as_the_cli(base_site, table, expected):
+    from staffing.errors import InputError
+    from staffing.roster.run import site_params
+    from staffing.site import load_site
+
+    with open(base_site / "site.toml", "a") as f:
+        f.write(f"\n[roster]\n{table}\n")
+    with pytest.raises(InputError) as err:
+        site_params(load_site(base_site))
+    assert [str(p) for p in err.value.problems] == [expected]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _capture_params(monkeypatch) -> list:
+    import staffing.roster.run as run
+
+    seen = []
+
+    def fake_solve(problem, params, progress=None):
+        seen.append(params)
+        raise _Stop
+
+    monkeypatch.setattr(run, "solve", fake_solve)
+    return seen
+
+
+def test_site_toml_roster_defaults_reach_the_pipeline_demo_and_scenarios(base_site, tmp_path, monkeypatch):
+    """`staffing demo` and `staffing scenario` leave the solver settings to site.toml
+    `[roster]` unless their options are given (the CLI options default to None)."""
+    from staffing.cli.demo_cmd import command as demo
+    from staffing.cli.scenario_cmd import command as scenario
+    from staffing.pipeline import run_plan
+    from staffing.scenarios.runner import run_scenarios
+
+    for cmd in (demo, scenario):
+        defaults = {p.name: p.default for p in cmd.params}
+        assert defaults["time_limit"] is None and defaults["workers"] is None
+    assert {p.name: p.default for p in scenario.params}["seed"] is None
+    with open(base_site / "site.toml", "a") as f:
+        f.write("\n[roster]\ntime_limit_seconds = 12.5\nworkers = 1\nseed = 7\n")
+    seen = _capture_params(monkeypatch)
+    with pytest.raises(_Stop):
+        run_plan(base_site, tmp_path / "run", reports=False)
+    with pytest.raises(_Stop):
+        run_plan(base_site, tmp_path / "run2", time_limit=30.0, reports=False)
+    assert [(p.time_limit_seconds, p.workers, p.seed) for p in seen] == [(12.5, 1, 7), (30.0, 1, 7)]
+    results = run_scenarios(base_site, [], tmp_path / "scen", parallel="serial")
+    assert results[0].status == "failed" and (seen[-1].time_limit_seconds, seen[-1].workers, seen[-1].seed) == (12.5, 1, 7)

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import optimize, sparse
 
-from staffing.roster.assign import (
-    _best_sequence,
-    _feasible,
-    _sequence_value,
-    _shifts,
-    assign_queues,
-    improve_queues,
-    place_pauses,
-    plan_activities_flow,
-    reflow_short_intervals,
-)
+from staffing.roster.assign import plan_activities_flow
 from staffing.roster.bound import focus_intervals, lagrangian_bound, under_coverage_bound
+from staffing.roster.flows import assign_queues, reflow_short_intervals
+from staffing.roster.interval_rules import SequenceRules, sequence_rule_cost
+from staffing.roster.pauses import place_pauses
+from staffing.roster.planned import planned_shifts, served_minutes
 from staffing.roster.polish import polish_windows
-from staffing.roster.rules import weight_of
+from staffing.roster.sequence import improve_queues
 from staffing.roster.shifts import choose_shifts
 from staffing.roster.params import SolveParams
-from tests.test_roster_fixtures import problem as make_problem
+from test_roster_fixtures import problem as make_problem
 
-CHAN = {0: "voice", 1: "voice", 2: "chat"}
 
 
 @pytest.mark.parametrize(
@@ -44,8 +33,11 @@ CHAN = {0: "voice", 1: "voice", 2: "chat"}
         ([1], [30], 2, 2, True),  # a shift shorter than the stint is one stint
     ],
 )
-def test_feasible_checks_min_stint_and_channel_changes(seq, work, stint, changes, ok):
-    assert _feasible(seq, np.asarray(work), stint, CHAN, changes) is ok
+def test_hard_rules_check_min_stint_and_channel_changes(seq, work, stint, changes, ok):
+    from staffing.roster.costs import CostModel
+
+    rs = SequenceRules(stint, "hard", changes, "hard", "hard", ("voice", "voice", "chat"), CostModel(30, 15, 1000, 1, 10, 0, 2, 0, 0))
+    assert (sequence_rule_cost(rs, seq, np.asarray(work)) is not None) is ok
 
 
 def _two_queue_problem(n_agents=4, need=None):
@@ -58,51 +50,8 @@ def _two_queue_problem(n_agents=4, need=None):
     return make_problem(agents, queues, need)
 
 
-def _served(p, shifts, plan):
-    served = np.zeros(p.required.shape)
-    for sh, qs in zip(shifts, plan):
-        for k, q in enumerate(qs):
-            if q is not None:
-                served[q, sh.t0 + k] += sh.work[k] / p.interval_minutes
-    return served
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    n=st.integers(2, 6),
-    vals=st.lists(st.floats(-5, 5, allow_nan=False, allow_subnormal=False), min_size=18, max_size=18),
-    pause_at=st.integers(-1, 5),
-)
-def test_best_sequence_is_optimal_among_all_feasible_sequences(n, vals, pause_at):
-    """The DP equals brute force over every rule-abiding sequence of a tiny shift."""
-    p = _two_queue_problem()
-    a = p.agents[0]
-    shifts = _shifts(p, [[0 if d == 0 else None for d in range(7)]] + [[None] * 7] * (len(p.agents) - 1))
-    sh = shifts[0]
-    sh.n = n
-    sh.work = np.full(n, p.interval_minutes)
-    if 0 < pause_at < n:
-        sh.work[pause_at] = 0
-    need = np.zeros((len(p.queues), p.n_horizon))
-    served = np.zeros_like(need)
-    # random marginal values through need: positive need earns, zero need costs surplus
-    grid = np.asarray(vals).reshape(3, 6)
-    for k in range(n):
-        for j, q in enumerate(a.queues):
-            need[q, sh.t0 + k] = max(0.0, grid[j, k]) * p.interval_minutes
-    S, maxc = p.rules.min_stint_intervals, p.rules.max_channel_changes_per_day
-    args = (weight_of(p, "coverage_under") / 30, weight_of(p, "coverage_over") / 30, weight_of(p, "fit") / 30, weight_of(p, "channel_preference") / 30, weight_of(p, "switching"))
-    best = _best_sequence(p, sh, a, need, served, S, maxc, *args)
-    chan = p.queue_channel
-    brute = None
-    for combo in itertools.product(a.queues, repeat=n):
-        seq = [q if sh.work[k] > 0 else None for k, q in enumerate(combo)]
-        if not _feasible(seq, sh.work, S, chan, maxc):
-            continue
-        v = _sequence_value(p, sh, a, seq, need, served, *args)
-        brute = v if brute is None else max(brute, v)
-    assert best is not None and _feasible(best, sh.work, S, chan, maxc)
-    assert _sequence_value(p, sh, a, best, need, served, *args) == pytest.approx(brute, abs=1e-9)
+def _served(p, shifts):
+    return served_minutes(p, shifts) / p.interval_minutes
 
 
 def _solved_activities(p, time_limit=3.0):
@@ -115,25 +64,25 @@ def _solved_activities(p, time_limit=3.0):
 
 def test_flow_assignment_keeps_rules_and_improvements_never_lose_coverage():
     p = _two_queue_problem(n_agents=5)
+    rs = SequenceRules.of(p)
     choice = _solved_activities(p)
-    shifts = _shifts(p, choice)
+    shifts = planned_shifts(p, choice)
     place_pauses(p, shifts)
-    plan, _ = assign_queues(p, shifts)
-    S, maxc = p.rules.min_stint_intervals, p.rules.max_channel_changes_per_day
-    short0 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
-    improve_queues(p, shifts, plan)
-    short1 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
-    reflow_short_intervals(p, shifts, plan)
-    short2 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
+    assign_queues(p, rs, shifts)
+    short0 = np.maximum(p.required - _served(p, shifts), 0).sum()
+    improve_queues(p, rs, shifts)
+    short1 = np.maximum(p.required - _served(p, shifts), 0).sum()
+    reflow_short_intervals(p, rs, shifts)
+    short2 = np.maximum(p.required - _served(p, shifts), 0).sum()
     import time
 
-    polish_windows(p, shifts, plan, deadline=time.monotonic() + 5)
-    short3 = np.maximum(p.required - _served(p, shifts, plan), 0).sum()
+    polish_windows(p, rs, shifts, deadline=time.monotonic() + 5)
+    short3 = np.maximum(p.required - _served(p, shifts), 0).sum()
     assert short0 >= short1 >= short2 >= short3
-    for sh, qs in zip(shifts, plan):
-        assert _feasible(qs, sh.work, S, p.queue_channel, maxc)
-        assert all((q is None) == (w <= 0) for q, w in zip(qs, sh.work))
-        assert all(q is None or q in p.agents[sh.agent].queues for q in qs)
+    for sh in shifts:
+        assert sequence_rule_cost(rs, sh.queue, sh.work) is not None
+        assert all((q is None) == (w <= 0) for q, w in zip(sh.queue, sh.work))
+        assert all(q is None or q in p.agents[sh.agent].queues for q in sh.queue)
 
 
 def test_pauses_stay_in_their_windows_and_never_share_an_interval():
@@ -156,12 +105,7 @@ def test_flow_covers_a_requirement_the_agents_can_meet_exactly():
     choice = _solved_activities(p)
     plans, _rows, _stats = plan_activities_flow(p, choice, SolveParams(workers=1))
     step = p.interval_minutes
-    served = np.zeros(p.required.shape)
-    for sp in plans:
-        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
-            if q is not None:
-                served[q, sp.t0 + k] += mins / step
-    assert np.maximum(p.required - served, 0).sum() == 0
+    assert np.maximum(p.required - served_minutes(p, plans) / step, 0).sum() == 0
 
 
 def test_lagrangian_bound_is_valid_for_any_multipliers_and_tight_at_the_optimum():
@@ -194,9 +138,4 @@ def test_bound_never_exceeds_the_roster_and_is_positive_when_agents_are_too_few(
         assert 36 - 1e-6 <= bound
     choice = _solved_activities(p)
     plans, _rows, _stats = plan_activities_flow(p, choice, SolveParams(workers=1))
-    served = np.zeros(p.required.shape)
-    for sp in plans:
-        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
-            if q is not None:
-                served[q, sp.t0 + k] += mins / p.interval_minutes
-    assert np.maximum(p.required - served, 0).sum() >= bound - 1e-6
+    assert np.maximum(p.required - _served(p, plans), 0).sum() >= bound - 1e-6

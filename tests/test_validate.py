@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import itertools
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from click.testing import CliRunner
 
 from staffing.cli.main import cli
 from staffing.validate import CHECKS, validate_run
+
+from conftest import BASE_SITE
 
 WEEK = dt.date(2026, 11, 30)  # a Monday
 STEP = 30
@@ -529,6 +532,19 @@ def test_preferred_days_off_when_hard(base_site, tmp_path):
     ]
 
 
+def test_fairness_floor_below_the_floor_is_information(base_site, tmp_path):
+    """A1 prefers Mondays off and starts 07:00-09:00: working Monday 08:00 and Tuesday 10:00
+    honours 1 of 3 items (the start on Monday), below the floor of 0.5."""
+    site = write_site(base_site, {"A1": {"pref_days_off": "mon"}})
+    b = clean_run(site).add_shift("A1", 1, "full_8h", "10:00", {"10:00": "voice/new_orders/en"}, lunch="14:00", breaks="12:00-12:15;16:00-16:15")
+    report = validate(b, tmp_path)
+    expected = "fairness_floor: agent A1 in the week of 2026-11-30: expected at least 50% of preference items honoured, found 1 of 3 (33.3333%)"
+    assert [w for w in report.warnings if w.startswith("fairness_floor:")] == [expected]
+    assert only(report, "fairness_floor") == []  # soft in the engine: information, not a violation
+    # at the floor (1 of 2 without the Tuesday shift): nothing to report
+    assert [w for w in validate(clean_run(site), tmp_path / "b").warnings if w.startswith("fairness_floor:")] == []
+
+
 # --- activities -----------------------------------------------------------------------------------
 
 
@@ -605,6 +621,32 @@ def test_channel_changes_above_the_maximum(site, tmp_path):
     assert only(validate(b, tmp_path), "channel_changes") == [
         "channel_changes: agent A1 on 2026-12-01: expected at most 2 channel change(s), found 3 (voice 08:00, chat 09:00, voice 10:00, chat 12:00)"
     ]
+
+
+def test_min_stint_shorter_stint_is_named(site, tmp_path):
+    plan = {"08:00": "voice/new_orders/en", "09:00": "chat/returns/en", "09:30": "voice/new_orders/en"}
+    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", plan, lunch="11:30", breaks="10:00-10:15;14:30-14:45")
+    assert only(validate(b, tmp_path), "min_stint") == [
+        "min_stint: agent A1 on 2026-12-01: expected stints of at least 2 intervals, found chat/returns/en from 09:00 for 1"
+    ]
+
+
+def test_min_stint_counts_a_pause_in_the_stint_it_interrupts_and_follows_the_mode(base_site, tmp_path):
+    # chat 11:00-11:30 then lunch 11:30-12:00: a stint of 2 intervals (the lunch counts in it)
+    two = write_site(shutil.copytree(BASE_SITE, tmp_path / "two_site"))
+    plan2 = {"08:00": "voice/new_orders/en", "11:00": "chat/returns/en", "12:00": "voice/new_orders/en"}
+    b2 = clean_run(two).add_shift("A1", 1, "full_8h", "08:00", plan2, lunch="11:30", breaks="10:00-10:15;14:30-14:45")
+    assert only(validate(b2, tmp_path / "two"), "min_stint") == []  # enough for the default minimum of 2
+    site = write_site(base_site, extra_toml="[rules]\nmin_stint_intervals = 3\n")
+    plan = {"08:00": "voice/new_orders/en", "11:00": "chat/returns/en", "12:00": "voice/new_orders/en"}
+    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", plan, lunch="11:30", breaks="10:00-10:15;14:30-14:45")
+    assert only(validate(b, tmp_path), "min_stint") == [
+        "min_stint: agent A1 on 2026-12-01: expected stints of at least 3 intervals, found chat/returns/en from 11:00 for 2"
+    ]
+    soft = write_site(shutil.copytree(BASE_SITE, tmp_path / "soft_site"), extra_toml='[rules]\nmin_stint_intervals = 3\nmin_stint = { mode = "soft", weight = 2 }\n')
+    b = clean_run(soft).add_shift("A1", 1, "full_8h", "08:00", plan, lunch="11:30", breaks="10:00-10:15;14:30-14:45")
+    report = validate(b, tmp_path / "soft")
+    assert only(report, "min_stint") == [] and any(w.startswith("min_stint: agent A1 on 2026-12-01") for w in report.warnings)
 
 
 # --- coverage and summary -------------------------------------------------------------------------
@@ -689,7 +731,7 @@ def test_cli_exit_0_prints_a_summary(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
     result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 0, result.output
-    assert f"Run {run}: valid (18 hard and 3 soft checks; 0 soft finding(s))" in result.output
+    assert f"Run {run}: valid (19 hard and 4 soft checks; 0 soft finding(s))" in result.output
     assert "under-coverage 0.5 of 14 agent-intervals (3.57%)" in result.output
 
 

@@ -15,9 +15,9 @@ from staffing.pipeline import run_demo
 @click.option("--out", "out", default="demo", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo site and its outputs.")
 @click.option("--agents", default=300, show_default=True, type=click.IntRange(10, 20000), help="Number of agents.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
-@click.option("--time-limit", default=60.0, show_default=True, type=TIME_LIMIT, help="Roster solve time limit, seconds.")
-@click.option("--workers", default=2, show_default=True, type=WORKERS, help="CP-SAT worker threads.")
-def command(out: str, agents: int, seed: int, time_limit: float, workers: int) -> None:
+@click.option("--time-limit", default=None, type=TIME_LIMIT, help="Roster solve time limit, seconds [default: site.toml [roster] time_limit_seconds, else 60].")
+@click.option("--workers", default=None, type=WORKERS, help="CP-SAT worker threads [default: site.toml [roster] workers, else 2].")
+def command(out: str, agents: int, seed: int, time_limit: float | None, workers: int | None) -> None:
     """Create the demo site in OUT/site and run every stage on it.
 
     Writes the site, then the forecast, requirements, fit matrix, roster, validation and

@@ -8,7 +8,7 @@ import polars as pl
 from staffing.cli.options import site_argument, week_option
 from staffing.io import write_table
 from staffing.site import load_site
-from staffing.stages import site_backtest, site_forecast
+from staffing.stages import forecast_warnings, site_backtest, site_forecast
 
 
 @click.command("forecast")
@@ -33,8 +33,10 @@ def command(site_dir: str, week, out: str | None, backtest_weeks: int | None) ->
     """
     site = load_site(site_dir)
     if backtest_weeks:
-        table = site_backtest(site, backtest_weeks)
+        table, coverage = site_backtest(site, backtest_weeks)
         click.echo(f"Backtest over the last {backtest_weeks} week(s): WAPE of the forecast vs seasonal naive vs the Poisson noise floor")
+        for line in coverage:
+            click.echo(f"  {line}")
         click.echo(f"{'queue':<24} {'weeks':>5} {'contacts':>9} {'WAPE':>7} {'naive':>7} {'floor':>7} {'vs naive':>8} {'vs floor':>8}")
         for r in table.iter_rows(named=True):
             def pct(v):
@@ -52,6 +54,8 @@ def command(site_dir: str, week, out: str | None, backtest_weeks: int | None) ->
     fc = site_forecast(site, week)
     if out:  # the file first: a reader that stops early (| head) must not cost the output
         write_table(fc, out)
+    for line in forecast_warnings(site, week):
+        click.echo(f"Warning: {line}", err=True)
     summary = fc.group_by("queue_id").agg(
         pl.col("contacts").sum().alias("contacts"),
         ((pl.col("contacts") * pl.col("aht_seconds")).sum() / pl.col("contacts").sum()).alias("aht"),

@@ -89,7 +89,7 @@ def _register() -> None:
     import importlib
 
     for name in ("forecast_cmd", "requirements_cmd", "fit_cmd", "roster_cmd", "validate_cmd",
-                 "report_cmd", "export_cmd", "scenario_cmd", "simulate_cmd"):
+                 "report_cmd", "export_cmd", "scenario_cmd", "simulate_cmd", "import_cmd", "actuals_cmd"):
         try:
             module = importlib.import_module(f"staffing.cli.{name}")
         except ModuleNotFoundError as exc:

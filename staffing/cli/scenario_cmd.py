@@ -53,12 +53,12 @@ def collect_scenarios(files: tuple[str, ...], sweeps: tuple[str, ...]) -> tuple[
 @click.option("--parallel", type=click.Choice(PARALLEL_MODES), default=None,
               help="serial, pool (one process per core) or dask [default: pool; dask with --scheduler].")
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://HOST:8786 (docs/scaling.md).")
-@click.option("--time-limit", default=60.0, show_default=True, type=TIME_LIMIT, help="Roster solve time limit per scenario, seconds.")
-@click.option("--workers", default=None, type=WORKERS, help="CP-SAT worker threads per solve [default: the cores each parallel task holds].")
-@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed of every solve.")
+@click.option("--time-limit", default=None, type=TIME_LIMIT, help="Roster solve time limit per scenario, seconds [default: site.toml [roster] time_limit_seconds, else 60].")
+@click.option("--workers", default=None, type=WORKERS, help="CP-SAT worker threads per solve [default: site.toml [roster] workers, else the cores each parallel task holds].")
+@click.option("--seed", default=None, type=SEED, help="Random seed of every solve [default: site.toml [roster] seed, else 0].")
 @click.option("--fte-hours", default=FTE_HOURS_PER_WEEK, show_default=True, type=click.FloatRange(1, 80), help="Paid hours a week of one FTE, for required FTE.")
 def command(site_dir: str, scenario_files: tuple[str, ...], sweeps: tuple[str, ...], week, out: str, parallel: str | None,
-            scheduler: str | None, time_limit: float, workers: int | None, seed: int, fte_hours: float) -> None:
+            scheduler: str | None, time_limit: float | None, workers: int | None, seed: int | None, fte_hours: float) -> None:
     """Plan what-if scenarios of the site DIR and compare them with the base.
 
     Each SCENARIO.toml (format: docs/scenarios.md) edits a copy of the site: volume moved

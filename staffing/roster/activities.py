@@ -9,35 +9,32 @@ from a feasible hint (pauses at their nominal offsets, one queue for the whole s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from staffing.roster.interval_rules import SequenceRules
 from staffing.roster.params import SolveParams
+from staffing.roster.planned import Choice, PlannedShift, add_served
 from staffing.roster.problem import DAYS, RosterProblem
 from staffing.roster.rules import DAY_RULES, AgentDay, DayModel, add_activity_choice, add_pauses
 
 
-@dataclass
-class ShiftPlan:
-    """The solved shift of one agent on one day."""
-
-    agent: int
-    day: int
-    option: int
-    t0: int
-    pause_offsets: tuple[int, ...]
-    queue: tuple[int | None, ...]  # per interval: queue, or None when fully paused
-    minutes: tuple[int, ...]  # per interval: minutes served on `queue`
+def _planned(ai: int, day: int, k: int, ad: AgentDay, offsets: tuple[int, ...], queue: list[int | None], minutes: list[int]) -> PlannedShift:
+    """The one planned-shift record from a day model's answer (work = minutes served)."""
+    return PlannedShift(ai, day, k, ad.t0, ad.n, ad.template, np.asarray(minutes, dtype=np.int64), offsets, list(queue))
 
 
-def plan_activities(problem: RosterProblem, choice, params: SolveParams, deadline: float, progress=None):
+def plan_activities(problem: RosterProblem, choice: Choice, params: SolveParams, deadline: float, progress: Callable | None = None, rs: SequenceRules | None = None) -> tuple[list[PlannedShift], list[tuple], list[str], bool]:
+    """Pauses and queues of every chosen shift, one exact CP-SAT model per day; returns
+    (planned shifts, penalty rows, CP-SAT status per day, whether the safety net fired)."""
     p = problem
     step = p.interval_minutes
+    rs = rs or SequenceRules.of(p)
     served = np.zeros((len(p.queues), p.n_horizon), dtype=np.int64)
     need = (p.required * step).astype(np.int64)
-    plans: list[ShiftPlan] = []
+    plans: list[PlannedShift] = []
     rows: list[tuple] = []
     statuses = []
     hit_time = False
@@ -47,13 +44,11 @@ def plan_activities(problem: RosterProblem, choice, params: SolveParams, deadlin
             continue
         resid = need - served
         remaining = max(0.5, deadline - time.monotonic())
-        day_plans, day_rows, status, timed_out = _solve_day(p, day, members, resid, params, remaining / (DAYS - day))
+        day_plans, day_rows, status, timed_out = _solve_day(p, rs, day, members, resid, params, remaining / (DAYS - day))
         hit_time |= timed_out
         statuses.append(status)
         for sp in day_plans:
-            for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
-                if q is not None:
-                    served[q, sp.t0 + k] += mins
+            add_served(served, sp, sp.queue)
         plans.extend(day_plans)
         rows.extend(day_rows)
         if progress is not None:
@@ -61,7 +56,8 @@ def plan_activities(problem: RosterProblem, choice, params: SolveParams, deadlin
     return plans, rows, statuses, hit_time
 
 
-def _solve_day(p: RosterProblem, day: int, members, resid, params: SolveParams, seconds: float):
+def _solve_day(p: RosterProblem, rs: SequenceRules, day: int, members: list[tuple[int, int]], resid: np.ndarray, params: SolveParams, seconds: float) -> tuple[list[PlannedShift], list[tuple], str, bool]:
+    """One day's CP-SAT model (`rules.DAY_RULES`) solved within its deterministic budget."""
     step = p.interval_minutes
     model = cp_model.CpModel()
     ads: list[AgentDay] = []
@@ -71,7 +67,7 @@ def _solve_day(p: RosterProblem, day: int, members, resid, params: SolveParams, 
         ads.append(AgentDay(p.agents[ai], o.start_minute // step, t.n_intervals, o.template, [], [], [], []))
     touched = {(q, ad.t0 + k) for ad in ads for k in range(ad.n) for q in ad.agent.queues}
     residual = {(q, t): int(resid[q, t]) for q, t in touched}
-    dm = DayModel(model, p, day, ads, residual)
+    dm = DayModel(model, p, day, ads, residual, rs)
     terms = []
     for name, _kind, fn in DAY_RULES:
         if fn is add_pauses or fn is add_activity_choice:
@@ -99,7 +95,7 @@ def _solve_day(p: RosterProblem, day: int, members, resid, params: SolveParams, 
             offs = tuple(pause.nominal for pause in tmpl.pauses)
             work = tmpl.nominal_work
             queue = tuple(None if (best is None or work[kk] == 0) else best for kk in range(ad.n))
-            plans.append(ShiftPlan(ai, day, k, ad.t0, offs, queue, tuple(int(w) if q is not None else 0 for w, q in zip(work, queue))))
+            plans.append(_planned(ai, day, k, ad, offs, list(queue), [int(w) if q is not None else 0 for w, q in zip(work, queue)]))
         return plans, [], solver.status_name(status), timed_out
     plans = []
     for (ai, k), ad in zip(members, ads):
@@ -116,7 +112,7 @@ def _solve_day(p: RosterProblem, day: int, members, resid, params: SolveParams, 
             else:
                 queue.append(q)
                 minutes.append(int(mins[q]))
-        plans.append(ShiftPlan(ai, day, k, ad.t0, offs, tuple(queue), tuple(minutes)))
+        plans.append(_planned(ai, day, k, ad, offs, queue, minutes))
     rows = []
     for t in terms:
         if t.rule in ("coverage_under", "coverage_over"):
@@ -127,7 +123,7 @@ def _solve_day(p: RosterProblem, day: int, members, resid, params: SolveParams, 
     return plans, rows, solver.status_name(status), timed_out
 
 
-def _hint(p: RosterProblem, dm: DayModel, resid: np.ndarray) -> None:
+def _hint(p: RosterProblem, dm: DayModel, resid: np.ndarray) -> list[int | None]:
     """Feasible start: nominal pauses; each agent on the eligible queue with most need left."""
     step = p.interval_minutes
     left = resid.copy()
@@ -155,7 +151,4 @@ def _hint(p: RosterProblem, dm: DayModel, resid: np.ndarray) -> None:
             for q, c in ad.contrib[kk].items():
                 if isinstance(c, cp_model.IntVar):
                     model.add_hint(c, int(work[kk]) if q == best else 0)
-        if hasattr(ad, "chg"):
-            for c in ad.chg[1:]:
-                model.add_hint(c, False)
     return chosen

@@ -43,8 +43,11 @@ def focus_intervals(short_by_interval: np.ndarray, widen: int = 3) -> np.ndarray
     return np.nonzero(mask)[0]
 
 
-def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1) -> tuple[float | None, dict]:
-    """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all)."""
+def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
+                         iteration_limit: int = 0) -> tuple[float | None, dict]:
+    """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
+    PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
+    valid wherever PDLP stops."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -100,7 +103,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     R, C, V, B = [], [], [], []
     nrow = 0
 
-    def row(cols, coefs, rhs):
+    def row(cols: list[int] | np.ndarray, coefs: list[float] | np.ndarray, rhs: float) -> None:
         nonlocal nrow
         R.append(np.full(len(cols), nrow))
         C.append(np.asarray(cols, dtype=np.int64))
@@ -129,10 +132,10 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 sel = np.concatenate(days[d : d + kcons + 1])
                 if len(sel) > kcons:
                     row(sel, np.ones(len(sel)), float(kcons))
-        if hard("weekend_off") and rules.min_weekend_days_off > 0:
-            sel = np.concatenate(days[5:7])
+        if hard("weekend_off") and rules.min_weekend_days_off > 0 and rules.weekend_days:
+            sel = np.concatenate([days[d] for d in rules.weekend_days])
             if len(sel):
-                row(sel, np.ones(len(sel)), float(2 - min(2, rules.min_weekend_days_off)))
+                row(sel, np.ones(len(sel)), float(len(rules.weekend_days) - rules.min_weekend_days_off))
     # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents
     pres_row = {}
     pr, pc, pv = [], [], []
@@ -198,7 +201,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     b = np.asarray(B, dtype=np.float64)
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method}
     if method == "pdlp":
-        value, status = _solve_pdlp(A, b, c, upper, time_limit, threads)
+        value, status = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
     else:
         res = optimize.linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([np.zeros(ncol), upper]), method="highs-ipm",
                                options={"time_limit": max(1.0, float(time_limit)), "presolve": True})
@@ -215,7 +218,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     return max(0.0, value), stats
 
 
-def lagrangian_bound(A, b, c, upper, lam) -> float:
+def lagrangian_bound(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, lam: np.ndarray) -> float:
     """min c'x s.t. A x <= b, 0 <= x <= upper is at least -lam'b + sum_j min(0, r_j) upper_j
     with r = c + A'lam, for every lam >= 0 (weak duality): a bound valid for any dual vector,
     however roughly it was computed."""
@@ -224,7 +227,7 @@ def lagrangian_bound(A, b, c, upper, lam) -> float:
     return float(-lam @ b + np.minimum(r, 0.0) @ upper)
 
 
-def _solve_pdlp(A, b, c, upper, time_limit: float, threads: int):
+def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, threads: int, iteration_limit: int = 0) -> tuple[float | None, dict]:
     """OR-Tools PDLP (first-order primal-dual) with a time limit; the bound is the Lagrangian
     at its dual iterate, so even an unfinished run gives a valid bound."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
@@ -243,8 +246,11 @@ def _solve_pdlp(A, b, c, upper, time_limit: float, threads: int):
     params.termination_criteria.simple_optimality_criteria.eps_optimal_relative = 1e-6
     params.termination_criteria.simple_optimality_criteria.eps_optimal_absolute = 1e-6
     params.num_threads = max(1, int(threads))
+    if iteration_limit:
+        params.termination_criteria.iteration_limit = int(iteration_limit)
     result = pdlp.primal_dual_hybrid_gradient(qp, params)
     status = solve_log_pb2.TerminationReason.Name(result.solve_log.termination_reason)
+    status = f"{status} after {result.solve_log.iteration_count} iterations"
     y = np.asarray(result.dual_solution)
     best = max(lagrangian_bound(A, b, c, upper, -y), lagrangian_bound(A, b, c, upper, y))
     return best, status

@@ -7,12 +7,10 @@ from a site's config (`from_site_config`) and overridden from the CLI (`replace`
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-# Everything inside CP-SAT is an integer: costs are multiplied by COST_SCALE at the border.
-COST_SCALE = 10_000
 
 
 @dataclass(frozen=True)
@@ -31,12 +29,18 @@ class SolveParams:
     log: bool = False
     # shift phase (best-response over agents, each a small CP-SAT model)
     max_passes: int = 6
+    agent_week_dtime: float = 2.0  # CP-SAT deterministic time of one agent's week model
+    agent_week_seconds: float = 10.0  # wall-clock safety net of one agent's week model
     agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
     # activity phase (one CP-SAT model per day)
     # "flow": min-cost flow + exact DP + CP-SAT window polishing (assign.py, polish.py);
     # "cpsat": one exact CP-SAT model per day (activities.py, rules.DAY_RULES), small sites only
     activity_method: str = "flow"
-    polish_max_windows: int = 150  # CP-SAT windows around short spots: at most this, and one per 10 shifts (deterministic)
+    polish_max_windows: int = 150  # CP-SAT windows around short spots: at most this ...
+    polish_min_windows: int = 20  # ... at least this ...
+    polish_shifts_per_window: int = 10  # ... and otherwise one window per this many shifts (deterministic budget)
+    polish_half_width: int = 1  # intervals on each side of a short spot in its window
+    polish_dtime_per_window: float = 0.2  # CP-SAT deterministic time per window
     activity_share: float = 0.35  # share of the time limit kept for the activity phase and its polishing
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound
@@ -44,6 +48,7 @@ class SolveParams:
     bound_share: float = 0.15  # share of the time limit kept at the end for the bound LP (PDLP)
     bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
+    bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -57,8 +62,72 @@ class SolveParams:
 
     @classmethod
     def from_mapping(cls, data: dict) -> "SolveParams":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
+        """Parameters from a `[roster]` table: unknown keys, wrong types and out-of-range
+        values are errors, as strict as the CLI options (`ParamError` names each key)."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
         if unknown:
             raise ValueError(f"unknown roster parameter(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
-        return cls(**data)
+        problems = [(key, text) for key, value in data.items() for text in [_invalid(key, known[key].type, value)] if text]
+        if problems:
+            raise ParamError(problems)
+        return cls(**{k: int(v) if known[k].type in ("int", int) else v for k, v in data.items()})
+
+    def validated(self) -> "SolveParams":
+        """These parameters, checked like a `[roster]` table (raises `ParamError`)."""
+        self.from_mapping(dataclasses.asdict(self))
+        return self
+
+
+class ParamError(ValueError):
+    """Invalid solver parameters: (key, what was expected and found) for each."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {t}" for k, t in problems))
+
+
+# Range of each numeric parameter: (lowest, lowest allowed?, highest or None); the rest by type.
+LIMITS: dict[str, tuple[float, bool, float | None]] = {
+    "time_limit_seconds": (0, False, None),
+    "workers": (1, True, 64),
+    "seed": (0, True, None),
+    "max_passes": (1, True, None),
+    "agent_week_dtime": (0, False, None),
+    "agent_week_seconds": (0, False, None),
+    "agent_updates_per_second": (0, False, None),
+    "polish_max_windows": (0, True, None),
+    "polish_min_windows": (0, True, None),
+    "polish_shifts_per_window": (1, True, None),
+    "polish_half_width": (0, True, None),
+    "polish_dtime_per_window": (0, False, None),
+    "activity_share": (0, True, 0.9),
+    "activity_dtime_per_agent": (0, False, None),
+    "bound_share": (0, True, 0.9),
+    "bound_min_seconds": (0, True, None),
+    "bound_widen": (-1, True, None),
+    "bound_iterations": (0, True, None),
+}
+ACTIVITY_METHODS = ("flow", "cpsat")
+
+
+def _invalid(key: str, kind: object, value: object) -> str | None:
+    """What is wrong with `value` for parameter `key` (annotated `kind`), or None."""
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+    if kind == "str":
+        if key == "activity_method" and value not in ACTIVITY_METHODS:
+            return f"expected one of {', '.join(ACTIVITY_METHODS)}, got {value!r}"
+        return None if isinstance(value, str) else f"expected a text, got {value!r}"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "int" and not (number and float(value).is_integer()):
+        return f"expected a whole number, got {value!r}"
+    if not number or not math.isfinite(value):
+        return f"expected a finite number, got {value!r}"
+    lo, inclusive, hi = LIMITS.get(key, (-math.inf, True, None))
+    if value < lo or (value == lo and not inclusive):
+        return f"must be {'>=' if inclusive else '>'} {lo:g}, got {value!r}"
+    if hi is not None and value > hi:
+        return f"must be <= {hi:g}, got {value!r}"
+    return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -21,9 +22,11 @@ import polars as pl
 from staffing.errors import ContradictionError, InputError, Problem
 from staffing.site.config import ObjectiveWeights, Rules, ShiftTemplate, hhmm_to_minute
 
+if TYPE_CHECKING:
+    from staffing.site import Site
+
 DAYS = 7
 DAY_MINUTES = 1440
-PREF_SCORE = {"prefer": 1.0, "neutral": 0.6, "avoid": 0.2, "never": 0.0}
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class RosterProblem:
 
     # ------------------------------------------------------------------ builders
     @classmethod
-    def from_site(cls, site, requirements: pl.DataFrame, fit: pl.DataFrame, week_start: dt.date) -> "RosterProblem":
+    def from_site(cls, site: "Site", requirements: pl.DataFrame, fit: pl.DataFrame, week_start: dt.date) -> "RosterProblem":
         """Build from a loaded `staffing.site.Site` plus requirements and fit tables."""
         cfg = site.config
         return cls.from_tables(
@@ -325,7 +328,9 @@ def _template_info(t: ShiftTemplate, step: int) -> TemplateInfo:
     )
 
 
-def _day_options(day, tinfo, templates, contract, avail, mode, step):
+def _day_options(day: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int) -> list[ShiftOption]:
+    """Every start of every template the contract may work on `day` (inside availability
+    when that rule is hard; with the minutes outside it when soft)."""
     windows = [(s, e) for s, e in avail.get(day, [])]
     windows += [(s - DAY_MINUTES, e - DAY_MINUTES) for s, e in avail.get((day - 1) % DAYS, []) if e > DAY_MINUTES and day > 0]
     out = []
@@ -345,7 +350,7 @@ def _day_options(day, tinfo, templates, contract, avail, mode, step):
     return out
 
 
-def _static_contradictions(info: AgentInfo, tinfo, rules: Rules) -> list[str]:
+def _static_contradictions(info: AgentInfo, tinfo: tuple[TemplateInfo, ...], rules: Rules) -> list[str]:
     """Contradictions visible without search: a contract minimum no availability can hold."""
     out = []
     if info.min_minutes > info.max_minutes and rules.contract_hours.mode == "hard":

@@ -19,26 +19,11 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from staffing.roster.params import COST_SCALE
+from staffing.roster.costs import Term, mode_of, weight_of
+from staffing.roster.interval_rules import SequenceRules, add_sequence_rules
 from staffing.roster.problem import DAYS, AgentInfo, RosterProblem, pause_minutes
 
-
-@dataclass
-class Term:
-    """A soft penalty: `expr` (an integer CP-SAT expression) x `unit_amount` = amount in `unit`."""
-
-    rule: str
-    expr: object
-    unit: str
-    weight: float  # cost per unit, from site.toml
-    unit_amount: float = 1.0  # amount in `unit` per unit of expr
-    agent_id: str | None = None
-    day: int | None = None
-    queue: str | None = None
-
-    @property
-    def coefficient(self) -> int:
-        return int(round(self.weight * COST_SCALE * self.unit_amount))
+__all__ = ["DAY_RULES", "RULES", "WEEK_RULES", "Term", "WeekModel", "weight_of"]
 
 
 @dataclass
@@ -58,34 +43,13 @@ class WeekModel:
             self.enforce[rule] = self.model.new_bool_var(f"enforce_{rule}")
         return [self.enforce[rule]]
 
-    def paid(self):
+    def paid(self) -> object:
+        """Paid minutes of the week (a CP-SAT expression)."""
         p = self.problem
         return sum(p.templates[o.template].paid_minutes * v for d in range(DAYS) for o, v in zip(self.agent.options[d], self.x[d]))
 
 
-def weight_of(problem: RosterProblem, rule: str) -> float:
-    """Cost per unit of a rule: the rule's weight x its objective group weight (site.toml)."""
-    w = problem.weights
-    r = problem.rules
-    group = {
-        "weekend_off": w.preference,
-        "preferred_start": w.preference,
-        "preferred_days_off": w.preference,
-        "channel_preference": w.preference,
-        "fairness_floor": w.fairness,
-        "coverage_under": w.under_coverage,
-        "coverage_over": w.over_coverage,
-        "fit": w.fit,
-        "switching": w.switching,
-    }
-    own = getattr(r, rule, None)
-    rule_w = own.weight if hasattr(own, "weight") else 1.0
-    return group.get(rule, 1.0) * rule_w
-
-
-def _mode(problem: RosterProblem, rule: str) -> str:
-    own = getattr(problem.rules, rule, None)
-    return own.mode if hasattr(own, "mode") else "hard"
+_mode = mode_of
 
 
 # ============================================================== week scope (shift phase)
@@ -196,19 +160,21 @@ def add_max_consecutive_days(m: WeekModel) -> list[Term]:
 
 
 def add_weekend_off(m: WeekModel) -> list[Term]:
-    """Weekends: at least `min_weekend_days_off` of Saturday and Sunday off; soft by default,
-    so weekend work is shared out (each agent pays the penalty for the days short)."""
+    """Weekends: at least `min_weekend_days_off` of the site's weekend days (`[rules] weekend`,
+    Saturday and Sunday by default) off; soft by default, so weekend work is shared out
+    (each agent pays the penalty for the days short)."""
     mode = _mode(m.problem, "weekend_off")
     need = m.problem.rules.min_weekend_days_off
-    if mode == "off" or need <= 0:
+    days = m.problem.rules.weekend_days
+    if mode == "off" or need <= 0 or not days:
         return []
-    weekend = m.works[5] + m.works[6]
+    weekend = sum(m.works[d] for d in days)
     if mode == "hard":
-        m.model.add(weekend <= 2 - need).only_enforce_if(m.literal("weekend_off"))
+        m.model.add(weekend <= len(days) - need).only_enforce_if(m.literal("weekend_off"))
         return []
-    short = m.model.new_int_var(0, 2, "weekend_short")
-    m.model.add(weekend - short <= 2 - need)
-    return [Term("weekend_off", short, "days", weight_of(m.problem, "weekend_off"), 1.0, m.agent.agent_id, 5)]
+    short = m.model.new_int_var(0, len(days), "weekend_short")
+    m.model.add(weekend - short <= len(days) - need)
+    return [Term("weekend_off", short, "days", weight_of(m.problem, "weekend_off"), 1.0, m.agent.agent_id, days[0])]
 
 
 def preferred_start_misses(m: WeekModel) -> list[tuple[int, object]]:
@@ -305,16 +271,19 @@ class AgentDay:
 
 @dataclass
 class DayModel:
+    """The exact CP-SAT model of one day's activities (every agent whose shift starts that day)."""
+
     model: cp_model.CpModel
     problem: RosterProblem
     day: int
     agents: list[AgentDay]
     residual: dict[tuple[int, int], int]  # (queue, t) -> required minutes still to serve
+    rules: SequenceRules  # the interval rules and the one cost model
 
 
 def add_pauses(m: DayModel, ad: AgentDay) -> None:
     """Lunch and breaks: each placed once at an allowed offset of its template; two pauses
-    never share an interval (hard)."""
+    never share an interval (hard; the rule `interval_rules.pause_fits`)."""
     p = m.problem
     step = p.interval_minutes
     tmpl = p.templates[ad.template]
@@ -332,9 +301,10 @@ def add_pauses(m: DayModel, ad: AgentDay) -> None:
 
 
 def add_activity_choice(m: DayModel, ad: AgentDay) -> None:
-    """One activity per interval: a working agent serves exactly one eligible queue (never
-    channels are not eligible when the never_channel rule is hard); a paused interval is
-    lunch or break; a partly paused interval serves its queue for the minutes left."""
+    """One activity per interval (the eligibility rule): a working agent serves exactly one
+    eligible queue (never channels are not eligible when the never_channel rule is hard);
+    a paused interval is lunch or break; a partly paused interval serves its queue for the
+    minutes left."""
     p = m.problem
     step = p.interval_minutes
     tmpl = p.templates[ad.template]
@@ -371,6 +341,7 @@ def add_coverage(m: DayModel) -> list[Term]:
     """Coverage: minutes short of (and over) each queue-interval requirement. Under-coverage
     dominates the objective; over-coverage is a small cost."""
     p = m.problem
+    cm = m.rules.costs
     step = p.interval_minutes
     served: dict[tuple[int, int], list] = {}
     for ad in m.agents:
@@ -378,7 +349,6 @@ def add_coverage(m: DayModel) -> list[Term]:
             for q, c in cs.items():
                 served.setdefault((q, ad.t0 + k), []).append(c)
     terms = []
-    wu, wo = weight_of(p, "coverage_under"), weight_of(p, "coverage_over")
     for (q, t), cs in sorted(served.items()):
         need = m.residual.get((q, t), 0)
         total = sum(cs)
@@ -386,114 +356,53 @@ def add_coverage(m: DayModel) -> list[Term]:
         if need > 0:
             short = m.model.new_int_var(0, need, f"short_{q}_{t}")
             m.model.add(total + short >= need)
-            terms.append(Term("coverage_under", short, "agent-intervals", wu, 1 / step, None, m.day, p.queues[q]))
+            terms.append(Term("coverage_under", short, "agent-intervals", cm.under, 1 / step, None, m.day, p.queues[q]))
         over = m.model.new_int_var(0, hi, f"over_{q}_{t}")
         m.model.add(total - over <= max(need, 0))
-        terms.append(Term("coverage_over", over, "agent-intervals", wo, 1 / step, None, m.day, p.queues[q]))
+        terms.append(Term("coverage_over", over, "agent-intervals", cm.over, 1 / step, None, m.day, p.queues[q]))
     return terms
 
 
-def add_fit(m: DayModel) -> list[Term]:
-    """Fit: agent-intervals served times (1 - fit) of the agent on that queue, so better-fitting
-    agents serve each queue."""
+def add_serving(m: DayModel) -> list[Term]:
+    """Fit and never_channel (soft): each agent-interval served costs `CostModel.serve`:
+    (1 - fit) x the fit weight, plus the never_channel weight on a channel the agent marked
+    never (only when that rule is soft; hard: not eligible)."""
     p = m.problem
+    cm = m.rules.costs
     step = p.interval_minutes
     terms = []
-    w = weight_of(p, "fit")
     for ad in m.agents:
         miss = {q: 1 - f for q, f in zip(ad.agent.queues, ad.agent.fit)}
         expr = sum(int(round(100 * miss[q])) * c for cs in ad.contrib for q, c in cs.items() if miss[q] > 0)
         if not isinstance(expr, int):
-            terms.append(Term("fit", expr, "agent-intervals", w, 1 / (100 * step), ad.agent.agent_id, m.day))
+            terms.append(Term("fit", expr, "agent-intervals x (1 - fit)", cm.fit, 1 / (100 * step), ad.agent.agent_id, m.day))
+        never = [q for q, cp in zip(ad.agent.queues, ad.agent.channel_pref) if cp == "never"]
+        if never and cm.never_channel:
+            expr = sum(c for cs in ad.contrib for q, c in cs.items() if q in never)
+            terms.append(Term("never_channel", expr, "agent-intervals", cm.never_channel, 1 / step, ad.agent.agent_id, m.day))
     return terms
 
 
-def add_channel_preference(m: DayModel) -> list[Term]:
-    """Channel preference: agent-intervals on a channel the agent avoids (or, when the
-    never_channel rule is soft, has asked never to work)."""
-    p = m.problem
-    step = p.interval_minutes
-    terms = []
-    for ad in m.agents:
-        for rule, pref in (("channel_preference", "avoid"), ("never_channel", "never")):
-            if rule == "never_channel" and _mode(p, rule) != "soft":
-                continue
-            qs = [q for q, cp in zip(ad.agent.queues, ad.agent.channel_pref) if cp == pref]
-            if qs:
-                expr = sum(c for cs in ad.contrib for q, c in cs.items() if q in qs)
-                terms.append(Term(rule, expr, "agent-intervals", weight_of(p, rule), 1 / step, ad.agent.agent_id, m.day))
-    return terms
-
-
-def add_switching(m: DayModel) -> list[Term]:
-    """Switching and minimum stint: each queue change costs `switching`; after a change the
-    agent stays at least `min_stint_intervals` intervals on the new queue, and the first and
-    last stints of a shift are that long too (pause intervals count in the stint they
-    interrupt). Hard."""
-    p = m.problem
-    s = p.rules.min_stint_intervals
+def add_queue_changes(m: DayModel) -> list[Term]:
+    """Min stint, channel changes and switching of every shift: the interval rules' one
+    CP-SAT encoding (`interval_rules.add_sequence_rules`), hard or soft by site.toml."""
     terms = []
     for ad in m.agents:
         if len(ad.agent.queues) < 2:
             continue
-        chg = [None]
-        for k in range(1, ad.n):
-            c = m.model.new_bool_var(f"chg{k}")
-            for q in ad.agent.queues:
-                m.model.add(c >= ad.y[k][q] - ad.y[k - 1][q])
-            chg.append(c)
-        ad.chg = chg  # type: ignore[attr-defined]
-        for k in range(1, ad.n):
-            if k < s or k > ad.n - s:
-                m.model.add(chg[k] == 0)
-        if s > 1:
-            for k in range(1, ad.n - 1):
-                window = chg[k : min(ad.n, k + s)]
-                if len(window) > 1:
-                    m.model.add_at_most_one(window)
-        terms.append(Term("switching", sum(chg[1:]), "changes", weight_of(p, "switching"), 1.0, ad.agent.agent_id, m.day))
+        terms += add_sequence_rules(m.model, m.rules, ad.agent.queues, list(range(ad.n)), ad.n, lambda k, q, ad=ad: ad.y[k][q], ad.agent.agent_id, m.day, lambda k, ad=ad: ad.full[k])
     return terms
 
 
-def add_channel_changes(m: DayModel) -> list[Term]:
-    """Channel changes: at most `max_channel_changes_per_day` changes of channel per shift."""
-    p = m.problem
-    mode = _mode(p, "channel_changes")
-    if mode == "off":
-        return []
-    limit = p.rules.max_channel_changes_per_day
-    terms = []
-    for ad in m.agents:
-        chans = sorted({p.queue_channel[q] for q in ad.agent.queues})
-        if len(chans) < 2:
-            continue
-        byc = {c: [q for q in ad.agent.queues if p.queue_channel[q] == c] for c in chans}
-        ccs = []
-        for k in range(1, ad.n):
-            cc = m.model.new_bool_var(f"cc{k}")
-            for c, qs in byc.items():
-                m.model.add(cc >= sum(ad.y[k][q] for q in qs) - sum(ad.y[k - 1][q] for q in qs))
-            ccs.append(cc)
-        if mode == "hard":
-            m.model.add(sum(ccs) <= limit)
-        else:
-            over = m.model.new_int_var(0, ad.n, "cc_over")
-            m.model.add(sum(ccs) - over <= limit)
-            terms.append(Term("channel_changes", over, "changes", weight_of(p, "channel_changes"), 1.0, ad.agent.agent_id, m.day))
-    return terms
-
-
-# The interval rules as one exact CP-SAT model per day (activity_method = "cpsat"). The default
-# activity phase enforces the same rules by construction (assign.py: flows and the
-# rule-exact dynamic programme) and in its CP-SAT windows (polish.py).
+# The interval rules as one exact CP-SAT model per day (activity_method = "cpsat"). The
+# default activity phase uses the same definitions (interval_rules.py) in its flows,
+# dynamic programme and CP-SAT windows.
 DAY_RULES: list[tuple[str, str, Callable]] = [
     ("pauses", "hard", add_pauses),  # per agent-day
     ("activity_choice", "hard", add_activity_choice),  # per agent-day
     ("coverage", "soft", add_coverage),
-    ("fit", "soft", add_fit),
-    ("channel_preference", "soft", add_channel_preference),
-    ("switching", "hard", add_switching),
-    ("channel_changes", "hard", add_channel_changes),
+    ("serving", "soft", add_serving),
+    ("queue_changes", "hard", add_queue_changes),
 ]
 
 RULES = WEEK_RULES + DAY_RULES

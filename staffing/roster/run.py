@@ -11,15 +11,16 @@ import polars as pl
 from staffing.errors import InputError, Problem
 from staffing.io import atomic_folder
 from staffing.roster.output import check_run_target, write_run
-from staffing.roster.params import SolveParams
+from staffing.roster.params import ParamError, SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
 from staffing.routing import missed_targets, raise_requirements, requirement_pools, routing_profiles
 from staffing.simulate.run import write_simulation
+from staffing.site import Site
 
 
 def roster_run_folder(
-    site,
+    site: Site,
     requirements: pl.DataFrame,
     fit: pl.DataFrame,
     out: str | Path,
@@ -30,7 +31,7 @@ def roster_run_folder(
     seed: int | None = None,
     log: bool = False,
     progress: Callable[[str], None] | None = None,
-    solver_progress=None,
+    solver_progress: Callable[..., None] | None = None,
 ) -> dict:
     """Solve the week's roster, give every working interval its routing profile, simulate the
     roster's service and, where a queue-interval misses its target beyond the simulation's
@@ -82,7 +83,7 @@ def roster_run_folder(
     return result.summary
 
 
-def _simulate(site, requirements: pl.DataFrame, result: RosterResult, week: dt.date, replications: int, seed: int):
+def _simulate(site: Site, requirements: pl.DataFrame, result: RosterResult, week: dt.date, replications: int, seed: int) -> object:
     """The routing simulation of a roster (staffing.simulate), in memory."""
     from staffing.simulate.run import SimPlan, simulate_plan
 
@@ -95,6 +96,7 @@ def _simulate(site, requirements: pl.DataFrame, result: RosterResult, week: dt.d
 
 
 def _service_text(sim: dict) -> str:
+    """One line of the simulated service for the progress output."""
     overall = sim.get("overall", {})
     sl, ab = overall.get("service_level"), overall.get("abandon_rate")
     share = sim.get("share_intervals_meeting_target")
@@ -108,16 +110,21 @@ def _service_text(sim: dict) -> str:
     return ", ".join(parts) or "nothing simulated"
 
 
-def site_params(site, **overrides) -> SolveParams:
-    """SolveParams: defaults, then site.toml `[roster]`, then the caller's (CLI) overrides."""
+def site_params(site: Site, **overrides: object) -> SolveParams:
+    """SolveParams: the defaults (params.py), then site.toml `[roster]`, then the caller's
+    (CLI) overrides where it gives one (None = not given). `[roster]` is checked as
+    strictly as the CLI options: each bad key is named with its value and what is expected."""
     try:
         params = SolveParams.from_mapping(dict(site.config.roster))
+    except ParamError as exc:
+        raise InputError([Problem("site.toml", text, column=f"roster.{key}", label="key") for key, text in exc.problems], headline="invalid site.toml") from None
     except (TypeError, ValueError) as exc:
         raise InputError([Problem("site.toml", str(exc), column="roster", label="key")], headline="invalid site.toml") from None
     return params.replace(**overrides)
 
 
-def roster_result(site, requirements, fit, week, *, time_limit=None, workers=None, seed=None, log=False, solver_progress=None) -> RosterResult:
+def roster_result(site: Site, requirements: pl.DataFrame, fit: pl.DataFrame, week: dt.date, *, time_limit: float | None = None, workers: int | None = None, seed: int | None = None, log: bool = False, solver_progress: Callable[..., None] | None = None) -> RosterResult:
+    """Build the problem from a loaded site and solve it with the site's solver settings."""
     problem = RosterProblem.from_site(site, requirements, fit, week)
     params = site_params(site, time_limit_seconds=time_limit, workers=workers, seed=seed, log=log or None)
     return solve(problem, params, solver_progress)

@@ -11,15 +11,17 @@ order. Stops after a deterministic number of agent updates or when a pass change
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from ortools.graph.python import max_flow
 from ortools.sat.python import cp_model
 
 from staffing.errors import ContradictionError
-from staffing.roster.params import COST_SCALE, SolveParams
-from staffing.roster.problem import DAYS, RosterProblem
-from staffing.roster.rules import WEEK_RULES, Term, WeekModel, weight_of
+from staffing.roster.costs import COST_SCALE, CostModel, Term
+from staffing.roster.params import SolveParams
+from staffing.roster.problem import DAYS, RosterProblem, ShiftOption
+from staffing.roster.rules import WEEK_RULES, WeekModel
 
 BIG = 1 << 30
 
@@ -27,7 +29,7 @@ BIG = 1 << 30
 class CoverageState:
     """Working minutes per eligibility type and interval, and the value of one more agent."""
 
-    def __init__(self, problem: RosterProblem):
+    def __init__(self, problem: RosterProblem) -> None:
         p = problem
         self.p = p
         self.step = p.interval_minutes
@@ -92,17 +94,18 @@ class CoverageState:
         self.reach[:, t] = reach
 
 
-def option_work(problem: RosterProblem, option) -> tuple[int, np.ndarray]:
+def option_work(problem: RosterProblem, option: ShiftOption) -> tuple[int, np.ndarray]:
+    """First interval and working minutes per interval (pauses at their nominal offsets) of a shift option."""
     t0 = option.start_minute // problem.interval_minutes
     return t0, np.asarray(problem.templates[option.template].nominal_work, dtype=np.int64)
 
 
-def _values(problem: RosterProblem, state: CoverageState, ai: int) -> list[list[int]]:
-    """Integer value (objective units, higher is better) of each option of agent `ai`."""
+def _values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel) -> list[list[int]]:
+    """Integer value (objective units x COST_SCALE, higher is better) of each option of agent `ai`."""
     a = problem.agents[ai]
     step = problem.interval_minutes
-    wu = weight_of(problem, "coverage_under") * COST_SCALE / step
-    wo = weight_of(problem, "coverage_over") * COST_SCALE / step
+    wu = costs.under * COST_SCALE / step
+    wo = costs.over * COST_SCALE / step
     r = state.reach[list(a.queues)].max(axis=0) if a.queues else np.zeros(problem.n_horizon, dtype=np.int64)
     out = []
     for d in range(DAYS):
@@ -127,7 +130,7 @@ def build_week_model(problem: RosterProblem, ai: int) -> tuple[WeekModel, list[T
     return m, terms
 
 
-def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], params: SolveParams, hint: list[int | None] | None):
+def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], params: SolveParams, hint: list[int | None] | None) -> tuple[list[int | None] | None, list[tuple]]:
     """Best week for agent `ai` given option values; returns (choice per day, term amounts)."""
     m, terms = build_week_model(problem, ai)
     model = m.model
@@ -142,8 +145,8 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
-    solver.parameters.max_time_in_seconds = 10.0
-    solver.parameters.max_deterministic_time = 2.0
+    solver.parameters.max_time_in_seconds = params.agent_week_seconds
+    solver.parameters.max_deterministic_time = params.agent_week_dtime
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         core = solver.sufficient_assumptions_for_infeasibility()
@@ -160,11 +163,12 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
 
 
-def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress=None):
+def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
     """Returns (choice[agent][day] option index or None, penalty rows per agent, stats)."""
     p = problem
     n = len(p.agents)
     state = CoverageState(p)
+    costs = costs or CostModel.of(p)
     choice: list[list[int | None]] = [[None] * DAYS for _ in range(n)]
     pen: list[list] = [[] for _ in range(n)]
     budget = max(n, int(params.agent_updates_per_second * params.time_limit_seconds))
@@ -188,7 +192,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
                     t0, w = option_work(p, p.agents[ai].options[d][k])
                     state.add(ai, t0, w, -1)
             state.refresh()
-            vals = _values(p, state, ai)
+            vals = _values(p, state, ai, costs)
             new, rows = solve_agent_week(p, ai, vals, params, None if passes == 0 else old)
             if new is None:
                 new = old

@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
-from staffing.roster.activities import ShiftPlan, plan_activities
+from staffing.roster.activities import plan_activities
 from staffing.roster.assign import plan_activities_flow
+from staffing.roster.costs import CostModel
+from staffing.roster.interval_rules import SequenceRules
 from staffing.roster.params import SolveParams
-from staffing.roster.problem import RosterProblem, pause_minutes
-from staffing.roster.rules import weight_of
+from staffing.roster.planned import PlannedShift, served_minutes
+from staffing.roster.problem import AgentInfo, RosterProblem, ShiftOption, TemplateInfo, pause_minutes
 from staffing.roster.shifts import choose_shifts
+from staffing.satisfaction import preference_satisfaction
 
 SHIFTS_SCHEMA = {"agent_id": pl.Utf8, "date": pl.Date, "template": pl.Utf8, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "paid_minutes": pl.Int64, "lunch_start": pl.Datetime("us"), "lunch_end": pl.Datetime("us"), "breaks": pl.Utf8}
 ACTIVITIES_SCHEMA = {"agent_id": pl.Utf8, "interval_start": pl.Datetime("us"), "activity": pl.Utf8, "channel": pl.Utf8, "fit": pl.Float64}
@@ -49,20 +53,21 @@ class RosterResult:
         )
 
 
-def solve(problem: RosterProblem, params: SolveParams | None = None, progress=None) -> RosterResult:
+def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then (phase, short, bound)."""
     params = params or SolveParams()
     t_start = time.monotonic()
     deadline = t_start + params.time_limit_seconds
     shift_deadline = t_start + params.time_limit_seconds * (1 - params.activity_share)
     notify = (lambda **kw: progress(elapsed=time.monotonic() - t_start, limit=params.time_limit_seconds, **kw)) if progress else None
-    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify)
+    rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
+    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify, rs.costs)
     bound_seconds = max(params.bound_min_seconds, params.bound_share * params.time_limit_seconds) if params.bound else 0.0
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
-        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify)
+        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify, rs)
         stats["time_limit_hit"] = stats["time_limit_hit"] or hit
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds)
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds, rs)
         stats["time_limit_hit"] = stats["time_limit_hit"] or bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     short_t = _short_by_interval(problem, plans)
@@ -77,25 +82,19 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress=No
         else:
             left = max(params.bound_min_seconds, deadline - time.monotonic())
             focus = None if params.bound_widen < 0 else focus_intervals(short_t, params.bound_widen)
-            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers)
+            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations)
         stats.update(bstats)
         if notify:
             notify(phase="bound", bound=bound_short)
-    result = _assemble(problem, params, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
+    result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
 
 
-def _short_by_interval(p: RosterProblem, plans: list[ShiftPlan]) -> np.ndarray:
+def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
     """Agent-intervals short per interval (summed over queues) of the planned activities."""
-    step = p.interval_minutes
-    served = np.zeros((len(p.queues), p.n_horizon), dtype=np.int64)
-    for sp in plans:
-        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
-            if q is not None:
-                served[q, sp.t0 + k] += mins
-    return np.maximum(p.required * step - served, 0).sum(axis=0) / step
+    return np.maximum(p.required * p.interval_minutes - served_minutes(p, plans), 0).sum(axis=0) / p.interval_minutes
 
 
 def _versions() -> dict:
@@ -106,44 +105,75 @@ def _versions() -> dict:
     return {"python": platform.python_version(), "polars": pl.__version__, "ortools": ortools.__version__, "staffing": staffing.__version__}
 
 
-def _assemble(p: RosterProblem, params: SolveParams, plans: list[ShiftPlan], rows, bound_short, stats, wall) -> RosterResult:
+def _assemble(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[PlannedShift], rows: list[tuple], bound_short: float | None, stats: dict, wall: float) -> RosterResult:
+    """The run tables and summary of a solved roster, stage by stage."""
+    plans = sorted(plans, key=lambda s: (p.agents[s.agent].agent_id, s.day))
+    shifts_df = _shifts_table(p, plans)
+    acts_df = _activities_table(p, plans)
+    cov = _coverage_table(p, served_minutes(p, plans))
+    pen_df = _penalties_table(p, cm, rows, cov)
+    summary = _summary(p, params, cm, plans, shifts_df, acts_df, cov, pen_df, bound_short, stats, wall)
+    bound = cm.under * float(bound_short) if bound_short is not None else None
+    total_req = summary["required_agent_intervals"]
+    gap = ((summary["under_coverage_agent_intervals"] - bound_short) / total_req if total_req else 0.0) if bound_short is not None else None
+    return RosterResult(summary["status"], float(pen_df.get_column("cost").sum()), bound, gap, wall, params.seed, params.workers, shifts_df, acts_df, cov, pen_df, summary)
+
+
+def _at(p: RosterProblem, minute: int) -> dt.datetime:
+    """The datetime `minute` minutes after Monday 00:00 of the planned week."""
+    return dt.datetime.combine(p.week_start, dt.time()) + dt.timedelta(minutes=int(minute))
+
+
+def _parts(p: RosterProblem, sp: PlannedShift) -> tuple[AgentInfo, ShiftOption, TemplateInfo]:
+    """The agent, shift option and template of a planned shift."""
+    a = p.agents[sp.agent]
+    o = a.options[sp.day][sp.option]
+    return a, o, p.templates[o.template]
+
+
+def _shifts_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
+    """The shifts table (docs/contracts.md): one row per planned shift with lunch and breaks."""
     step = p.interval_minutes
-    week0 = dt.datetime.combine(p.week_start, dt.time())
-    at = lambda minute: week0 + dt.timedelta(minutes=int(minute))  # noqa: E731
-    shifts, acts = [], []
-    served = np.zeros((len(p.queues), p.n_horizon), dtype=np.int64)
-    fit_of = {}
-    for sp in sorted(plans, key=lambda s: (p.agents[s.agent].agent_id, s.day)):
-        a = p.agents[sp.agent]
-        o = a.options[sp.day][sp.option]
-        t = p.templates[o.template]
+    rows = []
+    for sp in plans:
+        a, o, t = _parts(p, sp)
         lunch = None
         breaks = []
         for pause, off in zip(t.pauses, sp.pause_offsets):
             s = o.start_minute + off * step
             if pause.kind == "lunch":
-                lunch = (at(s), at(s + pause.minutes))
+                lunch = (_at(p, s), _at(p, s + pause.minutes))
             else:
-                breaks.append(f"{at(s):%H:%M}-{at(s + pause.minutes):%H:%M}")
-        shifts.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, at(o.start_minute), at(o.start_minute + t.length_minutes), t.paid_minutes, lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
+                breaks.append(f"{_at(p, s):%H:%M}-{_at(p, s + pause.minutes):%H:%M}")
+        rows.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, _at(p, o.start_minute), _at(p, o.start_minute + t.length_minutes), t.paid_minutes, lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
+    return pl.DataFrame(rows, schema=SHIFTS_SCHEMA, orient="row")
+
+
+def _activities_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
+    """The activities table: one row per shift interval (a queue, `lunch` or `break`)."""
+    step = p.interval_minutes
+    rows = []
+    for sp in plans:
+        a, o, t = _parts(p, sp)
         fits = dict(zip(a.queues, a.fit))
         paused = {}
         for pause, off in zip(t.pauses, sp.pause_offsets):
             for k, mins in pause_minutes(pause, off, step):
                 if mins >= step:
                     paused[k] = pause.kind
-        for k, (q, mins) in enumerate(zip(sp.queue, sp.minutes)):
-            ts = at(o.start_minute + k * step)
+        for k, q in enumerate(sp.queue):
+            ts = _at(p, o.start_minute + k * step)
             if k in paused or q is None:
-                acts.append((a.agent_id, ts, paused.get(k, "break"), None, None))
+                rows.append((a.agent_id, ts, paused.get(k, "break"), None, None))
             else:
-                acts.append((a.agent_id, ts, p.queues[q], p.queue_channel[q], float(fits[q])))
-                served[q, sp.t0 + k] += mins
-                fit_of.setdefault(sp.agent, []).append((fits[q], mins, p.queue_channel[q]))
-    shifts_df = pl.DataFrame(shifts, schema=SHIFTS_SCHEMA, orient="row")
-    acts_df = pl.DataFrame(acts, schema=ACTIVITIES_SCHEMA, orient="row")
+                rows.append((a.agent_id, ts, p.queues[q], p.queue_channel[q], float(fits[q])))
+    return pl.DataFrame(rows, schema=ACTIVITIES_SCHEMA, orient="row")
 
-    # coverage over every requirement row of the week
+
+def _coverage_table(p: RosterProblem, served: np.ndarray) -> pl.DataFrame:
+    """Coverage over every requirement row of the week from served minutes per queue and interval."""
+    step = p.interval_minutes
+    week0 = dt.datetime.combine(p.week_start, dt.time())
     req = p.requirements.select("queue_id", pl.col("interval_start").cast(pl.Datetime("us")), pl.col("required_agents").cast(pl.Int64).alias("required"))
     qidx = {q: i for i, q in enumerate(p.queues)}
     tix = ((req.get_column("interval_start") - week0).dt.total_minutes() // step).to_numpy()
@@ -152,40 +182,56 @@ def _assemble(p: RosterProblem, params: SolveParams, plans: list[ShiftPlan], row
     sched = np.zeros(len(tix))
     sched[ok] = served[qi[ok], tix[ok]] / step
     cov = req.with_columns(pl.Series("scheduled", sched))
-    cov = cov.with_columns(
+    return cov.with_columns(
         (pl.col("required") - pl.col("scheduled")).clip(lower_bound=0).alias("short"),
         (pl.col("scheduled") - pl.col("required")).clip(lower_bound=0).alias("over"),
     ).select(list(COVERAGE_SCHEMA)).sort("queue_id", "interval_start")
 
-    # penalties: rule rows from the models plus coverage per queue and day
+
+def _penalties_table(p: RosterProblem, cm: CostModel, rows: list[tuple], cov: pl.DataFrame) -> pl.DataFrame:
+    """Rule rows from the models plus coverage per queue and day (cost model weights)."""
     pen = [(r[0], r[1], p.week_start + dt.timedelta(days=r[2]) if r[2] is not None else None, r[3], float(r[4]), r[5], float(r[6])) for r in rows]
-    wu, wo = weight_of(p, "coverage_under"), weight_of(p, "coverage_over")
     daily = cov.group_by("queue_id", pl.col("interval_start").dt.date().alias("date")).agg(pl.col("short").sum(), pl.col("over").sum()).sort("queue_id", "date")
     for q, d, s, o in daily.iter_rows():
         if s > 0:
-            pen.append(("coverage_under", None, d, q, float(s), "agent-intervals", wu * s))
+            pen.append(("coverage_under", None, d, q, float(s), "agent-intervals", cm.under * s))
         if o > 0:
-            pen.append(("coverage_over", None, d, q, float(o), "agent-intervals", wo * o))
-    pen_df = pl.DataFrame(pen, schema=PENALTIES_SCHEMA, orient="row").sort("rule", "agent_id", "date", "queue_id", nulls_last=True)
+            pen.append(("coverage_over", None, d, q, float(o), "agent-intervals", cm.over * o))
+    return pl.DataFrame(pen, schema=PENALTIES_SCHEMA, orient="row").sort("rule", "agent_id", "date", "queue_id", nulls_last=True)
 
+
+def _satisfaction(p: RosterProblem, shifts_df: pl.DataFrame, acts_df: pl.DataFrame) -> pl.DataFrame:
+    """Preference satisfaction per agent (`staffing.satisfaction`, the definition the report uses)."""
+    hhmm = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+    agents = pl.DataFrame(
+        [(a.agent_id, hhmm(a.pref_start[0]) if a.pref_start else None, hhmm(a.pref_start[1]) if a.pref_start else None) for a in p.agents],
+        schema={"agent_id": pl.Utf8, "pref_start_earliest": pl.Utf8, "pref_start_latest": pl.Utf8}, orient="row",
+    )
+    days_off = pl.DataFrame([(a.agent_id, d) for a in p.agents for d in sorted(a.days_off_pref)], schema={"agent_id": pl.Utf8, "weekday": pl.Int8}, orient="row")
+    prefs = pl.DataFrame(
+        sorted({(a.agent_id, p.queue_channel[q], cp) for a in p.agents for q, cp in zip(a.queues, a.channel_pref)}),
+        schema={"agent_id": pl.Utf8, "channel": pl.Utf8, "preference": pl.Utf8}, orient="row",
+    )
+    return preference_satisfaction(shifts_df, acts_df, agents, days_off, prefs)
+
+
+def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[PlannedShift], shifts_df: pl.DataFrame, acts_df: pl.DataFrame, cov: pl.DataFrame, pen_df: pl.DataFrame, bound_short: float | None, stats: dict, wall: float) -> dict:
+    """summary.json (docs/contracts.md): headline figures, bound and gap, satisfaction."""
     under = float(cov.get_column("short").sum())
     total_req = int(cov.get_column("required").sum())
     objective = float(pen_df.get_column("cost").sum())
-    bound = wu * float(bound_short) if bound_short is not None else None
+    bound = cm.under * float(bound_short) if bound_short is not None else None
     # gap of the dominant term: heads short against the proven lower bound, as a share of requirement
     gap = ((under - bound_short) / total_req if total_req else 0.0) if bound_short is not None else None
     status = "OPTIMAL" if bound_short is not None and under <= bound_short + 1e-9 and objective <= bound + 1e-9 else "FEASIBLE"
-    # preference satisfaction per agent
-    sats = []
-    for ai, a in enumerate(p.agents):
-        sats.append(_satisfaction(p, ai, [sp for sp in plans if sp.agent == ai], fit_of.get(ai, [])))
+    sats = _satisfaction(p, shifts_df, acts_df).get_column("satisfaction")
     switches = int(acts_df.filter(pl.col("channel").is_not_null()).sort("agent_id", "interval_start").select(
         ((pl.col("activity") != pl.col("activity").shift(1)) & (pl.col("agent_id") == pl.col("agent_id").shift(1)) & ((pl.col("interval_start") - pl.col("interval_start").shift(1)).dt.total_minutes() <= 4 * 60)).sum()
     ).item() or 0)
     fits = acts_df.get_column("fit").drop_nulls()
     paid = float(shifts_df.get_column("paid_minutes").sum() or 0) / 60
     cost = sum(p.templates[a.options[sp.day][sp.option].template].paid_minutes / 60 * a.hourly_cost for sp in plans for a in [p.agents[sp.agent]])
-    summary = {
+    return {
         "status": status,
         "objective": round(objective, 4),
         "bound": round(bound, 4) if bound is not None else None,
@@ -196,8 +242,8 @@ def _assemble(p: RosterProblem, params: SolveParams, plans: list[ShiftPlan], row
         "under_coverage_bound_pct": (round(100 * bound_short / total_req, 4) if total_req else 0.0) if bound_short is not None else None,
         "required_agent_intervals": total_req,
         "mean_fit": round(float(fits.mean()), 6) if len(fits) else 0.0,
-        "preference_satisfaction_min": round(min(sats), 6) if sats else 1.0,
-        "preference_satisfaction_mean": round(float(np.mean(sats)), 6) if sats else 1.0,
+        "preference_satisfaction_min": round(float(sats.min()), 6) if len(sats) else 1.0,
+        "preference_satisfaction_mean": round(float(sats.mean()), 6) if len(sats) else 1.0,
         "switches": switches,
         "paid_hours": round(paid, 4),
         "cost": round(cost, 4),
@@ -210,23 +256,3 @@ def _assemble(p: RosterProblem, params: SolveParams, plans: list[ShiftPlan], row
         "time_limit_hit": bool(stats.get("time_limit_hit")),
         "shift_phase": {k: v for k, v in stats.items() if k != "time_limit_hit"},
     }
-    return RosterResult(status, objective, bound, gap, wall, params.seed, params.workers, shifts_df, acts_df, cov, pen_df, summary)
-
-
-def _satisfaction(p: RosterProblem, ai: int, plans: list[ShiftPlan], served: list) -> float:
-    """Share of an agent's preference items honoured: preferred days off kept, shifts starting
-    in the preferred window, and the share of worked time not on an avoided channel."""
-    a = p.agents[ai]
-    items = []
-    worked = {sp.day: a.options[sp.day][sp.option] for sp in plans}
-    for d in sorted(a.days_off_pref):
-        items.append(0.0 if d in worked else 1.0)
-    if a.pref_start is not None:
-        lo, hi = a.pref_start
-        for d, o in worked.items():
-            items.append(1.0 if lo <= o.start_minute - d * 1440 <= hi else 0.0)
-    avoid = {p.queue_channel[q] for q, cp in zip(a.queues, a.channel_pref) if cp in ("avoid", "never")}
-    if avoid and served:
-        total = sum(m for _, m, _ in served)
-        items.append(sum(m for _, m, ch in served if ch not in avoid) / total if total else 1.0)
-    return float(np.mean(items)) if items else 1.0

@@ -187,24 +187,28 @@ def run_scenarios(
     week: dt.date | None = None,
     parallel: Parallel = "pool",
     scheduler: str | None = None,
-    time_limit: float = 60.0,
+    time_limit: float | None = None,
     workers: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     reports: bool = False,
     sources: dict[str, str] | None = None,
     progress: Progress = _quiet,
 ) -> list[ScenarioResult]:
     """Plan the base site and every scenario; returns results in input order, base first,
-    and writes OUT/results.json. `workers` (CP-SAT threads per solve) defaults to the
-    cores each task holds: all of them when serial, cores / parallel tasks otherwise."""
+    and writes OUT/results.json. Solver settings left None come from each site's
+    site.toml `[roster]`, else the defaults; `workers` (CP-SAT threads per solve) then
+    defaults to the cores each task holds: all of them when serial, cores / parallel tasks
+    otherwise."""
     from staffing.site import load_site
 
-    week = week or load_site(site_dir).plan_week()  # a broken base site stops everything here
+    base = load_site(site_dir)  # a broken base site stops everything here
+    week = week or base.plan_week()
+    site_workers = base.config.roster.get("workers")  # checked when each roster runs
     tasks = plan_tasks(site_dir, scenarios, out_dir, week, sources)
     results: dict[int, dict] = {}
     started = time.perf_counter()
     with open_executor(parallel, len(tasks), scheduler) as (executor, slots, per_task):
-        per_task = workers or per_task
+        per_task = workers or (site_workers if type(site_workers) is int and site_workers >= 1 else None) or per_task
         progress(f"{len(tasks)} plans ({len(scenarios)} scenarios + base) on {parallel}: {slots} at a time, {per_task} CP-SAT worker(s) each")
         futures = {}
         for i, task in enumerate(tasks):

@@ -68,6 +68,7 @@ class SiteInfo(_Strict):
 
 class Files(_Strict):
     history: str = "history.csv"
+    history_missing: Literal["error", "zero"] = "error"  # "zero": intervals missing from the history are 0 contacts
     demographics: str = "demographics.csv"
     segments: str = "segments.csv"
     agents: str = "agents.csv"
@@ -142,6 +143,7 @@ class QueueConfig(_Strict):
     service_level: float | None = Field(default=None, gt=0, lt=1)
     answer_seconds: float | None = Field(default=None, gt=0)
     response_minutes: float | None = Field(default=None, gt=0)
+    patience_seconds: float | None = Field(default=None, gt=0)  # Erlang A: overrides the channel's (e.g. estimated from a call log)
 
     @property
     def id(self) -> str:
@@ -201,7 +203,8 @@ class Rules(_Strict):
 
     min_rest_hours: float = Field(default=11, ge=0, le=24)
     max_consecutive_days: int = Field(default=5, ge=1, le=7)
-    min_weekend_days_off: int = Field(default=1, ge=0, le=2)
+    min_weekend_days_off: int = Field(default=1, ge=0, le=7)
+    weekend: list[str] = ["sat", "sun"]  # the site's weekend days (weekday names), e.g. ["fri", "sat"]
     max_channel_changes_per_day: int = Field(default=2, ge=0)
     min_stint_intervals: int = Field(default=2, ge=1)
     availability: Rule = Rule(mode="hard")
@@ -211,10 +214,32 @@ class Rules(_Strict):
     consecutive_days: Rule = Rule(mode="hard")
     weekend_off: Rule = Rule(mode="soft", weight=50)
     channel_changes: Rule = Rule(mode="hard")
+    min_stint: Rule = Rule(mode="hard")  # stints shorter than min_stint_intervals; soft weight per short stint
     never_channel: Rule = Rule(mode="hard")
     preferred_start: Rule = Rule(mode="soft", weight=3)
     preferred_days_off: Rule = Rule(mode="soft", weight=10)
     fairness_floor: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("weekend")
+    @classmethod
+    def _weekend(cls, value: list[str]) -> list[str]:
+        for day in value:
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r}; expected some of {', '.join(WEEKDAYS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a weekday appears twice")
+        return value
+
+    @model_validator(mode="after")
+    def _weekend_need(self) -> "Rules":
+        if self.min_weekend_days_off > len(self.weekend):
+            raise ValueError(f"min_weekend_days_off {self.min_weekend_days_off} is more than the {len(self.weekend)} weekend day(s)")
+        return self
+
+    @property
+    def weekend_days(self) -> list[int]:
+        """The weekend as weekday numbers, Monday = 0."""
+        return sorted(WEEKDAYS.index(d) for d in self.weekend)
 
 
 class ObjectiveWeights(_Strict):
@@ -267,8 +292,17 @@ class Culture(_Strict):
 
 
 class SpecialDay(_Strict):
+    """A date with its own volume and, optionally, its own opening hours.
+
+    `multiplier` scales the date's forecast contacts (0 = closed all day). `hours`
+    ('07:00-14:00', '19:45-24:00'; 'closed') replaces the weekday's opening window on
+    that date for the channels in `channels` (default: every channel): a holiday, a
+    shortened day, a reopening time that moves with the date."""
+
     date: str
-    multiplier: float = Field(ge=0)
+    multiplier: float = Field(default=1.0, ge=0)
+    hours: str | None = None
+    channels: list[str] | None = None
     note: str = ""
 
     @field_validator("date")
@@ -278,6 +312,23 @@ class SpecialDay(_Strict):
             return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             raise ValueError("expected a calendar date YYYY-MM-DD such as 2026-12-25") from None
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and value != "closed":
+            parse_window(value)
+        return value
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.date)
+
+    def window(self) -> tuple[int, int] | None:
+        """The date's opening window in minutes from its midnight; None when closed."""
+        if self.multiplier == 0 or self.hours == "closed":
+            return None
+        return parse_window(self.hours) if self.hours else None
 
 
 class RoutingConfig(_Strict):
@@ -376,6 +427,16 @@ class SiteConfig(_Strict):
             raise ValueError("at least one [[queues]] entry is needed")
         if not self.shift_templates:
             raise ValueError("at least one [[shift_templates]] entry is needed")
+        seen_days: dict[str, int] = {}
+        for i, day in enumerate(self.special_days, start=1):
+            if day.date in seen_days:
+                raise ValueError(f"special_days[{i}] repeats date {day.date} of special_days[{seen_days[day.date]}]; expected one entry per date")
+            seen_days[day.date] = i
+            if day.channels is not None and day.multiplier != 1:
+                raise ValueError(f"special_days[{i}] has channels and a multiplier; a multiplier scales every queue's forecast, so give it without channels (close channels with hours = \"closed\")")
+            for ch in day.channels or []:
+                if ch not in self.channels:
+                    raise ValueError(f"special_days[{i}] names channel {ch!r} that [channels] does not declare")
         return self
 
     @property

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -12,10 +13,12 @@ from pydantic import ValidationError
 
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.agents import AgentRecord, agent_tables, read_agents
-from staffing.site.config import WEEKDAYS, SiteConfig, hhmm_to_minute, parse_window
+from staffing.site.config import WEEKDAYS, ShiftTemplate, SiteConfig, hhmm_to_minute, parse_window
 from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, file_problem, read_raw, read_text, row_offset, segments_schema, validate_table
 
 SITE_TOML = "site.toml"
+# history rows are keyed in load_site, where local-time repeats at the fall-back change are known
+HISTORY_LOCAL = replace(HISTORY, key=())
 
 
 @dataclass
@@ -64,7 +67,7 @@ class Site:
                     "model": ch.model,
                     "service_level": None if deferred else (q.service_level or ch.service_level),
                     "answer_seconds": None if deferred else (q.answer_seconds or ch.answer_seconds),
-                    "patience_seconds": ch.patience_seconds if ch.model == "erlang_a" else None,
+                    "patience_seconds": (q.patience_seconds or ch.patience_seconds) if ch.model == "erlang_a" else None,
                     "concurrency": ch.concurrency if ch.model == "chat" else 1,
                     "response_minutes": (q.response_minutes or ch.response_minutes) if deferred else None,
                     "max_occupancy": 1.0 if deferred else self.config.staffing.max_occupancy,
@@ -77,30 +80,39 @@ class Site:
         )
 
     def open_hours(self, week_start: dt.date) -> pl.DataFrame:
-        """`open hours` of docs/contracts.md for the 7 days from week_start (special days closed at 0)."""
+        """`open hours` of docs/contracts.md for the 7 days from week_start.
+
+        Each date is open in its weekday's window, or in its special day's `hours` for the
+        channels it names (closed at multiplier 0 or hours 'closed'); a window past
+        midnight carries into the next date's first intervals."""
         step = self.interval_minutes
         starts = [dt.datetime.combine(week_start, dt.time()) + dt.timedelta(minutes=step * i) for i in range(7 * 1440 // step)]
-        closed_days = {s.date for s in self.config.special_days if s.multiplier == 0}
         frames = []
         for q in self.config.queues:
             windows = self.config.channels[q.channel].hours.windows()
+            special = {s.day: s for s in self.config.special_days if s.channels is None or q.channel in s.channels}
+
+            def day_windows(day: dt.date) -> list[tuple[int, int]]:
+                if day in special:
+                    sd = special[day]
+                    if sd.multiplier == 0 or sd.hours == "closed":
+                        return []
+                    if sd.hours:
+                        return [sd.window()]
+                w = windows.get(day.weekday())
+                return [w] if w else []
+
             is_open = []
             for s in starts:
-                minute_of_week = (s.weekday() * 1440) + s.hour * 60 + s.minute
-                ok = False
-                for day, (a, b) in windows.items():
-                    base = day * 1440
-                    for shift in (0, 7 * 1440):  # a window past Sunday midnight wraps to Monday
-                        if base + a <= minute_of_week + shift < base + b:
-                            ok = True
-                if s.date().isoformat() in closed_days:
-                    ok = False
-                is_open.append(ok)
+                minute = s.hour * 60 + s.minute
+                today = any(a <= minute < b for a, b in day_windows(s.date()))
+                carried = any(a <= minute + 1440 < b for a, b in day_windows(s.date() - dt.timedelta(days=1)))
+                is_open.append(today or carried)
             frames.append(pl.DataFrame({"queue_id": q.id, "interval_start": starts, "open": is_open}))
         return pl.concat(frames).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
 
     def special_days(self) -> dict[dt.date, float]:
-        return {dt.date.fromisoformat(s.date): s.multiplier for s in self.config.special_days}
+        return {s.day: s.multiplier for s in self.config.special_days if s.channels is None}
 
     def plan_week(self) -> dt.date:
         """The Monday after the history ends: the default week to plan."""
@@ -140,7 +152,7 @@ def toml_problems(exc: ValidationError, file: str, reference: str) -> list[Probl
             msg = "missing required key"
         elif err["type"] == "extra_forbidden":
             msg = f"unknown key; check the spelling against {reference}"
-        elif "input" in err and not isinstance(err["input"], (dict, list)):
+        elif "input" in err and not isinstance(err["input"], (dict, list)) and "got " not in msg:
             msg = f"{msg}, got {err['input']!r}"
         problems.append(Problem(file, msg, column=key, label="key"))
     return problems
@@ -169,10 +181,13 @@ def load_site(root: str | Path) -> Site:
             problems.extend(exc.problems)
             return None, path
         typed, found = validate_table(raw, schema, path, warnings)
+        if schema is HISTORY_LOCAL:
+            typed, more = fold_dst_repeats(typed, config.site.timezone, path, warnings)
+            found.extend(more)
         problems.extend(found)
         return (typed if not found else None), path
 
-    history, hist_path = table(config.files.history, HISTORY)
+    history, hist_path = table(config.files.history, HISTORY_LOCAL)
     demographics, demo_path = table(config.files.demographics, DEMOGRAPHICS)
     segments, seg_path = table(config.files.segments, segments_schema(dims))
     outcomes = None
@@ -220,14 +235,33 @@ def load_site(root: str | Path) -> Site:
     for row in misaligned.head(MAX_REPORTED).iter_rows(named=True):
         problems.append(Problem(hist_path.name, f"interval start {row['interval_start']:%Y-%m-%dT%H:%M} is not aligned to {step}-minute intervals", row=row["__row"] + off, column="interval_start"))
     if not misaligned.height:
-        spans = history.group_by("queue_id").agg(pl.col("interval_start").min().alias("first"), pl.col("interval_start").max().alias("last"), pl.len().alias("n"))
-        spans = spans.with_columns((((pl.col("last") - pl.col("first")).dt.total_minutes() // step) + 1).alias("expected")).filter(pl.col("expected") != pl.col("n")).sort("queue_id")
-        for row in spans.head(MAX_REPORTED).iter_rows(named=True):
-            grid = pl.datetime_range(row["first"], row["last"], f"{step}m", eager=True, time_unit="us").alias("interval_start").to_frame()
-            have = history.filter(pl.col("queue_id") == row["queue_id"]).select("interval_start")
-            missing = grid.join(have, on="interval_start", how="anti").get_column("interval_start")
-            if len(missing):
-                problems.append(Problem(hist_path.name, f"queue {row['queue_id']!r} is missing {len(missing)} interval(s) between its first and last row, first missing {missing[0]:%Y-%m-%dT%H:%M}; expected every {step}-minute interval (0 contacts when closed)", column="interval_start"))
+        spans = history.group_by("queue_id").agg(pl.col("interval_start").min().alias("first"), pl.col("interval_start").max().alias("last"))
+        grid = spans.select("queue_id", pl.datetime_ranges("first", "last", f"{step}m", time_unit="us").alias("interval_start")).explode("interval_start")
+        missing = grid.join(history.select("queue_id", pl.col("interval_start").cast(pl.Datetime("us"))), on=["queue_id", "interval_start"], how="anti").sort("queue_id", "interval_start")
+        skipped = missing.filter(_local_time(pl.col("interval_start"), config.site.timezone).is_null())
+        if skipped.height:
+            # the spring-forward change skips these local times: they do not exist, so no row is expected
+            missing = missing.join(skipped, on=["queue_id", "interval_start"], how="anti")
+            fill_zero = skipped
+            warnings.append(f"{hist_path.name}: {skipped.get_column('interval_start').dt.truncate('1h').n_unique()} hour(s) skipped by the spring-forward change ({config.site.timezone}) read as 0 contacts in {skipped.get_column('queue_id').n_unique()} queue(s)")
+        else:
+            fill_zero = skipped
+        if config.files.history_missing == "zero" and missing.height:
+            warnings.append(f"{hist_path.name}: {missing.height:,} missing interval(s) in {missing.get_column('queue_id').n_unique()} queue(s) read as 0 contacts ([files] history_missing = \"zero\")")
+            fill_zero = pl.concat([fill_zero, missing])
+            missing = missing.clear()
+        if fill_zero.height:
+            parts = pl.col("queue_id").str.split("/")
+            fill = fill_zero.with_columns(
+                parts.list.get(0).alias("channel"), parts.list.get(1).alias("driver"), parts.list.get(2).alias("language"), pl.lit(0, dtype=pl.Int64).alias("contacts")
+            )
+            if "abandoned" in history.columns:
+                fill = fill.with_columns(pl.lit(0, dtype=pl.Int64).alias("abandoned"))
+            history = pl.concat([history.with_columns(pl.col("interval_start").cast(pl.Datetime("us"))), fill], how="diagonal_relaxed")
+        if missing.height:
+            firsts = missing.group_by("queue_id", maintain_order=True).agg(pl.len().alias("n"), pl.col("interval_start").first().alias("first"))
+            for row in firsts.head(MAX_REPORTED).iter_rows(named=True):
+                problems.append(Problem(hist_path.name, f"queue {row['queue_id']!r} is missing {row['n']} interval(s) between its first and last row, first missing {row['first']:%Y-%m-%dT%H:%M}; expected every {step}-minute interval (0 contacts when closed), or set [files] history_missing = \"zero\" for an export that lists only intervals with contacts", column="interval_start"))
     missing_hist = sorted(queue_ids - set(history.get_column("queue_id").unique().to_list()))
     if missing_hist and not config.files.forecast:
         warnings.append(f"{hist_path.name}: no history for queue(s) {', '.join(missing_hist)}; their forecast will be 0")
@@ -267,6 +301,7 @@ def load_site(root: str | Path) -> Site:
     if problems:
         raise InputError(problems, headline=f"invalid site folder {root}")
 
+    warnings.extend(handle_time_warnings(root, config, hist_path.name))
     needs = segments.unpivot(index="segment", on=dims, variable_name="dimension", value_name="need").sort("segment", "dimension")
     history = history.drop("__row")
     if "abandoned" not in history.columns:
@@ -305,6 +340,24 @@ def _unservable_queues(config: SiteConfig, skills: pl.DataFrame, prefs: pl.DataF
     return out
 
 
+def possible_paid_hours(availability: dict[str, str], templates: list[ShiftTemplate], max_days: int) -> float:
+    """Most paid hours a week that shifts of `templates` fit inside the availability windows."""
+    best_per_day = []
+    for day in WEEKDAYS:
+        window = availability.get(day)
+        if not window:
+            continue
+        a, b = parse_window(window)
+        best = 0
+        for t in templates:
+            earliest = max(hhmm_to_minute(t.earliest_start), a)
+            latest = min(hhmm_to_minute(t.latest_start), b - t.length_minutes)
+            if earliest <= latest:
+                best = max(best, t.paid_minutes)
+        best_per_day.append(best)
+    return sum(sorted(best_per_day, reverse=True)[:max_days]) / 60
+
+
 def _availability_problems(records: list[AgentRecord], rows: list[int], config: SiteConfig, path: Path) -> list[Problem]:
     """An agent whose availability cannot hold the contract minimum with any shift template."""
     problems = []
@@ -313,20 +366,7 @@ def _availability_problems(records: list[AgentRecord], rows: list[int], config: 
         if not templates:
             problems.append(Problem(path.name, f"agent {r.agent_id}: no shift template allows contract {r.contract!r}", row=row, column="contract"))
             continue
-        best_per_day = []
-        for day in WEEKDAYS:
-            window = r.availability.get(day)
-            if not window:
-                continue
-            a, b = parse_window(window)
-            best = 0
-            for t in templates:
-                earliest = max(hhmm_to_minute(t.earliest_start), a)
-                latest = min(hhmm_to_minute(t.latest_start), b - t.length_minutes)
-                if earliest <= latest:
-                    best = max(best, t.paid_minutes)
-            best_per_day.append(best)
-        possible = sum(sorted(best_per_day, reverse=True)[: r.max_days_week]) / 60
+        possible = possible_paid_hours(r.availability, templates, r.max_days_week)
         if possible + 1e-9 < r.min_hours_week:
             problems.append(
                 Problem(
@@ -337,3 +377,73 @@ def _availability_problems(records: list[AgentRecord], rows: list[int], config: 
                 )
             )
     return problems
+
+
+IMPORT_REPORT = "import.json"  # written by `staffing import calls` (staffing/site/importer.py)
+
+
+def handle_time_warnings(root: Path, config: SiteConfig, history_name: str) -> list[str]:
+    """Workload sanity: shrinkage 0, and handle time that is talk time only.
+
+    Talk time only is known when the history was imported from a call log without an
+    after-call-work column and with no `acw_seconds` allowance (the import's report says so)."""
+    out = []
+    if config.staffing.shrinkage == 0:
+        out.append("site.toml [staffing] shrinkage is 0: no absence, training or meetings are allowed for, so requirements understaff; contact centres typically plan 0.25-0.35")
+    report = root / IMPORT_REPORT
+    if report.is_file():
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return out
+        acw = data.get("map", {}).get("site", {}).get("acw_seconds", 0)
+        if data.get("after_call_work") == "site allowance" and not acw:
+            out.append(
+                f"{history_name}: handle time is talk time only (imported from {data.get('source', 'a call log')} with no after-call work and acw_seconds = 0): "
+                "requirements understaff; re-import with [site] acw_seconds in the map"
+            )
+    return out
+
+
+def _local_time(expr: pl.Expr, timezone: str, ambiguous: str = "earliest") -> pl.Expr:
+    """A naive local clock time in `timezone`; null where the spring-forward change skips it."""
+    return expr.cast(pl.Datetime("us")).dt.replace_time_zone(timezone, non_existent="null", ambiguous=ambiguous)
+
+
+def fold_dst_repeats(typed: pl.DataFrame, timezone: str, path: Path, warnings: list[str]) -> tuple[pl.DataFrame, list[Problem]]:
+    """One history row per queue and local interval.
+
+    A local-time export repeats the hour of the fall-back change (01:00-02:00 twice in
+    Europe): two rows of the same queue at such an ambiguous time are summed into one
+    (contacts and abandoned added, handle time contact-weighted), with one warning. Any
+    other repeated key is a problem, as for every keyed table."""
+    key = ["channel", "driver", "language", "interval_start"]
+    if not all(k in typed.columns for k in key) or typed.schema["interval_start"] != pl.Datetime("us"):
+        return typed, []
+    valid = pl.all_horizontal([pl.col(k).is_not_null() for k in key])
+    dup = pl.struct(key).is_duplicated() & valid
+    ambiguous = _local_time(pl.col("interval_start"), timezone, "earliest") != _local_time(pl.col("interval_start"), timezone, "latest")
+    twice = pl.len().over(key) == 2
+    repeats = typed.filter(dup & ambiguous.fill_null(False) & twice)
+    bad = typed.filter(dup & ~(ambiguous.fill_null(False) & twice))
+    offset = row_offset(path)
+    problems = [
+        Problem(path.name, f"duplicate row for {', '.join(f'{k}={row[k]}' for k in key)}; expected one row per {', '.join(key)}", row=row["__row"] + offset)
+        for row in bad.head(MAX_REPORTED).iter_rows(named=True)
+    ]
+    if repeats.height and not problems:
+        handled = (pl.col("contacts") > 0) & pl.col("aht_seconds").is_not_null()
+        aggs = [
+            pl.col("__row").min(),
+            pl.col("contacts").sum(),
+            ((pl.col("contacts") * pl.col("aht_seconds")).filter(handled).sum() / pl.col("contacts").filter(handled).sum()).alias("aht_seconds"),
+        ]
+        if "abandoned" in typed.columns:
+            aggs.append(pl.col("abandoned").sum())
+        merged = repeats.group_by(key).agg(aggs)
+        others = [c for c in typed.columns if c not in merged.columns]
+        merged = merged.with_columns([pl.lit(None).alias(c) for c in others]).select(typed.columns)
+        typed = pl.concat([typed.filter(~(dup & ambiguous.fill_null(False) & twice)), merged.cast(typed.schema)]).sort("__row")
+        hours = repeats.get_column("interval_start").dt.truncate("1h").n_unique()
+        warnings.append(f"{path.name}: {hours} hour(s) repeated by the fall-back change ({timezone}): the two rows of each queue and interval summed into one local interval")
+    return typed, problems

@@ -262,11 +262,22 @@ def row_offset(path: Path) -> int:
     return 2 if path.suffix.lower() != ".parquet" else 1
 
 
+def parse_datetime_text(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 date-times as naive Datetime(us): 'T' or a space, with or without seconds and
+    fractions ('2026-11-23T08:00', '2026-11-23 08:00:00', '2026-11-23 08:00:00.000000' as a
+    typed Parquet datetime reads as text); anything else is null."""
+    t = text.str.strip_chars().str.replace("T", " ", literal=True)
+    return pl.coalesce(
+        t.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us", exact=True),
+        t.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us", exact=True),
+    )
+
+
 def _cast_expr(col: Column) -> pl.Expr:
     c = pl.col(col.name).str.strip_chars()
     c = pl.when(c == "").then(None).otherwise(c)
     if col.dtype == "datetime":
-        return c.str.replace(" ", "T").str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us").alias(col.name)
+        return parse_datetime_text(c).alias(col.name)
     if col.dtype == "bool":
         low = c.str.to_lowercase()
         return (

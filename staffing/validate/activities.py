@@ -132,6 +132,39 @@ def check_channel_changes(run: RunData) -> list[str]:
     return out
 
 
+def check_min_stint(run: RunData) -> list[str]:
+    """Every stint (run of one queue in a shift) lasts at least `min_stint_intervals`
+    intervals: pause intervals count in the stint they interrupt, the first and the last
+    stint of a shift count too, except in a shift with fewer working intervals than that."""
+    need = run.config.rules.min_stint_intervals
+    if need <= 1:
+        return []
+    known = set(run.queue_channels())
+    rows = (
+        run.duty.select("shift_idx", "agent_id", "date", "interval_start", "work_minutes")
+        .join(run.activities.select("agent_id", "interval_start", "activity"), on=["agent_id", "interval_start"], how="left")
+        .sort("shift_idx", "interval_start")
+    )
+    out = []
+    for (_idx,), shift in rows.group_by(["shift_idx"], maintain_order=True):
+        stints: list[list] = []  # [queue, first interval, length]
+        n_work = 0
+        for act, start, work in shift.select("activity", "interval_start", "work_minutes").iter_rows():
+            if act in known and work > 0:
+                n_work += 1
+                if not stints or stints[-1][0] != act:
+                    stints.append([act, start, 1])
+                    continue
+            if stints:
+                stints[-1][2] += 1
+        short = [s for i, s in enumerate(stints) if s[2] < need and not (i == len(stints) - 1 and n_work < need)]
+        if short:
+            agent, day = shift.item(0, "agent_id"), shift.item(0, "date")
+            found = ", ".join(f"{q} from {start:%H:%M} for {length}" for q, start, length in short)
+            out.append(f"min_stint: agent {agent} on {day}: expected stints of at least {need} intervals, found {found}")
+    return out
+
+
 def check_profiles(run: RunData) -> list[str]:
     """Routing profiles (the activities table's optional `profile` column, queue ids joined by
     `|` in priority order): on every queue activity the profile starts with the activity's

@@ -2,7 +2,8 @@
 
 A check whose `mode_key` names a rule in site.toml `[rules]` follows that rule's mode:
 "hard" findings are violations, "soft" findings are information (warnings), "off" is not
-checked. Checks without a `mode_key` are structural and always hard.
+checked. Checks without a `mode_key` are structural and always hard, unless they name a
+`fixed_mode` (the fairness floor is a weighted penalty in the engine: information).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from staffing.validate.data import RunData
 class Check:
     name: str  # the rule name used at the start of each finding
     func: Callable[[RunData], list[str]]
-    mode_key: str | None = None  # attribute of `Rules` holding the mode, None = always hard
+    mode_key: str | None = None  # attribute of `Rules` holding the mode, None = `fixed_mode`
+    fixed_mode: str = "hard"
 
     def mode(self, config: SiteConfig) -> str:
-        return "hard" if self.mode_key is None else getattr(config.rules, self.mode_key).mode
+        """hard, soft or off: the rule's mode in site.toml, or the check's fixed mode."""
+        return self.fixed_mode if self.mode_key is None else getattr(config.rules, self.mode_key).mode
 
 
 CHECKS: tuple[Check, ...] = (
@@ -40,11 +43,13 @@ CHECKS: tuple[Check, ...] = (
     Check("weekend_off", shifts.check_weekend_off, "weekend_off"),
     Check("preferred_start", shifts.check_preferred_start, "preferred_start"),
     Check("preferred_days_off", shifts.check_preferred_days_off, "preferred_days_off"),
+    Check("fairness_floor", shifts.check_fairness_floor, fixed_mode="soft"),
     # activities
     Check("activities", activities.check_activities),
     Check("eligibility", activities.check_eligibility),
     Check("never_channel", activities.check_never_channel, "never_channel"),
     Check("channel_changes", activities.check_channel_changes, "channel_changes"),
+    Check("min_stint", activities.check_min_stint, "min_stint"),
     Check("routing_profiles", activities.check_profiles),
     # figures
     Check("coverage", figures.check_coverage),

@@ -185,9 +185,9 @@ def check_consecutive_days(run: RunData) -> list[str]:
 
 
 def check_weekend_off(run: RunData) -> list[str]:
-    """At least min_weekend_days_off of the week's Saturday and Sunday without a shift."""
+    """At least min_weekend_days_off of the week's weekend days ([rules] weekend) without a shift."""
     need = run.config.rules.min_weekend_days_off
-    weekend = {d for d in run.week_dates if d.weekday() >= 5}
+    weekend = {d for d in run.week_dates if WEEKDAYS[d.weekday()] in run.config.rules.weekend}
     out = []
     for row in _per_agent_week(run).iter_rows(named=True):
         worked = sorted(weekend & set(row["dates"]))
@@ -284,4 +284,36 @@ def check_breaks(run: RunData) -> list[str]:
             for what, qs, qe in others:
                 if qs < pe and ps < qe:
                     out.append(f"{where}: break {_span(ps, pe)} overlaps {what} {_span(qs, qe)}")
+    return out
+
+
+def check_fairness_floor(run: RunData) -> list[str]:
+    """Every agent's week honours at least `fairness_floor` of their preference items: one
+    item per preferred day off (kept when not worked) and, with a preferred start window,
+    one per worked shift (kept when it starts inside the window). Soft in the engine (a
+    weighted penalty), so findings are information."""
+    floor = run.config.rules.fairness_floor
+    if floor <= 0:
+        return []
+    week = _week_shifts(run)
+    worked: dict[str, list[tuple[dt.date, dt.datetime]]] = {}
+    for agent, day, start in week.sort("agent_id", "start").select("agent_id", "date", "start").iter_rows():
+        worked.setdefault(agent, []).append((day, start))
+    off: dict[str, set[int]] = {}
+    for agent, wd in run.days_off_pref.select("agent_id", "weekday").iter_rows():
+        off.setdefault(agent, set()).add(int(wd))
+    out = []
+    for agent, lo, hi in run.agents.sort("agent_id").select("agent_id", "pref_start_earliest", "pref_start_latest").iter_rows():
+        days = worked.get(agent, [])
+        on = {day.weekday() for day, _ in days}
+        kept = total = 0
+        for wd in sorted(off.get(agent, set())):
+            total += 1
+            kept += wd not in on
+        if lo and hi:
+            for day, start in days:
+                total += 1
+                kept += hhmm_to_minute(lo) <= _minutes(start - _midnight(day)) <= hhmm_to_minute(hi)
+        if total and kept < floor * total - 1e-9:
+            out.append(f"fairness_floor: agent {agent} in the week of {run.week_start}: expected at least {num(100 * floor)}% of preference items honoured, found {kept} of {total} ({num(100 * kept / total)}%)")
     return out

@@ -1,0 +1,209 @@
+"""Queues by min-cost flow: the construction interval by interval, and the reflows.
+
+**Construction** (`assign_queues`). Interval by interval, in time order, one OR-Tools
+min-cost flow sends every on-duty agent's working minutes to one eligible queue: a unit
+of requirement covered earns the under-coverage weight, a unit beyond it costs the
+over-coverage weight, each arc carries the agent's serving cost (`CostModel.serve`) and,
+when it changes queue, the cost of that change under the interval rules
+(`interval_rules.change_cost`, plus `last_stint_cost` when too few intervals are left for a
+full last stint). A change a hard rule forbids is no arc at all, so hard rules hold by
+construction; soft ones are priced. Greedy in time: a choice now cannot foresee a stint it
+forces later, which is why the minimum stint is short.
+
+**Reflows** (`reflow_short_intervals`). Every interval that is still short is re-solved
+as one min-cost flow with every agent's other intervals fixed; an agent may take any
+eligible queue, priced by the change in `interval_rules.sequence_rule_cost` of its whole
+sequence (a queue a hard rule forbids is no arc). Finds chains of moves (A to the short
+queue, B to A's queue) that a one-agent best response cannot. Never worse: the current
+assignment is one of the flows considered.
+
+Deterministic: no randomness, no time limit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from staffing.roster.costs import scaled
+from staffing.roster.interval_rules import SequenceRules, change_cost, last_stint_cost, next_changes, sequence_rule_cost
+from staffing.roster.planned import PlannedShift, served_minutes
+from staffing.roster.problem import RosterProblem
+
+Flows = dict[int, dict[int, int]]  # shift index -> queue -> flow units
+
+
+def assign_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift]) -> dict:
+    """Fill every shift's `queue` (None when fully paused), one min-cost flow per interval."""
+    cm = rs.costs
+    unit = cm.unit
+    step = p.interval_minutes
+    serve_cost = [{q: cm.unit_cost(cm.serve(f, cp)) for q, f, cp in zip(p.agents[s.agent].queues, p.agents[s.agent].fit, p.agents[s.agent].channel_pref)} for s in shifts]
+    n_work = [int((s.work > 0).sum()) for s in shifts]
+    cur: list[int | None] = [None] * len(shifts)  # current queue
+    stint = [0] * len(shifts)
+    changes = [0] * len(shifts)
+    for s in shifts:
+        s.queue = [None] * s.n
+    stats = {"split_units": 0, "forced_stays": 0}
+    starts: dict[int, list[int]] = {}
+    for i, s in enumerate(shifts):
+        starts.setdefault(s.t0, []).append(i)
+    active: list[int] = []
+    horizon = max((s.t0 + s.n for s in shifts), default=0)
+    for t in range(horizon):
+        active = [i for i in active if shifts[i].t0 + shifts[i].n > t] + starts.get(t, [])
+        working = []
+        for i in active:
+            s = shifts[i]
+            if s.work[t - s.t0] <= 0 or not p.agents[s.agent].queues:
+                if cur[i] is not None:
+                    stint[i] += 1
+                continue
+            working.append(i)
+        if not working:
+            continue
+        options: dict[int, list[int]] = {}
+        costs: dict[int, dict[int, int]] = {}
+        for i in working:
+            s = shifts[i]
+            options[i], costs[i] = [], {}
+            for q in p.agents[s.agent].queues:
+                extra = _change_here(rs, cur[i], q, stint[i], changes[i], s.n - (t - s.t0), n_work[i])
+                if extra is None:
+                    continue
+                options[i].append(q)
+                costs[i][q] = serve_cost[i][q] + scaled(extra * cm.per_unit)
+            if len(options[i]) == 1 and cur[i] is not None and len(p.agents[s.agent].queues) > 1:
+                stats["forced_stays"] += 1
+        flows, splits = _unsplit_flow(p, t, working, shifts, options, costs, p.required[:, t] * step, unit, cm.unit_cost(cm.under), cm.unit_cost(cm.over))
+        stats["split_units"] += splits
+        for i in working:
+            got = flows.get(i, {})
+            q = max(sorted(got), key=lambda q: got[q]) if got else options[i][0]
+            if cur[i] is None or q != cur[i]:
+                if cur[i] is not None:
+                    changes[i] = next_changes(rs, changes[i], cur[i], q)
+                cur[i] = q
+                stint[i] = 1
+            else:
+                stint[i] += 1
+            shifts[i].queue[t - shifts[i].t0] = q
+    return stats
+
+
+def _change_here(rs: SequenceRules, cur: int | None, q: int, stint: int, changes: int, left: int, n_work: int) -> float | None:
+    """Cost of serving q next, coming from `cur` (None at the shift's first working interval)
+    with `left` intervals of the shift left: the change itself and, when fewer than a full
+    stint is left, the short last stint it makes. None when a hard rule forbids it."""
+    if cur is None or q == cur:
+        return 0.0
+    cost = change_cost(rs, stint, changes, cur, q)
+    end = last_stint_cost(rs, left, n_work)
+    return None if cost is None or end is None else cost + end
+
+
+def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 2) -> dict:
+    """Re-solve the min-cost flow of every interval that is still short with each agent's
+    other intervals fixed (module docstring). Returns the number of intervals changed."""
+    cm = rs.costs
+    step = p.interval_minutes
+    unit = cm.unit
+    need = (p.required * step).astype(np.int64)
+    served = served_minutes(p, shifts)
+    at: dict[int, list[int]] = {}
+    for i, sh in enumerate(shifts):
+        for k, q in enumerate(sh.queue):
+            if q is not None:
+                at.setdefault(sh.t0 + k, []).append(i)
+    changed = 0
+    for _ in range(passes):
+        changed_now = 0
+        short_t = sorted({int(t) for t in np.nonzero((need - served > 0).any(axis=0))[0]})
+        for t in short_t:
+            working = [i for i in at.get(t, []) if len(p.agents[shifts[i].agent].queues) > 1]
+            if not working:
+                continue
+            options, costs = {}, {}
+            for i in working:
+                sh = shifts[i]
+                a = p.agents[sh.agent]
+                k = t - sh.t0
+                base = sequence_rule_cost(rs, sh.queue, sh.work) or 0.0
+                units = max(1, int(sh.work[k]) // unit)
+                opts, cost = [], {}
+                for q, f, cp in zip(a.queues, a.fit, a.channel_pref):
+                    trial = list(sh.queue)
+                    trial[k] = q
+                    rc = base if q == sh.queue[k] else sequence_rule_cost(rs, trial, sh.work)
+                    if rc is None:
+                        continue
+                    opts.append(q)
+                    cost[q] = cm.unit_cost(cm.serve(f, cp)) + scaled((rc - base) / units)
+                options[i], costs[i] = opts, cost
+            for i in working:
+                served[shifts[i].queue[t - shifts[i].t0], t] -= shifts[i].work[t - shifts[i].t0]
+            rest = np.maximum(need[:, t] - served[:, t], 0)
+            flows, _ = _unsplit_flow(p, t, working, shifts, options, costs, rest, unit, cm.unit_cost(cm.under), cm.unit_cost(cm.over))
+            for i in working:
+                sh = shifts[i]
+                k = t - sh.t0
+                got = flows.get(i, {})
+                q = max(sorted(got), key=lambda q: got[q]) if got else sh.queue[k]
+                if q != sh.queue[k]:
+                    sh.queue[k] = q
+                    changed_now += 1
+                served[q, t] += sh.work[k]
+        changed += changed_now
+        if not changed_now:
+            break
+    return {"reflowed_intervals": changed}
+
+
+def _unsplit_flow(p: RosterProblem, t: int, working: list[int], shifts: list[PlannedShift], options: dict[int, list[int]], costs: dict[int, dict[int, int]], rest: np.ndarray, unit: int, w_under: int, w_over: int) -> tuple[Flows, int]:
+    """The interval's min-cost flow with every agent on one queue: an agent serves one queue
+    per interval, so where the optimal flow splits an agent's minutes over two queues the
+    agent is fixed to its larger share and the flow solved again, until no agent is split.
+    Returns the flows per agent and the number of splits undone. `options` is narrowed."""
+    splits = 0
+    flows: Flows = {}
+    for _round in range(len(working) + 1):
+        flows = _flow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over)
+        split = [i for i in working if len(flows.get(i, {})) > 1]
+        if not split:
+            break
+        splits += len(split)
+        for i in split:
+            got = flows[i]
+            options[i] = [max(sorted(got), key=lambda q: got[q])]
+    return flows, splits
+
+
+def _flow(p: RosterProblem, t: int, working: list[int], shifts: list[PlannedShift], options: dict[int, list[int]], costs: dict[int, dict[int, int]], rest: np.ndarray, unit: int, w_under: int, w_over: int) -> Flows:
+    """One min-cost flow: on-duty agents -> allowed queues -> the queue's remaining
+    requirement `rest` (minutes; earning) or surplus (charged)."""
+    nq = len(p.queues)
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    na = len(working)
+    sink = na + nq
+    total = 0
+    for j, i in enumerate(working):
+        units = int(shifts[i].work[t - shifts[i].t0] // unit)
+        total += units
+        smcf.set_node_supply(j, units)
+        for q in options[i]:
+            smcf.add_arc_with_capacity_and_unit_cost(j, na + q, units, costs[i][q])
+    for q in range(nq):
+        r = int(rest[q] // unit)
+        if r:
+            smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, r, -w_under)
+        smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, total, w_over)
+    smcf.set_node_supply(sink, -total)
+    if smcf.solve() != smcf.OPTIMAL:  # cannot happen: every agent has an arc and the sink takes all
+        raise RuntimeError(f"min-cost flow failed at interval {t}")
+    flows: Flows = {}
+    for arc in range(smcf.num_arcs()):
+        tail = smcf.tail(arc)
+        if tail < na and smcf.flow(arc) > 0:
+            flows.setdefault(working[tail], {})[smcf.head(arc) - na] = smcf.flow(arc)
+    return flows
