@@ -20,8 +20,8 @@ demo: setup
 	$(BIN)/staffing demo --out $(OUT)
 
 test: setup
-	sh scripts/ensure_chromium.sh || true
-	$(BIN)/python -m pytest
+	@sh scripts/ensure_chromium.sh || echo "make test: no headless Chromium, browser tests SKIPPED (see the line above)"
+	$(BIN)/python -m pytest -rs  # -rs: the reason of every skipped test (e.g. no browser) in the summary
 
 bench: setup
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

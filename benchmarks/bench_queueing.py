@@ -2,8 +2,8 @@
 
 One week x 16 queues x 30-minute intervals = 5,376 cells with realistic volumes.
 
-    /work/main/.venv/bin/pip install pyworkforce   # benchmark-only, not in pyproject
-    /work/main/.venv/bin/python benchmarks/bench_queueing.py
+    .venv/bin/pip install pyworkforce   # benchmark-only, not in pyproject
+    .venv/bin/python benchmarks/bench_queueing.py
 
 pyworkforce (0.5.x) has ErlangC only; Erlang A is timed against a per-cell scalar
 search (N = 1, 2, ... with our closed form called one cell at a time), on 64 cells,

@@ -6,7 +6,7 @@ Each engine runs the same tasks; the results must agree. On 2 cores the pool run
 processes of 1 CP-SAT worker each, Dask a LocalCluster of 2 worker processes x 1 thread,
 serial 1 plan at a time with every core for CP-SAT.
 
-    /work/main/.venv/bin/python benchmarks/bench_scenarios.py [--agents 300] [--time-limit 30]
+    .venv/bin/python benchmarks/bench_scenarios.py [--agents 300] [--time-limit 30]
 """
 
 from __future__ import annotations

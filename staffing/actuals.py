@@ -79,7 +79,7 @@ def plan_vs_actual(site: Site, week: dt.date, actuals: pl.DataFrame) -> PlanVsAc
     if act.height == 0:
         first, last = actuals.get_column("interval_start").min(), actuals.get_column("interval_start").max()
         raise InputError([Problem(ACTUALS_FILE, f"no actuals in the week of {week}; the file covers {first:%Y-%m-%d} to {last:%Y-%m-%d}")], headline="cannot compare")
-    fc = site_forecast(site, week)
+    fc = site_forecast(site, week, check_week=False)  # a past week: what the plan would have been
     req = site_requirements(site, fc, week)
     history = site.history.filter(pl.col("interval_start").is_between(start, end, closed="left")).select("queue_id", "interval_start", pl.col("aht_seconds").alias("actual_aht_seconds"))
     rows = (

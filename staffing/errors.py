@@ -7,6 +7,9 @@ Exit codes (documented in README.md):
     3  invalid input data (site folder, forecast, fit or scenario file)
     4  contradictory inputs: no roster can satisfy the hard rules (named by agent and rule)
     5  output could not be written
+   70  internal error: a bug in staffing, one message (STAFFING_DEBUG=1 shows the traceback)
+  130  interrupted (Ctrl-C); outputs already written are intact
+  141  the reader of stdout went away (`| head`): stopped quietly, files already written are complete
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_CONTRADICTION = 4
 EXIT_OUTPUT = 5
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE, as other Unix tools end
 
 MAX_REPORTED = 20
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from staffing.io import write_both
+from staffing.io import atomic_folder, write_both
 from staffing.site import Site, load_site
 from staffing.site.generate import write_demo_site
 from staffing.site.summary import site_summary
@@ -110,44 +110,47 @@ def run_plan(
     # heavy stages (OR-Tools, charting) are imported here, not when the CLI starts
     from staffing.reports import write_run_reports
     from staffing.reports.labels import status_words
+    from staffing.roster.output import check_run_target
     from staffing.roster.run import roster_run_folder
     from staffing.validate import validate_run
 
     site = site if site is not None else load_site(site_dir)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     week = week or site.plan_week()
-    progress(f"forecast: week of {week.isoformat()} ...")
-    fc = site_forecast(site, week)
-    write_both(fc, out, "forecast")
-    progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
-    fit = site_fit(site)
-    req = site_requirements(site, fc, week, fit=fit)
-    write_both(req, out, "requirements")
-    step_h = site.interval_minutes / 60
-    hours, alone = req.get_column("required_agents").sum() * step_h, req.get_column("standalone_agents").sum() * step_h
-    progress(f"requirements: {hours:,.1f} agent-hours to schedule ({alone:,.1f} with every queue sized alone; pooling: {site.config.pooling.mode})")
-    from staffing.calibration import calibration_note
+    final = Path(out_dir)
+    check_run_target(final)
+    # One unit: every stage writes into a staging folder that replaces out_dir at the end.
+    with atomic_folder(final) as out:
+        progress(f"forecast: week of {week.isoformat()} ...")
+        fc = site_forecast(site, week)
+        write_both(fc, out, "forecast")
+        progress(f"forecast: {fc.height} queue-intervals, {fc.get_column('contacts').sum():,.0f} contacts")
+        fit = site_fit(site)
+        req = site_requirements(site, fc, week, fit=fit)
+        write_both(req, out, "requirements")
+        step_h = site.interval_minutes / 60
+        hours, alone = req.get_column("required_agents").sum() * step_h, req.get_column("standalone_agents").sum() * step_h
+        progress(f"requirements: {hours:,.1f} agent-hours to schedule ({alone:,.1f} with every queue sized alone; pooling: {site.config.pooling.mode})")
+        from staffing.calibration import calibration_note
 
-    note = calibration_note(site)
-    if note:
-        progress(f"requirements: uses the {note}")
-    write_both(fit, out, "fit")
-    progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
-    progress(f"roster: solving, time limit {time_limit:g} s, {workers} worker(s) ...")
-    with SolverLines(progress) as lines:
-        summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
-                                    solver_progress=lines)
-    progress(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")
-    # the validator and the reports read the folders themselves, as they do from the CLI
-    progress("validation: re-checking every hard rule ...")
-    report = validate_run(out, site_dir)
-    progress(f"validation: {len(report.violations)} violation(s)")
-    if reports:
-        paths = [Path(p) for p in write_run_reports(out, site_dir, progress=progress)]
-        calendars = sum(1 for p in paths if p.suffix == ".ics")
-        main = [p for p in paths if p.suffix in (".html", ".xlsx")]
-        progress(f"reports: {', '.join(str(p) for p in main)}; {calendars} calendars; {len(paths) - len(main) - calendars} more tables and exports")
+        note = calibration_note(site)
+        if note:
+            progress(f"requirements: uses the {note}")
+        write_both(fit, out, "fit")
+        progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
+        progress(f"roster: solving, time limit {time_limit:g} s, {workers} worker(s) ...")
+        with SolverLines(progress) as lines:
+            summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
+                                        solver_progress=lines)
+        progress(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")
+        # the validator and the reports read the folders themselves, as they do from the CLI
+        progress("validation: re-checking every hard rule ...")
+        report = validate_run(out, site_dir)
+        progress(f"validation: {len(report.violations)} violation(s)")
+        if reports:
+            paths = [final / Path(p).relative_to(out) for p in write_run_reports(out, site_dir, progress=progress)]
+            calendars = sum(1 for p in paths if p.suffix == ".ics")
+            main = [p for p in paths if p.suffix in (".html", ".xlsx")]
+            progress(f"reports: {', '.join(str(p) for p in main)}; {calendars} calendars; {len(paths) - len(main) - calendars} more tables and exports")
     return summary
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import polars as pl
 
 from forecasts.backtest import backtest_weeks, explain_coverage, summarise
-from forecasts.forecast import ForecastInputError, forecast_week, history_warnings, read_forecast
+from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, history_warnings, read_forecast
 from forecasts.pooling import pool_requirements
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site
+from staffing.site.tables import csv_bytes
 
 HISTORY_COLUMNS = ("queue_id", "interval_start", "contacts", "aht_seconds")
 
@@ -33,12 +35,16 @@ def _input_error(exc: ForecastInputError) -> InputError:
     return InputError(problems, headline=f"invalid forecast {exc.source}")
 
 
-def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | Path | None = None) -> pl.DataFrame:
+def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | Path | None = None, *, check_week: bool = True) -> pl.DataFrame:
     """The `forecast` table for the plan week: the user's file if given (or named in
-    site.toml [files] forecast), else forecast from the site's history."""
+    site.toml [files] forecast), else forecast from the site's history. `check_week`: refuse
+    a week the history cannot forecast (`check_plan_week`); plan versus actual turns it off
+    to report what the plan would have been (0 where no earlier history exists)."""
     week = week or site.plan_week()
     path = forecast_file or (site.root / site.config.files.forecast if site.config.files.forecast else None)
     if path is not None:
+        if Path(path).suffix.lower() != ".parquet":
+            csv_bytes(Path(path))  # encoding, workbook and delimiter hints before the forecast reader
         try:
             fc = read_forecast(path, interval_minutes=site.interval_minutes, week_start=week)
         except ForecastInputError as exc:
@@ -47,7 +53,46 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
         if unknown:
             raise InputError([Problem(Path(path).name, f"queue {q!r} is not declared in site.toml [[queues]]", column="queue_id") for q in unknown])
         return fc
+    if check_week:
+        check_plan_week(site, week)
     return forecast_week(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes, special_days=site.special_days())
+
+
+def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = None) -> None:
+    """Refuse a plan week the history cannot forecast: the forecast looks back a fixed number
+    of weeks (ForecastParams), so a week with no history in that window would be forecast
+    as zero contacts everywhere, and a roster for it would staff nothing but the rules."""
+    params = params or ForecastParams()
+    lookback = max(params.profile_weeks, params.aht_weeks)
+    start = dt.datetime.combine(week, dt.time())
+    times = site.history.get_column("interval_start")
+    first, last = times.min(), times.max()
+    used = times.filter((times < start) & (times >= start - dt.timedelta(weeks=lookback)))
+    if used.len():
+        return
+    if start <= first:
+        what = f"starts before the history does ({first:%Y-%m-%d}); the forecast uses only earlier history"
+    else:
+        what = f"starts {(start - last).days // 7} weeks after the history ends ({last:%Y-%m-%d}); the forecast looks back {lookback} weeks"
+    end = (last + dt.timedelta(weeks=lookback)).date()
+    latest = end - dt.timedelta(days=end.weekday())
+    earliest = first.date() + dt.timedelta(days=7 - first.weekday())
+    raise InputError(
+        [Problem("--week", f"{week.isoformat()} {what}, so it would be 0 everywhere; plan a week from {earliest.isoformat()} to {latest.isoformat()}, add recent history, or give a forecast file")],
+        headline="cannot forecast the plan week",
+    )
+
+
+def plan_week_warnings(site: Site) -> list[str]:
+    """What `check` says about the default plan week when the history cannot forecast it."""
+    if site.config.files.forecast:
+        return []
+    week = site.plan_week()
+    try:
+        check_plan_week(site, week)
+    except InputError as exc:
+        return [f"the default plan week {week.isoformat()} cannot be forecast: {p.message}" for p in exc.problems]
+    return []
 
 
 def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None = None, fit: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -146,7 +191,14 @@ def read_fit_file(path: Path, site: Site) -> pl.DataFrame:
     at least; component columns and reasons are kept when present."""
     if not path.is_file():
         raise InputError([Problem(path.name, "file not found")], headline="cannot read fit file")
-    frame = pl.read_parquet(path) if path.suffix.lower() == ".parquet" else pl.read_csv(path, infer_schema=False)
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_csv(io.BytesIO(csv_bytes(path)), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError([Problem(path.name, f"not a readable table ({first})")], headline="cannot read fit file") from None
     offset = 1 if path.suffix.lower() == ".parquet" else 2
     problems = [Problem(path.name, "missing required column", column=c) for c in FIT_COLUMNS if c not in frame.columns]
     if problems:
@@ -158,7 +210,7 @@ def read_fit_file(path: Path, site: Site) -> pl.DataFrame:
     )
     for row in typed.filter(pl.col("eligible").is_null()).head(20).iter_rows(named=True):
         problems.append(Problem(path.name, f"expected true or false, got {frame[row['__row'], 'eligible']!r}", row=row["__row"] + offset, column="eligible"))
-    for row in typed.filter(pl.col("fit").is_null() | (pl.col("fit") < 0) | (pl.col("fit") > 1)).head(20).iter_rows(named=True):
+    for row in typed.filter(pl.col("fit").is_null() | pl.col("fit").is_nan() | (pl.col("fit") < 0) | (pl.col("fit") > 1)).head(20).iter_rows(named=True):
         problems.append(Problem(path.name, f"expected a number from 0 to 1, got {frame[row['__row'], 'fit']!r}", row=row["__row"] + offset, column="fit"))
     known_agents = set(site.agents.get_column("agent_id"))
     for row in typed.filter(~pl.col("agent_id").is_in(sorted(known_agents))).head(5).iter_rows(named=True):

@@ -133,7 +133,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def find_chromium() -> tuple[str | None, str | None]:
     """(browser, driver) paths, or None for whichever is missing."""
-    browser = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")) if p and Path(p).exists()), None)
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    browser = next((p for p in ("/usr/bin/chromium", *map(shutil.which, names)) if p and Path(p).exists()), None)
     driver = next((p for p in ("/usr/bin/chromedriver", shutil.which("chromedriver")) if p and Path(p).exists()), None)
     return browser, driver
 

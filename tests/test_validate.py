@@ -29,6 +29,7 @@ from conftest import BASE_SITE
 WEEK = dt.date(2026, 11, 30)  # a Monday
 STEP = 30
 QUEUES = {"voice/new_orders/en": "voice", "voice/new_orders/es": "voice", "chat/returns/en": "chat"}
+HOURLY = {"A1": 22.0, "A2": 19.0}  # site.toml [costs] defaults: full time, part time
 TEMPLATES = {"full_8h": (510, 480), "part_4h": (240, 240), "night": (480, 480)}  # length, paid
 FIT = {  # (agent, queue): (eligible, fit)
     ("A1", "voice/new_orders/en"): (True, 0.8),
@@ -197,12 +198,12 @@ class RunBuilder:
                     if a["agent_id"] == sh["agent_id"] and sh["start"] - dt.timedelta(minutes=STEP) < a["interval_start"] < sh["end"]]
             switches += sum(1 for x, y in itertools.pairwise(mine) if x != y)
         out = {
-            "status": "FEASIBLE", "objective": 0.0, "bound": 0.0, "gap": 0.0,
+            "status": "FEASIBLE", "objective": 0.0, "bound": 0.0, "gap": under / required if required else 0.0,  # bound 0
             "under_coverage_agent_intervals": under, "under_coverage_pct": 100 * under / required if required else 0.0,
             "under_coverage_bound_pct": 0.0, "required_agent_intervals": required,
             "mean_fit": sum(fits) / len(fits) if fits else None,
             "preference_satisfaction_min": 1.0, "preference_satisfaction_mean": 1.0, "switches": switches,
-            "paid_hours": sum(s["paid_minutes"] for s in self.shifts) / 60, "cost": 0.0, "wall_seconds": 0.1, "seed": 0, "workers": 1,
+            "paid_hours": sum(s["paid_minutes"] for s in self.shifts) / 60, "cost": sum(s["paid_minutes"] / 60 * HOURLY[s["agent_id"]] for s in self.shifts), "wall_seconds": 0.1, "seed": 0, "workers": 1,
             "versions": {}, "week_start": WEEK.isoformat(), "site": "Tiny", "site_dir": str(self.site),
         }
         out.update(self.summary_changes)
@@ -245,7 +246,8 @@ def findings(report) -> list[str]:
 
 
 def validate(builder: RunBuilder, tmp_path: Path, edit=None):
-    return validate_run(builder.write(tmp_path / "run", edit))
+    # hand-made requirements and fit: not the ones the site folder would give (recompute=False)
+    return validate_run(builder.write(tmp_path / "run", edit), recompute=False)
 
 
 def only(report, rule: str) -> list[str]:
@@ -295,7 +297,7 @@ def test_clean_run_figures_are_recomputed(site, tmp_path):
 def test_shift_template_mismatch_is_named(site, tmp_path, change, expected):
     args = {"template": "full_8h", "start": "08:00", "length": None, "paid": None} | change
     b = clean_run(site).add_shift("A1", 1, args["template"], args["start"], {"08:00": "voice/new_orders/en"}, lunch="12:00",
-                                  breaks="10:00-10:15;15:00-15:15", length=args["length"], paid=args["paid"])
+                                  breaks="10:00-10:15;14:30-14:45", length=args["length"], paid=args["paid"])
     assert only(validate(b, tmp_path), "shift_template") == [expected]
 
 
@@ -333,7 +335,7 @@ def test_one_shift_per_day_two_shifts_on_a_day(site, tmp_path):
     ids=["late", "missing"],
 )
 def test_lunch_outside_its_window_or_missing(site, tmp_path, lunch, expected):
-    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", {"08:00": "voice/new_orders/en"}, lunch=lunch, breaks="10:00-10:15;15:00-15:15")
+    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", {"08:00": "voice/new_orders/en"}, lunch=lunch, breaks="10:00-10:15;14:30-14:45")
     assert only(validate(b, tmp_path), "lunch") == [expected]
 
 
@@ -367,16 +369,67 @@ def test_lunch_where_the_template_has_none(site, tmp_path):
     ids=["count", "length", "over-lunch", "twice", "outside", "unreadable"],
 )
 def test_breaks_count_length_and_placement(site, tmp_path, breaks, expected):
-    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", {"08:00": "voice/new_orders/en"}, lunch="12:00", breaks="10:00-10:15;15:00-15:15")
+    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", {"08:00": "voice/new_orders/en"}, lunch="12:00", breaks="10:00-10:15;14:30-14:45")
     b.shifts[-1]["breaks"] = breaks
     assert only(validate(b, tmp_path), "breaks") == expected
+
+
+@pytest.mark.parametrize(
+    ("breaks", "expected"),
+    [
+        ("08:00-08:15;14:30-14:45", [
+            "pause_windows: agent A1 on 2026-12-01: expected break 1 of 2 to start 09:50-11:50 (not in the first or last hour, "
+            "within an hour of 1/3 of the shift 08:00-16:30), found 08:00-08:15",
+        ]),
+        ("10:00-10:15;16:00-16:15", [
+            "pause_windows: agent A1 on 2026-12-01: expected break 2 of 2 to start 12:40-14:40 (not in the first or last hour, "
+            "within an hour of 2/3 of the shift 08:00-16:30), found 16:00-16:15",
+        ]),
+        ("10:00-10:15;14:30-14:45", []),
+    ],
+    ids=["first-quarter-hour", "last-hour", "clean"],
+)
+def test_pause_windows_never_in_the_first_or_last_hour(site, tmp_path, breaks, expected):
+    b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", {"08:00": "voice/new_orders/en"}, lunch="12:00", breaks=breaks)
+    assert only(validate(b, tmp_path), "pause_windows") == expected
+
+
+def _with_csv_twins(run: Path) -> Path:
+    for pq in run.glob("*.parquet"):
+        pl.read_parquet(pq).write_csv(pq.with_suffix(".csv"))
+    return run
+
+
+def test_files_csv_edited_apart_from_its_parquet(site, tmp_path):
+    run = _with_csv_twins(clean_run(site).write(tmp_path / "run"))
+    assert only(validate_run(run, recompute=False), "files") == []
+    shifts = (run / "shifts.csv").read_text().replace("2026-11-30T12:00:00.000000,2026-11-30T16:00:00.000000", "2026-11-30T13:00:00.000000,2026-11-30T16:00:00.000000")
+    (run / "shifts.csv").write_text(shifts)
+    assert only(validate_run(run, recompute=False), "files") == [
+        "files: shifts.csv row 3, column start: datetime.datetime(2026, 11, 30, 13, 0) differs from shifts.parquet "
+        "(datetime.datetime(2026, 11, 30, 12, 0)); 1 cell(s) differ in that column; the validator reads the Parquet, "
+        "so an edit of the CSV alone is not a valid change"
+    ]
+
+
+def test_files_changed_since_the_manifest(site, tmp_path):
+    from staffing.io import write_manifest
+
+    run = _with_csv_twins(clean_run(site).write(tmp_path / "run"))
+    write_manifest(run, ["shifts.parquet", "shifts.csv", "summary.json"])
+    summary = json.loads((run / "summary.json").read_text())
+    summary["cost"] = round(summary["cost"] * 0.9, 2)
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert only(validate_run(run, recompute=False), "files") == [
+        "files: summary.json: changed since the run wrote it (size or SHA-256 differs from manifest.json)"
+    ]
 
 
 # --- employee rules -------------------------------------------------------------------------------
 
 
 def test_availability_day_without_availability(site, tmp_path):
-    b = clean_run(site).add_shift("A1", 6, "full_8h", "08:00", {"08:00": "chat/returns/en"}, lunch="12:00", breaks="10:00-10:15;15:00-15:15")
+    b = clean_run(site).add_shift("A1", 6, "full_8h", "08:00", {"08:00": "chat/returns/en"}, lunch="12:00", breaks="10:00-10:15;14:30-14:45")
     assert only(validate(b, tmp_path), "availability") == [
         "availability: agent A1 on 2026-12-06 (sun): shift 08:00-16:30 but the agent is not available that day"
     ]
@@ -452,7 +505,7 @@ def test_consecutive_days_above_the_maximum(base_site, tmp_path):
 
 def test_weekend_off_when_hard(base_site, tmp_path):
     site = write_site(base_site, {"A1": {"avail_sat": "08:00-20:00"}}, '[rules]\nmin_weekend_days_off = 2\nweekend_off = { mode = "hard" }\n')
-    b = clean_run(site).add_shift("A1", 5, "full_8h", "08:00", {"08:00": "chat/returns/en"}, lunch="12:00", breaks="10:00-10:15;15:00-15:15")
+    b = clean_run(site).add_shift("A1", 5, "full_8h", "08:00", {"08:00": "chat/returns/en"}, lunch="12:00", breaks="10:00-10:15;14:30-14:45")
     assert only(validate(b, tmp_path), "weekend_off") == [
         "weekend_off: agent A1 in the week of 2026-11-30: expected at least 2 weekend day(s) off, found 1 (works sat)"
     ]
@@ -460,7 +513,7 @@ def test_weekend_off_when_hard(base_site, tmp_path):
 
 def test_weekend_off_soft_by_default_is_information(base_site, tmp_path):
     site = write_site(base_site, {"A1": {"avail_sat": "08:00-20:00"}}, "[rules]\nmin_weekend_days_off = 2\n")
-    b = clean_run(site).add_shift("A1", 5, "full_8h", "08:00", {"08:00": "chat/returns/en"}, lunch="12:00", breaks="10:00-10:15;15:00-15:15")
+    b = clean_run(site).add_shift("A1", 5, "full_8h", "08:00", {"08:00": "chat/returns/en"}, lunch="12:00", breaks="10:00-10:15;14:30-14:45")
     report = validate(b, tmp_path)
     assert report.ok
     assert "weekend_off: agent A1 in the week of 2026-11-30: expected at least 2 weekend day(s) off, found 1 (works sat)" in report.warnings
@@ -540,7 +593,7 @@ def test_activities_a_lunch_interval_is_named_lunch(site, tmp_path):
 
 def test_eligibility_queue_not_eligible(site, tmp_path):
     b = clean_run(site).add_shift("A1", 1, "full_8h", "08:00", {"08:00": "voice/new_orders/es", "09:00": "voice/new_orders/en"},
-                                  lunch="12:00", breaks="10:00-10:15;15:00-15:15")
+                                  lunch="12:00", breaks="10:00-10:15;14:30-14:45")
     assert only(validate(b, tmp_path), "eligibility") == [
         "eligibility: agent A1 on 2026-12-01: expected an eligible queue, found 'voice/new_orders/es' at 08:00, 08:30 (the fit table marks the pair not eligible)"
     ]
@@ -667,7 +720,7 @@ def test_run_folder_missing_table_and_column_are_violations(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
     (run / "coverage.parquet").unlink()
     pl.read_parquet(run / "shifts.parquet").drop("breaks").write_parquet(run / "shifts.parquet")
-    report = validate_run(run)
+    report = validate_run(run, recompute=False)
     assert report.violations == [
         "run folder: shifts.parquet lacks column(s) breaks",
         f"run folder: coverage.parquet not found in {run}",
@@ -676,9 +729,9 @@ def test_run_folder_missing_table_and_column_are_violations(site, tmp_path):
 
 def test_cli_exit_0_prints_a_summary(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
-    result = CliRunner().invoke(cli, ["validate", str(run)])
+    result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 0, result.output
-    assert f"Run {run}: valid (17 hard and 4 soft checks; 0 soft finding(s))" in result.output
+    assert f"Run {run}: valid (19 hard and 4 soft checks; 0 soft finding(s))" in result.output
     assert "under-coverage 0.5 of 14 agent-intervals (3.57%)" in result.output
 
 
@@ -686,7 +739,7 @@ def test_cli_exit_1_lists_each_violation(site, tmp_path):
     b = clean_run(site).add_shift("A2", 1, "part_4h", "10:00", {"10:00": "chat/returns/en"}, breaks="12:00-12:15")
     b.summary_changes = {"paid_hours": 99}
     run = b.write(tmp_path / "run")
-    result = CliRunner().invoke(cli, ["validate", str(run)])
+    result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 1, result.output
     assert "Error: 2 violation(s):" in result.output
     assert "  - availability: agent A2 on 2026-12-01 (tue): shift 10:00-14:00 is outside the availability 12:00-22:00" in result.output
@@ -697,15 +750,15 @@ def test_cli_site_dir_relative_to_the_run_folder_or_given(site, tmp_path):
     b = clean_run(site)
     b.summary_changes = {"site_dir": "../site"}
     run = b.write(tmp_path / "run")
-    assert CliRunner().invoke(cli, ["validate", str(run)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"]).exit_code == 0
     b.summary_changes = {"site_dir": ...}
     run = b.write(tmp_path / "run2")
-    result = CliRunner().invoke(cli, ["validate", str(run)])
+    result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 3
     assert "summary.json: has no 'site_dir'; pass the site folder with --site DIR" in result.output
-    assert CliRunner().invoke(cli, ["validate", str(run), "--site", str(site)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["validate", str(run), "--site", str(site), "--no-recompute"]).exit_code == 0
     run = b.write(site / "runs" / "roster-2026-11-30")  # the roster's default place: the site is found
-    assert CliRunner().invoke(cli, ["validate", str(run)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"]).exit_code == 0
 
 
 def test_validator_never_imports_the_roster_model():

@@ -96,6 +96,6 @@ def test_random_template_rosters_agree_with_the_oracle(property_site, specs, req
     for q in ("voice/new_orders/en", "chat/returns/en"):
         b.require(q, 0, "08:00", "20:00", required)
     with tempfile.TemporaryDirectory() as tmp:
-        report = validate_run(b.write(Path(tmp) / "run"))
+        report = validate_run(b.write(Path(tmp) / "run"), recompute=False)
     structural = [v for v in report.violations if v.split(":")[0] in STRUCTURAL]
     assert structural == []

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from staffing.cli.options import site_argument
+from staffing.cli.options import echo_warnings, site_argument
 from staffing.site import load_site
 from staffing.site.summary import site_summary
+from staffing.stages import plan_week_warnings
 
 
 @click.command("check")
@@ -36,7 +37,4 @@ def command(site_dir: str) -> None:
     for row in s["agents_by_contract"]:
         click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, contract hours {row['min_hours']:,.0f}-{row['max_hours']:,.0f} a week")
     click.echo("  speaking (fluency >= 0.6): " + ", ".join(f"{r['language']} {r['agents']}" for r in s["agents_by_language"]))
-    if s["warnings"]:
-        click.echo(f"Warnings ({len(s['warnings'])}):", err=True)
-        for w in s["warnings"]:
-            click.echo(f"  - {w}", err=True)
+    echo_warnings(s["warnings"] + plan_week_warnings(site))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
+from staffing.io import folder_lock
 from staffing.reports import PLATFORMS, load_run, write_calendars, write_routing, write_workbook
 from staffing.reports.bundle import CALENDARS, EXPORTS, WORKBOOK, routing_map_of, site_of
 
@@ -27,18 +29,20 @@ def command(run_dir: str, fmt: str, out: str | None, timezone: str | None, map_f
       staffing export demo/run --format ics --timezone Europe/London
       staffing export demo/run --format genesys --map demo/site/routing_map.toml
     """
-    run = load_run(run_dir)
-    if fmt == "xlsx":
-        paths = [write_workbook(run, (Path(out) if out else run.root) / WORKBOOK, site_of(run, None))]
-    elif fmt == "ics":
-        site = site_of(run, None)
-        site_zone = site.config.site.timezone if site is not None else None
-        paths = write_calendars(run, Path(out) if out else run.root / CALENDARS, timezone or site_zone, site_zone=site_zone)
-    else:
-        mapping = routing_map_of(site_of(run, None), map_file)
-        paths = write_routing(run, fmt, Path(out) if out else run.root / EXPORTS, mapping)
-        unmapped = [p for p in paths if p.name.endswith("_unmapped.csv")]
-        if unmapped:
-            click.echo(f"note: some agents or queues have no {PLATFORMS[fmt].name} id in the routing map; they are exported under their own ids and listed in {unmapped[0]}", err=True)
+    # into the run folder: hold its lock, so a roster cannot replace it between read and write
+    with folder_lock(run_dir) if out is None else contextlib.nullcontext():
+        run = load_run(run_dir)
+        if fmt == "xlsx":
+            paths = [write_workbook(run, (Path(out) if out else run.root) / WORKBOOK, site_of(run, None))]
+        elif fmt == "ics":
+            site = site_of(run, None)
+            site_zone = site.config.site.timezone if site is not None else None
+            paths = write_calendars(run, Path(out) if out else run.root / CALENDARS, timezone or site_zone, site_zone=site_zone)
+        else:
+            mapping = routing_map_of(site_of(run, None), map_file)
+            paths = write_routing(run, fmt, Path(out) if out else run.root / EXPORTS, mapping)
+            unmapped = [p for p in paths if p.name.endswith("_unmapped.csv")]
+            if unmapped:
+                click.echo(f"note: some agents or queues have no {PLATFORMS[fmt].name} id in the routing map; they are exported under their own ids and listed in {unmapped[0]}", err=True)
     for path in paths:
         click.echo(str(path))

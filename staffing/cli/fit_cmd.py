@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from staffing.cli.options import SEED
 import polars as pl
 
 from profiles import (
@@ -170,7 +172,7 @@ def command(ctx: click.Context, site_dir: str | None, agent_id: str | None, queu
               help="Outcome to learn from: CSAT (1-5, least squares) or first-contact resolution (0/1, logistic).")
 @click.option("--train-share", "train_share", default=0.7, show_default=True, type=click.FloatRange(0.05, 0.95),
               metavar="FRACTION", help="Share of agents (0-1) whose interactions train; the rest are held out.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the agent split.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the agent split.")
 @click.option("--out", "out", metavar="FILE", help="Write the [fit_weights] block to FILE (TOML), atomically.")
 def calibrate_command(site_dir: str, target: str, train_share: float, seed: int, out: str | None) -> None:
     """Learn fit weights from interaction outcomes in DIR and compare them with site.toml's.

@@ -52,6 +52,8 @@ def command(site_dir: str, week, out: str | None, backtest_weeks: int | None) ->
         return
     week = week or site.plan_week()
     fc = site_forecast(site, week)
+    if out:  # the file first: a reader that stops early (| head) must not cost the output
+        write_table(fc, out)
     for line in forecast_warnings(site, week):
         click.echo(f"Warning: {line}", err=True)
     summary = fc.group_by("queue_id").agg(
@@ -63,5 +65,4 @@ def command(site_dir: str, week, out: str | None, backtest_weeks: int | None) ->
         aht = f"{r['aht']:.0f} s" if r["aht"] == r["aht"] and r["aht"] is not None else "-"
         click.echo(f"  {r['queue_id']:<24} {r['contacts']:>9,.0f} contacts, AHT {aht}")
     if out:
-        write_table(fc, out)
         click.echo(f"Wrote {out}")

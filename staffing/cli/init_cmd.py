@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from staffing.cli.options import parse_week
+from staffing.cli.options import SEED, parse_week
 from staffing.site.generate import DEFAULT_PLAN_WEEK, write_demo_site
 
 
@@ -12,7 +12,7 @@ from staffing.site.generate import DEFAULT_PLAN_WEEK, write_demo_site
 @click.argument("site_dir", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--agents", default=300, show_default=True, type=click.IntRange(10, 20000), help="Number of agents.")
 @click.option("--weeks", default=12, show_default=True, type=click.IntRange(2, 156), help="Weeks of 30-minute history.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; the same seed gives the same site.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed; the same seed gives the same site.")
 @click.option("--plan-week", default=DEFAULT_PLAN_WEEK.isoformat(), show_default=True, metavar="YYYY-MM-DD",
               help="Monday of the week to plan; history ends the Sunday before.")
 @click.option("--force", is_flag=True, help="Replace DIR if it exists and is not empty.")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from staffing import __version__
-from staffing.errors import StaffingError
+from staffing.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE, StaffingError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -18,6 +21,13 @@ class _Failure(click.ClickException):
         self.exit_code = error.exit_code
 
 
+class _Internal(click.ClickException):
+    exit_code = EXIT_INTERNAL
+
+
+DEBUG_ENV = "STAFFING_DEBUG"
+
+
 class StaffingGroup(click.Group):
     """Turns the library's typed errors into messages and exit codes: never a traceback."""
 
@@ -26,9 +36,32 @@ class StaffingGroup(click.Group):
             return super().invoke(ctx)
         except StaffingError as exc:
             raise _Failure(exc) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except KeyboardInterrupt:
             click.echo("Interrupted; outputs already written are intact.", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not an input problem: one message, no traceback
+            if os.environ.get(DEBUG_ENV):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise _Internal(f"internal error, a bug in staffing ({type(exc).__name__}: {first}); "
+                            f"outputs already written are intact. Please report it; {DEBUG_ENV}=1 shows the traceback") from None
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (`staffing ... | head`): stop quietly with EXIT_PIPE.
+
+    Outputs written to files are complete (commands write them before printing); stdout is
+    pointed at /dev/null so the interpreter's last flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_PIPE)
 
 
 @click.group(cls=StaffingGroup, context_settings=CONTEXT)
@@ -71,4 +104,7 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="staffing")
+    try:
+        cli(prog_name="staffing")
+    except BrokenPipeError:  # raised while click itself writes (help, errors)
+        _quiet_broken_pipe()

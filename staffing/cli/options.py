@@ -4,7 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 
+import math
+
 import click
+
+from staffing.site.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS, MIN_TIME_LIMIT
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses 'nan' and 'inf' (click's own range lets NaN through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number; expected seconds from {self.min:g} to {self.max:g}", param, ctx)
+        return number
+
+
+TIME_LIMIT = FiniteFloatRange(MIN_TIME_LIMIT, MAX_TIME_LIMIT)
+SEED = click.IntRange(0, MAX_SEED)
+WORKERS = click.IntRange(1, MAX_WORKERS)
+
+
+def echo_warnings(warnings: list[str]) -> None:
+    """The site's warnings on stderr, one per line, under a count (the same in every command)."""
+    if warnings:
+        click.echo(f"Warnings ({len(warnings)}):", err=True)
+        for w in warnings:
+            click.echo(f"  - {w}", err=True)
 
 
 def parse_week(value: str | None) -> dt.date | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from staffing.io import folder_lock
 from staffing.reports import fit_report_data, load_run, write_fit_report
 from staffing.reports.bundle import FIT_REPORT, site_of, write_roster_outputs
 from staffing.site import load_site
@@ -36,8 +37,10 @@ def roster(run_dir: str, site_dir: str | None) -> None:
     Example:
       staffing report roster demo/run
     """
-    run = load_run(run_dir)
-    for path in write_roster_outputs(run, site_of(run, site_dir)):
+    with folder_lock(run_dir):  # a roster replacing the folder meanwhile would orphan the report
+        run = load_run(run_dir)
+        paths = write_roster_outputs(run, site_of(run, site_dir))
+    for path in paths:
         click.echo(str(path))
 
 

@@ -33,6 +33,8 @@ def command(site_dir: str, week, forecast_file: str | None, out: str | None) -> 
     week = week or site.plan_week()
     fc = site_forecast(site, week, forecast_file)
     req = site_requirements(site, fc, week)
+    if out:  # the file first: a reader that stops early (| head) must not cost the output
+        write_table(req, out)
     step_h = site.interval_minutes / 60
     by_channel = req.group_by("channel").agg(
         (pl.col("required_agents").sum() * step_h).alias("hours"),
@@ -58,5 +60,4 @@ def command(site_dir: str, week, forecast_file: str | None, out: str | None) -> 
         for n in notes:
             click.echo(f"  - {n}", err=True)
     if out:
-        write_table(req, out)
         click.echo(f"Wrote {out}")

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import SEED, echo_warnings, TIME_LIMIT, WORKERS, site_argument, week_option
 
 
 @click.command("roster")
 @site_argument
 @week_option()
-@click.option("--time-limit", default=None, type=click.FloatRange(1, 24 * 3600), help="Wall-clock limit, seconds [default: 60, or site.toml [roster] time_limit_seconds].")
-@click.option("--workers", default=None, type=click.IntRange(1, 64), help="CP-SAT workers (threads) [default: 2, or site.toml [roster] workers].")
-@click.option("--seed", default=None, type=int, help="Random seed; same inputs, seed and workers give the same roster [default: 0].")
+@click.option("--time-limit", default=None, type=TIME_LIMIT, help="Wall-clock limit, seconds [default: 60, or site.toml [roster] time_limit_seconds].")
+@click.option("--workers", default=None, type=WORKERS, help="CP-SAT workers (threads) [default: 2, or site.toml [roster] workers].")
+@click.option("--seed", default=None, type=SEED, help="Random seed; same inputs, seed and workers give the same roster [default: 0].")
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Run folder [default: DIR/runs/roster-WEEK].")
 @click.option("--log", is_flag=True, help="Show the CP-SAT search log on stderr.")
 def command(site_dir: str, week, time_limit: float | None, workers: int | None, seed: int | None, out: str | None, log: bool) -> None:
@@ -31,16 +31,27 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     """
     from rich.console import Console
 
+    from staffing.io import atomic_folder, write_both
+    from staffing.roster.output import check_run_target
     from staffing.roster.run import roster_run_folder
     from staffing.site import load_site
     from staffing.stages import site_fit, site_forecast, site_requirements
 
     err = Console(stderr=True)
     site = load_site(site_dir)
+    echo_warnings(site.warnings)
     week = week or site.plan_week()
-    with err.status("forecast, requirements and fit ...") as status:
+    target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
+    check_run_target(target)  # refused before the solve, not after it
+    # One unit: the run (roster, simulation) is staged and switched in at the end; the folder's
+    # lock is held for the whole command, so a second roster into it is refused at once.
+    with atomic_folder(target) as stage, err.status("forecast, requirements and fit ...") as status:
         fit = site_fit(site)
-        req = site_requirements(site, site_forecast(site, week), week, fit=fit)
+        forecast = site_forecast(site, week)
+        write_both(forecast, stage, "forecast")  # the run's own forecast: `staffing simulate RUN` and reports read it
+        req = site_requirements(site, forecast, week, fit=fit)
+        if not req.get_column("required_agents").sum():
+            echo_warnings([f"the forecast for the week of {week.isoformat()} needs no agents on any queue; the roster will only follow the contract rules"])
         state = {"bound": None, "short": None}
 
         def progress(elapsed, limit, phase, short=None, bound=None):
@@ -52,9 +63,8 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
             bnd = "-" if state["bound"] is None else f"{state['bound']:.1f}"
             status.update(f"{elapsed:5.1f}/{limit:g} s  {phase}  under-coverage best {best}  bound {bnd} agent-intervals")
 
-        target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
         lines: list[str] = []
-        summary = roster_run_folder(site, req, fit, target, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
+        summary = roster_run_folder(site, req, fit, stage, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
                                     progress=lines.append, solver_progress=progress)
     from staffing.reports.labels import status_words
 

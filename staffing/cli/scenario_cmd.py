@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import SEED, TIME_LIMIT, WORKERS, site_argument, week_option
 from staffing.errors import EXIT_INPUT, InputError, Problem
 from staffing.scenarios.compare import FTE_HOURS_PER_WEEK, compare, format_table, write_comparison
 from staffing.scenarios.html import write_comparison_html
@@ -53,9 +53,9 @@ def collect_scenarios(files: tuple[str, ...], sweeps: tuple[str, ...]) -> tuple[
 @click.option("--parallel", type=click.Choice(PARALLEL_MODES), default=None,
               help="serial, pool (one process per core) or dask [default: pool; dask with --scheduler].")
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://HOST:8786 (docs/scaling.md).")
-@click.option("--time-limit", default=None, type=click.FloatRange(1, 3600), help="Roster solve time limit per scenario, seconds [default: site.toml [roster] time_limit_seconds, else 60].")
-@click.option("--workers", default=None, type=click.IntRange(1, 64), help="CP-SAT worker threads per solve [default: site.toml [roster] workers, else the cores each parallel task holds].")
-@click.option("--seed", default=None, type=int, help="Random seed of every solve [default: site.toml [roster] seed, else 0].")
+@click.option("--time-limit", default=None, type=TIME_LIMIT, help="Roster solve time limit per scenario, seconds [default: site.toml [roster] time_limit_seconds, else 60].")
+@click.option("--workers", default=None, type=WORKERS, help="CP-SAT worker threads per solve [default: site.toml [roster] workers, else the cores each parallel task holds].")
+@click.option("--seed", default=None, type=SEED, help="Random seed of every solve [default: site.toml [roster] seed, else 0].")
 @click.option("--fte-hours", default=FTE_HOURS_PER_WEEK, show_default=True, type=click.FloatRange(1, 80), help="Paid hours a week of one FTE, for required FTE.")
 def command(site_dir: str, scenario_files: tuple[str, ...], sweeps: tuple[str, ...], week, out: str, parallel: str | None,
             scheduler: str | None, time_limit: float | None, workers: int | None, seed: int | None, fte_hours: float) -> None:

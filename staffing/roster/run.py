@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from staffing.errors import InputError, Problem
-from staffing.roster.output import write_run
+from staffing.io import atomic_folder
+from staffing.roster.output import check_run_target, write_run
 from staffing.roster.params import ParamError, SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
@@ -72,10 +73,12 @@ def roster_run_folder(
             "replications": pooling.replications,
             "seed": run_seed,
         }
-    write_run(out, result, req, fit)
-    if service is not None:
-        write_simulation(out, service)
-        result.summary["simulation"] = service.summary()
+    check_run_target(out)
+    with atomic_folder(out) as stage:  # the roster and its simulation switch in as one unit
+        write_run(stage, result, req, fit)
+        if service is not None:
+            write_simulation(stage, service)
+            result.summary["simulation"] = service.summary()
     say(f"roster: {result.summary_text()}")
     return result.summary
 

@@ -57,6 +57,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from staffing.errors import InputError, Problem
+from staffing.site.tables import read_text
 
 CHANNEL_PARTS = 3  # a queue id is channel/driver/language
 MAX_SWEEP_POINTS = 1000
@@ -305,10 +306,11 @@ def scenario_from_dict(data: dict, file: str = "scenario", default_name: str = "
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file; bad input raises `InputError` naming the file and key."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise InputError([Problem(str(path), "scenario file not found")], headline="cannot read scenario")
+    text = read_text(path)  # UTF-8, else a hint to re-save; links and folders named
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(path.name, f"not valid TOML: {exc}")], headline=f"invalid scenario file {path}") from None
     return scenario_from_dict(data, file=path.name, default_name=path.stem)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.config import WEEKDAYS, parse_window
-from staffing.site.tables import read_raw, row_offset
+from staffing.site.tables import read_raw, read_text, row_offset
 
 Preference = Literal["prefer", "neutral", "avoid", "never"]
 
@@ -32,7 +32,7 @@ Preference = Literal["prefer", "neutral", "avoid", "never"]
 class AgentRecord(BaseModel):
     """One agent: contract, availability, languages, skills, style, preferences."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     agent_id: str = Field(min_length=1)
     site: str = ""
@@ -174,9 +174,7 @@ def read_agents(path: Path, dimensions: list[str], protected: list[str], warning
     rows: list[int] = []
     if path.suffix.lower() == ".json":
         try:
-            items = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError([Problem(file, "file not found")]) from None
+            items = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
             raise InputError([Problem(file, f"not valid JSON: {exc.msg} at line {exc.lineno}")]) from None
         if isinstance(items, dict) and "agents" in items:

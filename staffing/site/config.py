@@ -6,13 +6,19 @@ One class per section; defaults live here and nowhere else. See docs/site-folder
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from profiles.guard import DEFAULT_PROTECTED
+# Ranges of the solver settings a planner may give (site.toml [roster] and the CLI options).
+MAX_SEED = 2**31 - 1  # CP-SAT's random_seed is a 32-bit integer
+MAX_WORKERS = 64
+MIN_TIME_LIMIT = 1.0
+MAX_TIME_LIMIT = 24 * 3600.0
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNELS = ("voice", "chat", "email", "back_office")
@@ -42,7 +48,7 @@ def parse_window(text: str) -> tuple[int, int]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SiteInfo(_Strict):
@@ -71,6 +77,13 @@ class Files(_Strict):
     forecast: str | None = None
     fit: str | None = None
     audit: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _file_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value.strip().endswith(("/", "\\")) or value.strip() in (".", "..")):
+            raise ValueError("expected a file name in the site folder, e.g. 'history.csv'")
+        return value
 
 
 class OpeningHours(_Strict):
@@ -292,12 +305,9 @@ class SpecialDay(_Strict):
     @classmethod
     def _iso_date(cls, value: str) -> str:
         try:
-            day = dt.date.fromisoformat(value)
+            return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError:
-            raise ValueError("expected a date YYYY-MM-DD") from None
-        if day.isoformat() != value:
-            raise ValueError("expected a date YYYY-MM-DD")
-        return value
+            raise ValueError("expected a calendar date YYYY-MM-DD such as 2026-12-25") from None
 
     @field_validator("hours")
     @classmethod
@@ -374,7 +384,28 @@ class SiteConfig(_Strict):
     routing: RoutingConfig = RoutingConfig()
     # solver settings for `staffing roster` (staffing.roster.SolveParams field names);
     # checked when the roster runs; CLI options override them
-    roster: dict[str, float | int | str | bool] = {}
+    roster: dict[str, Any] = {}
+
+    @field_validator("roster")
+    @classmethod
+    def _roster_values(cls, value: dict) -> dict:
+        """Values the solver can take: finite numbers, a seed and workers in range (the names
+        themselves are checked against SolveParams when the roster runs)."""
+        for key, v in value.items():
+            if not isinstance(v, (int, float, str, bool)):
+                raise ValueError(f"{key} must be a number, text or true/false, got {v!r}")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"{key} must be a finite number, got {v!r}")
+        seed = value.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+        workers = value.get("workers")
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS):
+            raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
+        limit = value.get("time_limit_seconds")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not MIN_TIME_LIMIT <= limit <= MAX_TIME_LIMIT):
+            raise ValueError(f"time_limit_seconds must be from {MIN_TIME_LIMIT:g} to {MAX_TIME_LIMIT:g} seconds, got {limit!r}")
+        return value
 
     @model_validator(mode="after")
     def _cross(self) -> "SiteConfig":

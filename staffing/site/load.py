@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.agents import AgentRecord, agent_tables, read_agents
 from staffing.site.config import WEEKDAYS, ShiftTemplate, SiteConfig, hhmm_to_minute, parse_window
-from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, read_raw, row_offset, segments_schema, validate_table
+from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, file_problem, read_raw, read_text, row_offset, segments_schema, validate_table
 
 SITE_TOML = "site.toml"
 # history rows are keyed in load_site, where local-time repeats at the fall-back change are known
@@ -125,10 +125,11 @@ def read_config(root: Path) -> SiteConfig:
     path = root / SITE_TOML
     if not root.is_dir():
         raise InputError([Problem(str(root), "site folder not found; create one with 'staffing init DIR'")], headline="cannot read site")
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise InputError([Problem(SITE_TOML, f"not found in {root}; create a site with 'staffing init DIR'")], headline="cannot read site")
+    text = read_text(path, SITE_TOML)  # UTF-8 (a byte-order mark is accepted), else a hint to re-save
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(SITE_TOML, f"not valid TOML: {exc}")], headline="invalid site.toml") from None
     try:
@@ -167,10 +168,18 @@ def load_site(root: str | Path) -> Site:
 
     def table(name: str, schema):
         path = root / name
+        found = file_problem(path, name)
+        if found is not None:
+            problems.append(found)
+            return None, path
         if not path.is_file():
             problems.append(Problem(name, f"file not found in {root} (named in site.toml [files])"))
             return None, path
-        raw = read_raw(path)
+        try:
+            raw = read_raw(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None, path
         typed, found = validate_table(raw, schema, path, warnings)
         if schema is HISTORY_LOCAL:
             typed, more = fold_dst_repeats(typed, config.site.timezone, path, warnings)
@@ -189,7 +198,9 @@ def load_site(root: str | Path) -> Site:
     agent_rows: list[int] = []
     audit = None
     try:
-        if not agents_path.is_file():
+        if file_problem(agents_path, config.files.agents) is not None:
+            problems.append(file_problem(agents_path, config.files.agents))
+        elif not agents_path.is_file():
             problems.append(Problem(config.files.agents, f"file not found in {root} (named in site.toml [files])"))
         else:
             records, audit, agent_rows = read_agents(agents_path, dims, config.culture.protected_attributes, warnings)
@@ -205,6 +216,10 @@ def load_site(root: str | Path) -> Site:
                 audit = extra if audit is None else audit.join(extra, on="agent_id", how="full", coalesce=True)
         else:
             problems.append(Problem(config.files.audit, f"file not found in {root} (named in site.toml [files])"))
+    if history is not None and history.height == 0 and not config.files.forecast:
+        problems.append(Problem(hist_path.name, "has a header but no rows; expected contacts per queue and interval (or name a forecast file in site.toml [files] forecast)"))
+    if agents_path.is_file() and not records and not any(p.file == config.files.agents for p in problems):
+        problems.append(Problem(config.files.agents, "has no agents (a header but no rows); expected one row per agent"))
     if problems:
         raise InputError(problems, headline=f"invalid site folder {root}")
 
@@ -274,9 +289,7 @@ def load_site(root: str | Path) -> Site:
     problems.extend(_availability_problems(records, agent_rows, config, agents_path))
     for channel in sorted({c for r in records for c in r.channel_prefs} - set(config.channels)):
         warnings.append(f"{agents_path.name}: preference for unknown channel {channel!r} ignored")
-    eligible = skills.filter(pl.col("proficiency") > 0).get_column("queue_id").unique().to_list()
-    for qid in sorted(queue_ids - set(eligible)):
-        warnings.append(f"{agents_path.name}: no agent is skilled for queue {qid!r}; its requirement will go uncovered")
+    warnings.extend(_unservable_queues(config, skills, tables["agent_channel_prefs"], agents_path.name))
 
     if outcomes is not None:
         known_agents = {r.agent_id for r in records}
@@ -309,6 +322,22 @@ def load_site(root: str | Path) -> Site:
         warnings=warnings,
         **tables,
     )
+
+
+def _unservable_queues(config: SiteConfig, skills: pl.DataFrame, prefs: pl.DataFrame, file: str) -> list[str]:
+    """Queues no agent can serve: nobody skilled, or every skilled agent marks the channel 'never'."""
+    skilled = skills.filter(pl.col("proficiency") > 0).select("agent_id", "queue_id")
+    never = prefs.filter(pl.col("preference") == "never").select("agent_id", "channel")
+    out = []
+    for q in config.queues:
+        who = skilled.filter(pl.col("queue_id") == q.id).get_column("agent_id")
+        if who.len() == 0:
+            out.append(f"{file}: no agent is skilled for queue {q.id!r}; its requirement will go uncovered")
+            continue
+        refusing = never.filter((pl.col("channel") == q.channel) & pl.col("agent_id").is_in(who.implode())).height
+        if refusing == who.len():
+            out.append(f"{file}: every agent skilled for queue {q.id!r} ({refusing}) marks channel {q.channel!r} 'never'; its requirement will go uncovered")
+    return out
 
 
 def possible_paid_hours(availability: dict[str, str], templates: list[ShiftTemplate], max_days: int) -> float:

@@ -8,6 +8,13 @@ expected. Problems are collected, never raised one at a time.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import errno
+import io
+import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -127,6 +134,7 @@ _DTYPES = {
     "float": pl.Float64,
     "bool": pl.Boolean,
 }
+_INT_LIMIT = 2.0**63  # Int64 holds whole numbers below this
 _EXPECT = {
     "int": "a whole number",
     "float": "a number",
@@ -136,18 +144,117 @@ _EXPECT = {
 }
 
 
+_HEADER_BYTES = 64 * 1024  # enough of a file's start to hold its header row
+# First bytes of files that are not CSV text although they may be named .csv.
+_SIGNATURES = {
+    b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip file, not CSV text; open it and save as 'CSV UTF-8 (comma delimited)'",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls), not CSV text; open it and save as 'CSV UTF-8 (comma delimited)'",
+    b"PAR1": "a Parquet file; name it .parquet",
+}
+
+
+def file_problem(path: Path, name: str) -> Problem | None:
+    """Why `path` cannot be opened as a file (missing, a symlink loop, a folder), or None."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return Problem(name, f"is a symbolic link to {os.readlink(path)!r}, which does not exist")
+        return None  # the caller says "not found" in its own words
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Problem(name, "is a symbolic link loop; point it at a real file")
+        return Problem(name, f"cannot be read: {exc.strerror or exc}")
+    if path.is_dir():
+        return Problem(name, "is a folder; expected a file")
+    return None
+
+
+def read_utf8(path: Path, name: str | None = None) -> bytes:
+    """A text file's bytes once they are known to be UTF-8 (a byte-order mark is dropped);
+    raises `InputError` naming the file, the line and the byte when they are not, when the
+    file is a workbook or Parquet under another name, or why it cannot be read."""
+    name = name or path.name
+    found = file_problem(path, name)
+    if found is not None:
+        raise InputError([found], headline=f"cannot read {path}")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem(name, "file not found")], headline=f"cannot read {path}") from None
+    except OSError as exc:
+        raise InputError([Problem(name, f"cannot be read: {exc.strerror or exc}")], headline=f"cannot read {path}") from None
+    for magic, what in _SIGNATURES.items():
+        if data.startswith(magic):
+            raise InputError([Problem(name, f"is {what}")], headline=f"cannot read {path}")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = " ('CSV UTF-8' in Excel)" if path.suffix.lower() == ".csv" else ""
+        byte = data[exc.start : exc.start + 1].hex()
+        raise InputError(
+            [Problem(name, f"is not UTF-8 text (byte 0x{byte} on line {line}; Latin-1 or Windows-1252?); save it as UTF-8{hint}")],
+            headline=f"cannot read {path}",
+        ) from None
+    return data.removeprefix(codecs.BOM_UTF8)
+
+
+def read_text(path: Path, name: str | None = None) -> str:
+    """A text file as UTF-8 (see `read_utf8`)."""
+    return read_utf8(path, name).decode("utf-8")
+
+
+def _header_problems(text: str, name: str) -> list[Problem]:
+    """Dialect and header problems a planner can fix: another delimiter, repeated columns."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.strip():
+        return [Problem(name, "is empty; expected a header row with the column names", row=1)]
+    header = next(csv.reader([first]))
+    if len(header) == 1:
+        for sep, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if sep in first:
+                return [Problem(name, f"looks {label}-delimited (header {first[:80] + ('...' if len(first) > 80 else '')!r}); save it with commas between columns and points as decimal marks", row=1)]
+    seen: dict[str, int] = {}
+    problems = []
+    for i, col in enumerate(header, start=1):
+        key = col.strip()
+        if key in seen:
+            problems.append(Problem(name, f"appears twice in the header (columns {seen[key]} and {i}); expected each column once", row=1, column=key))
+        else:
+            seen[key] = i
+    return problems
+
+
+def csv_bytes(path: Path) -> bytes:
+    """A CSV file's bytes once they are known to be UTF-8, comma-delimited and without a
+    column named twice; else `InputError` with the hint (before any CSV reader sees a file)."""
+    data = read_utf8(path)
+    problems = _header_problems(data[:_HEADER_BYTES].decode("utf-8", "ignore"), path.name)
+    if problems:
+        raise InputError(problems, headline=f"cannot read {path}")
+    return data
+
+
 def read_raw(path: Path) -> pl.DataFrame:
-    """Read a CSV or Parquet table with every column as text (so bad values can be named)."""
+    """Read a CSV or Parquet table with every column as text (so bad values can be named).
+
+    Raises `InputError` for a file that is not UTF-8, is a workbook, uses another
+    delimiter, repeats a column or cannot be parsed, each with a hint on how to fix it."""
+    name = path.name
     try:
         if path.suffix.lower() == ".parquet":
+            found = file_problem(path, name)
+            if found is not None:
+                raise InputError([found], headline=f"cannot read {path}")
             frame = pl.read_parquet(path)
             return frame.with_columns(pl.all().cast(pl.Utf8))
-        return pl.read_csv(path, infer_schema=False, truncate_ragged_lines=False)
+        return pl.read_csv(io.BytesIO(csv_bytes(path)), infer_schema=False, truncate_ragged_lines=False)
     except FileNotFoundError:
-        raise InputError([Problem(path.name, "file not found")], headline=f"cannot read {path}") from None
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
+        raise InputError([Problem(name, "file not found")], headline=f"cannot read {path}") from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError([Problem(path.name, f"not a readable {path.suffix.lstrip('.') or 'CSV'} table ({first})")]) from None
+        raise InputError([Problem(name, f"not a readable {path.suffix.lstrip('.') or 'CSV'} table ({first})")], headline=f"cannot read {path}") from None
 
 
 def row_offset(path: Path) -> int:
@@ -183,9 +290,32 @@ def _cast_expr(col: Column) -> pl.Expr:
         )
     if col.dtype == "int":
         # accept "12" and "12.0", refuse "12.5"
+        # (finite and inside Int64's range: 'nan', '1e309' and 20-digit numbers are refused)
         as_float = c.cast(pl.Float64, strict=False)
-        return pl.when(as_float == as_float.floor()).then(as_float.cast(pl.Int64)).otherwise(None).alias(col.name)
+        whole = as_float.is_finite() & (as_float.abs() < _INT_LIMIT) & (as_float == as_float.floor())
+        return pl.when(whole).then(as_float.cast(pl.Int64, strict=False)).otherwise(None).alias(col.name)
+    if col.dtype == "float":
+        as_float = c.cast(pl.Float64, strict=False)
+        return pl.when(as_float.is_finite()).then(as_float).otherwise(None).alias(col.name)
     return c.cast(_DTYPES[col.dtype], strict=False).alias(col.name)
+
+
+def _value_hint(dtype: str, text: str) -> str:
+    """Why a text is not a valid number of its column, when the plain message would puzzle."""
+    if dtype not in ("int", "float"):
+        return ""
+    t = text.strip()
+    try:
+        value = float(t)
+    except ValueError:
+        if re.fullmatch(r"-?\d+,\d+", t):
+            return f" (a decimal comma? write {t.replace(',', '.')})"
+        return ""
+    if not math.isfinite(value):
+        return " (not a finite number)"
+    if dtype == "int" and abs(value) >= _INT_LIMIT:
+        return " (too large)"
+    return ""
 
 
 def validate_table(
@@ -209,13 +339,16 @@ def validate_table(
     cols = [c for c in schema.columns if c.name in present]
     raw = raw.select([pl.col(c.name).cast(pl.Utf8) for c in cols]).with_row_index("__row")
     typed = raw.with_columns([_cast_expr(c) for c in cols])
+    failed_cells: set[tuple[int, str]] = set()
     for col in cols:
         stripped = raw.get_column(col.name).str.strip_chars()
         empty = stripped.is_null() | (stripped == "")
         failed = typed.get_column(col.name).is_null() & ~empty
         idx = failed.arg_true()
+        failed_cells.update((i, col.name) for i in idx.to_list())
         for i in idx.head(MAX_REPORTED).to_list():
-            problems.append(Problem(file, f"expected {_EXPECT[col.dtype]}, got {raw[i, col.name]!r}", row=i + offset, column=col.name))
+            text = raw[i, col.name]
+            problems.append(Problem(file, f"expected {_EXPECT[col.dtype]}, got {text!r}{_value_hint(col.dtype, text)}", row=i + offset, column=col.name))
         if len(idx) > MAX_REPORTED:
             problems.append(Problem(file, f"{len(idx) - MAX_REPORTED} more values that are not {_EXPECT[col.dtype]}", column=col.name))
         if not col.nullable:
@@ -229,6 +362,7 @@ def validate_table(
             bad = typed.filter(check.bad().fill_null(False))
         except pl.exceptions.ColumnNotFoundError:
             continue
+        bad = bad.filter(~pl.col("__row").is_in([i for i, c in failed_cells if c == check.column]))
         for row in bad.head(MAX_REPORTED).iter_rows(named=True):
             problems.append(
                 Problem(file, check.message.format(value=_fmt(raw[row["__row"], check.column])), row=row["__row"] + offset, column=check.column)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -66,6 +67,8 @@ class RunData:
     coverage: pl.DataFrame
     summary: dict
     week_start: dt.date
+    run_dir: Path | None = None  # the run folder (for the file checks: CSV vs Parquet, manifest)
+    site: Any = None  # the loaded site folder (staffing.site.Site), for figures recomputed from it
 
     @property
     def step(self) -> int:

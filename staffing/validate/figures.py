@@ -19,7 +19,12 @@ SUMMARY_TOLERANCE = {
     "paid_hours": 0.01,
     "mean_fit": 0.001,
     "switches": 0,
+    "cost": 0.01,
 }
+# The solver's status, objective, bound and gap: how close they must agree with each other.
+STATUSES = ("OPTIMAL", "FEASIBLE")
+OBJECTIVE_TOLERANCE = 0.01  # objective vs the penalties table's costs (both rounded to 4 places)
+GAP_TOLERANCE = 1e-5  # gap is rounded to 6 places
 COVERAGE_TOLERANCE = 1e-6
 
 
@@ -77,7 +82,8 @@ def recompute_figures(run: RunData) -> dict:
     required = int(cov.get_column("required").sum())
     under = float(cov.get_column("short").sum())
     on_queue = run.queue_activities.filter(pl.col("shift_idx").is_not_null())
-    fits = on_queue.join(run.fit.select("agent_id", "queue_id", "fit"), on=["agent_id", "queue_id"], how="left")
+    # only the keys of the activities: their own `fit` column must not shadow the fit table's
+    fits = on_queue.select("agent_id", "queue_id").join(run.fit.select("agent_id", "queue_id", "fit"), on=["agent_id", "queue_id"], how="left")
     mean_fit = float(fits.get_column("fit").fill_null(0.0).mean()) if fits.height else None
     switches = int(
         on_queue.sort("agent_id", "interval_start")
@@ -122,4 +128,61 @@ def check_summary(run: RunData) -> list[str]:
     bound, achieved = run.summary.get("under_coverage_bound_pct"), run.summary.get("under_coverage_pct")
     if isinstance(bound, (int, float)) and isinstance(achieved, (int, float)) and bound > achieved + SUMMARY_TOLERANCE["under_coverage_pct"]:
         out.append(f"summary: expected under_coverage_bound_pct at most under_coverage_pct {num(achieved)} (a lower bound), found {num(bound)}")
+    out += _solver_figures(run, figures)
     return out
+
+
+def _number(summary: dict, key: str) -> float | None:
+    value = summary.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _solver_figures(run: RunData, figures: dict) -> list[str]:
+    """status, objective, bound and gap agree with each other and with the tables: the bound is
+    a lower bound (of the objective and of the under-coverage), the gap is (under-coverage -
+    bound) / requirement, OPTIMAL is claimed only when the bound proves it, and the objective
+    is the penalties table's total cost."""
+    s = run.summary
+    out = []
+    status = s.get("status")
+    if status not in STATUSES:
+        out.append(f"summary: expected status one of {', '.join(STATUSES)}, found {status!r}")
+    required = figures["required_agent_intervals"]
+    under = figures["under_coverage_agent_intervals"]
+    bound_short = _number(s, "under_coverage_bound_agent_intervals")
+    bound_pct = _number(s, "under_coverage_bound_pct")
+    derived = bound_short is None
+    if derived and bound_pct is not None and required:
+        bound_short = bound_pct * required / 100
+    if bound_short is not None:
+        above = bound_short > under + SUMMARY_TOLERANCE["under_coverage_agent_intervals"]
+        if above and not derived:  # (a derived one is reported through under_coverage_bound_pct above)
+            out.append(f"summary: expected the under-coverage bound at most the under-coverage {num(under)} agent-intervals (a lower bound), found {num(bound_short)}")
+        if not derived and bound_pct is not None and required and abs(bound_pct - 100 * bound_short / required) > SUMMARY_TOLERANCE["under_coverage_pct"]:
+            out.append(f"summary: expected under_coverage_bound_pct {num(100 * bound_short / required)} (100 x bound / requirement), found {num(bound_pct)}")
+        gap = None if above else s.get("gap")
+        expected_gap = (under - bound_short) / required if required else 0.0
+        if gap is not None and (not isinstance(gap, (int, float)) or abs(gap - expected_gap) > GAP_TOLERANCE):
+            out.append(f"summary: expected gap {num(expected_gap)} ((under-coverage {num(under)} - bound {num(bound_short)}) / requirement {required}), found {gap!r}")
+    objective, bound = _number(s, "objective"), _number(s, "bound")
+    penalties = _penalty_total(run)
+    if objective is not None and penalties is not None and abs(objective - penalties) > OBJECTIVE_TOLERANCE:
+        out.append(f"summary: expected objective {num(penalties)} (total cost of the penalties table), found {num(objective)}")
+    if objective is not None and bound is not None and bound > objective + OBJECTIVE_TOLERANCE:
+        out.append(f"summary: expected bound at most the objective {num(objective)} (a lower bound), found {num(bound)}")
+    if status == "OPTIMAL":
+        proven = bound_short is not None and under <= bound_short + SUMMARY_TOLERANCE["under_coverage_agent_intervals"]
+        proven = proven and objective is not None and bound is not None and objective <= bound + OBJECTIVE_TOLERANCE
+        if not proven:
+            out.append(f"summary: status OPTIMAL needs a bound equal to the objective and to the under-coverage, found objective {s.get('objective')!r}, bound {s.get('bound')!r}, under-coverage {num(under)}, bound {'none' if bound_short is None else num(bound_short)} agent-intervals")
+    return out
+
+
+def _penalty_total(run: RunData) -> float | None:
+    """Total cost of the run's penalties table, None when the folder has none."""
+    if run.run_dir is None or not (run.run_dir / "penalties.parquet").is_file():
+        return None
+    try:
+        return float(pl.read_parquet(run.run_dir / "penalties.parquet", columns=["cost"]).get_column("cost").sum())
+    except Exception:  # noqa: BLE001 - unreadable: the file checks report it
+        return None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from staffing.site.config import SiteConfig
-from staffing.validate import activities, figures, shifts
+from staffing.validate import activities, figures, integrity, shifts
 from staffing.validate.data import RunData
 
 
@@ -34,6 +34,7 @@ CHECKS: tuple[Check, ...] = (
     Check("one_shift_per_day", shifts.check_one_shift_per_day),
     Check("lunch", shifts.check_lunch),
     Check("breaks", shifts.check_breaks),
+    Check("pause_windows", integrity.check_pause_windows),
     Check("availability", shifts.check_availability, "availability"),
     Check("contract_hours", shifts.check_contract_hours, "contract_hours"),
     Check("days_per_week", shifts.check_days_per_week, "days_per_week"),
@@ -53,4 +54,6 @@ CHECKS: tuple[Check, ...] = (
     # figures
     Check("coverage", figures.check_coverage),
     Check("summary", figures.check_summary),
+    # the folder itself
+    Check("files", integrity.check_files),
 )

@@ -16,6 +16,7 @@ from staffing.validate.data import (
     resolve_site_dir,
 )
 from staffing.validate.figures import recompute_figures
+from staffing.validate.integrity import PROVENANCE
 from staffing.validate.rules import CHECKS
 
 
@@ -78,12 +79,19 @@ def load_run(run_dir: str | Path, site_dir: str | Path | None = None) -> tuple[R
         coverage=tables["coverage"],
         summary=summary,
         week_start=infer_week_start(summary, tables["shifts"], tables["requirements"]),
+        run_dir=run_dir,
+        site=site,
     )
     return data, site_path, []
 
 
-def check_run(data: RunData, report: ValidationReport) -> ValidationReport:
-    """Run every check of `CHECKS` on `data` into `report`, each by its rule's mode."""
+def check_run(data: RunData, report: ValidationReport, recompute: bool = True) -> ValidationReport:
+    """Run every check of `CHECKS` on `data` into `report`, each by its rule's mode; then,
+    with `recompute`, the requirements and fit recomputed from the site folder (`PROVENANCE`)."""
+    if recompute and data.site is not None:
+        for name, func in PROVENANCE:
+            report.checks[f"{name}_from_site"] = "hard"
+            report.violations.extend(func(data))
     for check in CHECKS:
         mode = check.mode(data.config)
         report.checks[check.name] = mode
@@ -95,15 +103,16 @@ def check_run(data: RunData, report: ValidationReport) -> ValidationReport:
     return report
 
 
-def validate_run(run_dir: str | Path, site_dir: str | Path | None = None) -> ValidationReport:
+def validate_run(run_dir: str | Path, site_dir: str | Path | None = None, recompute: bool = True) -> ValidationReport:
     """Validate the run folder against its site folder (--site, else summary.json `site_dir`).
 
     Raises `InputError` when the run or site folder cannot be found or the site is invalid;
-    an unreadable or incomplete run folder is reported as violations.
+    an unreadable or incomplete run folder is reported as violations. `recompute=False` skips
+    the requirements and fit recomputed from the site (for hand-made runs in tests).
     """
     data, site_path, problems = load_run(run_dir, site_dir)
     report = ValidationReport(run_dir=Path(run_dir), site_dir=site_path)
     if data is None:
         report.violations.extend(problems)
         return report
-    return check_run(data, report)
+    return check_run(data, report, recompute)
