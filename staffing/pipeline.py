@@ -111,7 +111,7 @@ def run_plan(
     from staffing.reports import write_run_reports
     from staffing.reports.labels import status_words
     from staffing.roster.output import check_run_target
-    from staffing.roster.run import roster_run_folder
+    from staffing.roster.run import roster_run_folder, site_params
     from staffing.validate import validate_run
 
     site = site if site is not None else load_site(site_dir)
@@ -137,7 +137,8 @@ def run_plan(
             progress(f"requirements: uses the {note}")
         write_both(fit, out, "fit")
         progress(f"fit: {fit.filter(fit['eligible']).height} eligible agent-queue pairs")
-        progress(f"roster: solving, time limit {time_limit:g} s, {workers} worker(s) ...")
+        shown = site_params(site, time_limit_seconds=time_limit, workers=workers)  # site.toml [roster] where not given
+        progress(f"roster: solving, time limit {shown.time_limit_seconds:g} s, {shown.workers} worker(s) ...")
         with SolverLines(progress) as lines:
             summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
                                         solver_progress=lines)

@@ -62,8 +62,8 @@ def test_special_hours_closed_for_one_channel(base_site):
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ('date = "2026-02-30"', "site.toml, key special_days[1].date: expected a date YYYY-MM-DD, got '2026-02-30'"),
-        ('date = "1/12/2026"', "site.toml, key special_days[1].date: expected a date YYYY-MM-DD, got '1/12/2026'"),
+        ('date = "2026-02-30"', "site.toml, key special_days[1].date: expected a calendar date YYYY-MM-DD such as 2026-12-25, got '2026-02-30'"),
+        ('date = "1/12/2026"', "site.toml, key special_days[1].date: expected a calendar date YYYY-MM-DD such as 2026-12-25, got '1/12/2026'"),
         ('date = "2026-12-01"\nhours = "19:30"', "site.toml, key special_days[1].hours: expected a window HH:MM-HH:MM, got '19:30'"),
         ('date = "2026-12-01"\nchannels = ["fax"]\nhours = "closed"', "site.toml: special_days[1] names channel 'fax' that [channels] does not declare"),
         ('date = "2026-12-01"\nchannels = ["voice"]\nmultiplier = 0', 'site.toml: special_days[1] has channels and a multiplier; a multiplier scales every queue\'s forecast, so give it without channels (close channels with hours = "closed")'),

@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from staffing.site.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS
+
 
 @dataclass(frozen=True)
 class SolveParams:
@@ -64,19 +66,32 @@ class SolveParams:
     def from_mapping(cls, data: dict) -> "SolveParams":
         """Parameters from a `[roster]` table: unknown keys, wrong types and out-of-range
         values are errors, as strict as the CLI options (`ParamError` names each key)."""
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ValueError(f"unknown roster parameter(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
-        problems = [(key, text) for key, value in data.items() for text in [_invalid(key, known[key].type, value)] if text]
+        problems = table_problems(data)
         if problems:
             raise ParamError(problems)
+        known = {f.name: f for f in dataclasses.fields(cls)}
         return cls(**{k: int(v) if known[k].type in ("int", int) else v for k, v in data.items()})
 
     def validated(self) -> "SolveParams":
         """These parameters, checked like a `[roster]` table (raises `ParamError`)."""
         self.from_mapping(dataclasses.asdict(self))
         return self
+
+
+def table_problems(data: dict) -> list[tuple[str, str]]:
+    """(key, what is wrong) for every problem of a `[roster]` table: an unknown key, a wrong
+    type, a value out of range (LIMITS). Empty when the table is valid. The one definition
+    of a valid `[roster]`, used when a site is loaded and when a roster starts."""
+    known = {f.name: f for f in dataclasses.fields(SolveParams)}
+    out = []
+    for key, value in data.items():
+        if key not in known:
+            out.append((key, f"unknown roster parameter; expected one of {', '.join(sorted(known))}"))
+            continue
+        text = _invalid(key, known[key].type, value)
+        if text:
+            out.append((key, text))
+    return out
 
 
 class ParamError(ValueError):
@@ -89,9 +104,9 @@ class ParamError(ValueError):
 
 # Range of each numeric parameter: (lowest, lowest allowed?, highest or None); the rest by type.
 LIMITS: dict[str, tuple[float, bool, float | None]] = {
-    "time_limit_seconds": (0, False, None),
-    "workers": (1, True, 64),
-    "seed": (0, True, None),
+    "time_limit_seconds": (0, False, MAX_TIME_LIMIT),
+    "workers": (1, True, MAX_WORKERS),
+    "seed": (0, True, MAX_SEED),
     "max_passes": (1, True, None),
     "agent_week_dtime": (0, False, None),
     "agent_week_seconds": (0, False, None),
@@ -111,6 +126,10 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
 ACTIVITY_METHODS = ("flow", "cpsat")
 
 
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def _invalid(key: str, kind: object, value: object) -> str | None:
     """What is wrong with `value` for parameter `key` (annotated `kind`), or None."""
     kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
@@ -127,7 +146,7 @@ def _invalid(key: str, kind: object, value: object) -> str | None:
         return f"expected a finite number, got {value!r}"
     lo, inclusive, hi = LIMITS.get(key, (-math.inf, True, None))
     if value < lo or (value == lo and not inclusive):
-        return f"must be {'>=' if inclusive else '>'} {lo:g}, got {value!r}"
+        return f"must be {'>=' if inclusive else '>'} {_number(lo)}, got {value!r}"
     if hi is not None and value > hi:
-        return f"must be <= {hi:g}, got {value!r}"
+        return f"must be <= {_number(hi)}, got {value!r}"
     return None

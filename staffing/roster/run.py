@@ -122,10 +122,8 @@ def site_params(site: Site, **overrides: object) -> SolveParams:
     strictly as the CLI options: each bad key is named with its value and what is expected."""
     try:
         params = SolveParams.from_mapping(dict(site.config.roster))
-    except ParamError as exc:
+    except ParamError as exc:  # load_site checks [roster] too; a site built in code may not have been loaded
         raise InputError([Problem("site.toml", text, column=f"roster.{key}", label="key") for key, text in exc.problems], headline="invalid site.toml") from None
-    except (TypeError, ValueError) as exc:
-        raise InputError([Problem("site.toml", str(exc), column="roster", label="key")], headline="invalid site.toml") from None
     return params.replace(**overrides)
 
 

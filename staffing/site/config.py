@@ -6,7 +6,6 @@ One class per section; defaults live here and nowhere else. See docs/site-folder
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from profiles.guard import DEFAULT_PROTECTED
-# Ranges of the solver settings a planner may give (site.toml [roster] and the CLI options).
+# Ranges of the solver settings a planner may give (site.toml [roster] and the CLI options;
+# staffing.roster.params.LIMITS holds every parameter's range).
 MAX_SEED = 2**31 - 1  # CP-SAT's random_seed is a 32-bit integer
 MAX_WORKERS = 64
 MIN_TIME_LIMIT = 1.0
@@ -385,27 +385,6 @@ class SiteConfig(_Strict):
     # solver settings for `staffing roster` (staffing.roster.SolveParams field names);
     # checked when the roster runs; CLI options override them
     roster: dict[str, Any] = {}
-
-    @field_validator("roster")
-    @classmethod
-    def _roster_values(cls, value: dict) -> dict:
-        """Values the solver can take: finite numbers, a seed and workers in range (the names
-        themselves are checked against SolveParams when the roster runs)."""
-        for key, v in value.items():
-            if not isinstance(v, (int, float, str, bool)):
-                raise ValueError(f"{key} must be a number, text or true/false, got {v!r}")
-            if isinstance(v, float) and not math.isfinite(v):
-                raise ValueError(f"{key} must be a finite number, got {v!r}")
-        seed = value.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
-            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
-        workers = value.get("workers")
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS):
-            raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
-        limit = value.get("time_limit_seconds")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not MIN_TIME_LIMIT <= limit <= MAX_TIME_LIMIT):
-            raise ValueError(f"time_limit_seconds must be from {MIN_TIME_LIMIT:g} to {MAX_TIME_LIMIT:g} seconds, got {limit!r}")
-        return value
 
     @model_validator(mode="after")
     def _cross(self) -> "SiteConfig":

@@ -133,10 +133,16 @@ def read_config(root: Path) -> SiteConfig:
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(SITE_TOML, f"not valid TOML: {exc}")], headline="invalid site.toml") from None
     try:
-        return SiteConfig.model_validate(data)
+        config = SiteConfig.model_validate(data)
     except ValidationError as exc:
         problems = toml_problems(exc, SITE_TOML, "docs/site-folder.md")
         raise InputError(problems, total=len(problems), headline="invalid site.toml") from None
+    from staffing.roster.params import table_problems  # the one definition of a valid [roster]
+
+    problems = [Problem(SITE_TOML, text, column=f"roster.{key}", label="key") for key, text in table_problems(dict(config.roster))]
+    if problems:
+        raise InputError(problems, total=len(problems), headline="invalid site.toml")
+    return config
 
 
 def toml_problems(exc: ValidationError, file: str, reference: str) -> list[Problem]:
