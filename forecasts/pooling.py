@@ -137,7 +137,6 @@ def pool_requirements(
     size = df.group_by("pool").agg(pl.col("queue_id").n_unique().alias("__size"))
     df = df.join(size, on="pool", how="left").sort("__row")
 
-    n = df.height
     standalone = df.get_column("required_agents").to_numpy().astype(np.int64)
     required = standalone.copy()
     pool_agents = standalone.copy()

@@ -31,7 +31,6 @@ estimated from the spread between the simulation's own replications).
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from staffing.simulate.run import SimPlan, SimResult, simulate_plan
 from staffing.site import Site
 from staffing.site.config import WEEKDAYS
 from staffing.site.tables import Column, TableSchema, read_raw, validate_table
+from staffing.site.tables import read_toml
 
 CALIBRATION_FILE = "calibration.toml"
 ON_DUTY_FILE = "on_duty.csv"
@@ -514,10 +514,7 @@ def read_calibration(root: str | Path) -> SiteCalibration | None:
     path = Path(root) / CALIBRATION_FILE
     if not path.is_file():
         return None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8")).get("calibration", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(path.name, f"not valid TOML ({exc})")], headline="invalid calibration") from None
+    data = read_toml(path, path.name, "invalid calibration").get("calibration", {})
     seconds = data.get("unavailable_seconds", {})
     factor = data.get("patience_factor", 1.0)
     problems = [] if isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0 else [

@@ -38,7 +38,6 @@ whole story per agent and queue (HR proficiency, level, fit, worked intervals, p
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from staffing.errors import InputError, Problem
 from staffing.io import write_table
 from staffing.reports.run import RunFolder
+from staffing.site.tables import read_toml
 
 MAX_PROFICIENCY = 5.0  # top of the HR proficiency scale (docs/contracts.md, agent_skills)
 PROFILE_SEPARATOR = "|"
@@ -135,12 +135,9 @@ class RoutingMap(_Strict):
         """Read and validate a mapping file; every problem names the TOML key."""
         path = Path(path)
         name = path.name
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError([Problem(str(path), "mapping file not found")], headline="invalid routing map") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError([Problem(name, f"not valid TOML: {exc}")], headline="invalid routing map") from None
+        if not path.exists() and not path.is_symlink():
+            raise InputError([Problem(str(path), "mapping file not found")], headline="invalid routing map")
+        data = read_toml(path, name, "invalid routing map")
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

@@ -32,7 +32,7 @@ import polars as pl
 import xlsxwriter
 
 from staffing.io import atomic_path
-from staffing.reports.calendar import parse_breaks, shift_stints
+from staffing.reports.calendar import shift_stints
 from staffing.reports.labels import queue_label, status_words
 from staffing.reports.run import RunFolder
 
@@ -175,7 +175,6 @@ def _build(wb: xlsxwriter.Workbook, run: RunFolder, site: Site | None = None) ->
     bold = wb.add_format({"bold": True})
     head = wb.add_format({"bold": True, "bg_color": "#404040", "font_color": "#FFFFFF", "border": 1, "text_wrap": True, "valign": "top"})
     when = wb.add_format({"num_format": "ddd yyyy-mm-dd hh:mm"})
-    time_fmt = wb.add_format({"num_format": "hh:mm"})
     day_fmt = wb.add_format({"num_format": "ddd yyyy-mm-dd"})
     day_head = wb.add_format({"num_format": "ddd yyyy-mm-dd", "bold": True, "bg_color": "#404040", "font_color": "#FFFFFF", "border": 1})
     num1 = wb.add_format({"num_format": "#,##0.0"})

@@ -50,14 +50,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from staffing.errors import InputError, Problem
-from staffing.site.tables import read_text
+from staffing.site.tables import read_toml
 
 CHANNEL_PARTS = 3  # a queue id is channel/driver/language
 MAX_SWEEP_POINTS = 1000
@@ -308,9 +307,5 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         raise InputError([Problem(str(path), "scenario file not found")], headline="cannot read scenario")
-    text = read_text(path)  # UTF-8, else a hint to re-save; links and folders named
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(path.name, f"not valid TOML: {exc}")], headline=f"invalid scenario file {path}") from None
+    data = read_toml(path, path.name, f"invalid scenario file {path}")  # UTF-8 hints; links and folders named
     return scenario_from_dict(data, file=path.name, default_name=path.stem)

@@ -8,7 +8,6 @@ reference tables (shared multiskill_reference/, docs/simulation.md).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +20,7 @@ from staffing.simulate.engine import Network, ReplicationStats
 from staffing.simulate.replicate import mean_halfwidth, ratio_halfwidth, replicate
 from staffing.simulate.sampling import DIST_KINDS, ArrivalPlan, DistTable
 from staffing.site.load import toml_problems
+from staffing.site.tables import read_toml
 
 MODEL_DOC = "docs/simulation.md"
 
@@ -207,10 +207,7 @@ class ModelSpec(_Strict):
         path = Path(path)
         if not path.is_file():
             raise InputError([Problem(str(path), "model file not found")], headline="cannot read model")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError([Problem(path.name, f"not valid TOML: {exc}")], headline="invalid model file") from None
+        data = read_toml(path, path.name, "invalid model file")
         try:
             spec = cls.model_validate(data, context={"defer_cross": True})
         except ValidationError as exc:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -54,6 +53,7 @@ from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.config import CHANNELS, WEEKDAYS
 from staffing.site.load import toml_problems
 from staffing.site.tables import parse_datetime_text
+from staffing.site.tables import read_toml
 
 DAY_SECONDS = 86_400
 # a clock time more than half a day before the call's entry time is past midnight (the next
@@ -184,10 +184,7 @@ def read_map(path: str | Path | None) -> ImportMap:
     name = path.name
     if not path.is_file():
         raise InputError([Problem(name, f"mapping file not found at {path}")], headline="cannot read the import map")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(name, f"not valid TOML: {exc}")], headline="invalid import map") from None
+    data = read_toml(path, name, "invalid import map")
     try:
         return ImportMap.model_validate(data)
     except ValidationError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from pydantic import ValidationError
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.agents import AgentRecord, agent_tables, read_agents
 from staffing.site.config import WEEKDAYS, ShiftTemplate, SiteConfig, hhmm_to_minute, parse_window
-from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, file_problem, read_raw, read_text, row_offset, segments_schema, validate_table
+from staffing.site.tables import DEMOGRAPHICS, HISTORY, OUTCOMES, file_problem, read_raw, read_toml, row_offset, segments_schema, validate_table
 
 SITE_TOML = "site.toml"
 # history rows are keyed in load_site, where local-time repeats at the fall-back change are known
@@ -127,11 +126,7 @@ def read_config(root: Path) -> SiteConfig:
         raise InputError([Problem(str(root), "site folder not found; create one with 'staffing init DIR'")], headline="cannot read site")
     if not path.exists() and not path.is_symlink():
         raise InputError([Problem(SITE_TOML, f"not found in {root}; create a site with 'staffing init DIR'")], headline="cannot read site")
-    text = read_text(path, SITE_TOML)  # UTF-8 (a byte-order mark is accepted), else a hint to re-save
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(SITE_TOML, f"not valid TOML: {exc}")], headline="invalid site.toml") from None
+    data = read_toml(path, SITE_TOML, "invalid site.toml")
     try:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:

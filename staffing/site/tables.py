@@ -15,6 +15,7 @@ import io
 import math
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -203,6 +204,16 @@ def read_utf8(path: Path, name: str | None = None) -> bytes:
 def read_text(path: Path, name: str | None = None) -> str:
     """A text file as UTF-8 (see `read_utf8`)."""
     return read_utf8(path, name).decode("utf-8")
+
+
+def read_toml(path: Path, name: str, headline: str) -> dict:
+    """A TOML file as a dict: UTF-8 (see `read_utf8`: a byte-order mark is accepted, other
+    encodings get a hint), a syntax error raised as `InputError` naming the file."""
+    text = read_text(path, name)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(name, f"not valid TOML: {exc}")], headline=headline) from None
 
 
 def _header_problems(text: str, name: str) -> list[Problem]:
