@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import tempfile
 from pathlib import Path
 
 import polars as pl

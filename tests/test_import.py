@@ -8,7 +8,6 @@ import against an independent plain reading of the file.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import polars as pl

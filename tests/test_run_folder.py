@@ -1,7 +1,6 @@
 """A run folder is one unit: staged, switched in whole, locked against a second writer,
 recovered after a writer is killed at any step, and checked against its manifest."""
 
-import os
 import signal
 import subprocess
 import sys

@@ -2,8 +2,6 @@
 
 import datetime as dt
 import json
-import shutil
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -11,7 +9,7 @@ from click.testing import CliRunner
 
 from staffing.cli.main import cli
 from staffing.errors import InputError, StaffingError
-from staffing.simulate.run import SimPlan, simulate_plan, write_simulation
+from staffing.simulate.run import SimPlan, simulate_plan
 from staffing.site import load_site
 from staffing.site.config import RoutingConfig
 
