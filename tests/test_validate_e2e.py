@@ -99,3 +99,27 @@ def test_random_template_rosters_agree_with_the_oracle(property_site, specs, req
         report = validate_run(b.write(Path(tmp) / "run"), recompute=False)
     structural = [v for v in report.violations if v.split(":")[0] in STRUCTURAL]
     assert structural == []
+
+
+@pytest.mark.skipif(not ROSTER_AVAILABLE, reason="staffing roster is not there yet")
+def test_pipeline_validates_its_staged_run_after_the_simulation_with_zero_violations(tmp_path, monkeypatch):
+    """run_plan validates the run inside its staging folder, after the routing simulation
+    rewrote summary.json and added service.*: the manifest must follow those files."""
+    import staffing.validate as validate_module
+    from staffing.pipeline import run_plan
+    from staffing.site.generate import write_demo_site
+
+    site = write_demo_site(tmp_path / "site", agents=20, weeks=3, seed=1)
+    seen = []
+    real = validate_module.validate_run
+
+    def spy(run_dir, site_dir=None):
+        report = real(run_dir, site_dir)
+        seen.append((Path(run_dir), report))
+        return report
+
+    monkeypatch.setattr(validate_module, "validate_run", spy)
+    summary = run_plan(site, tmp_path / "run", time_limit=4.0, workers=1, reports=False)
+    assert "simulation" in summary and (tmp_path / "run" / "service.parquet").is_file()
+    assert len(seen) == 1 and seen[0][1].violations == []
+    assert validate_run(tmp_path / "run").violations == []

@@ -64,7 +64,7 @@ def command(run_dir: str | None, model_file: str | None, replications: int | Non
         return
     if out is not None:
         raise click.UsageError("--out applies to --model; a run's outputs go into the run folder")
-    from staffing.io import folder_lock, update_manifest
+    from staffing.io import folder_lock
     from staffing.simulate.run import SimPlan, simulate_plan, write_simulation
 
     plan = SimPlan.from_run(run_dir, site_dir)
@@ -73,7 +73,6 @@ def command(run_dir: str | None, model_file: str | None, replications: int | Non
     result = simulate_plan(plan, n, seed, workers=workers)
     with folder_lock(run_dir):  # not while a roster replaces the folder; the manifest follows
         write_simulation(run_dir, result)
-        update_manifest(Path(run_dir), ["summary.json", "service.csv", "service.parquet"])
     s = result.summary()
     o = s["overall"]
     share = s["share_intervals_meeting_target"]

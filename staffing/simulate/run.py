@@ -426,10 +426,15 @@ def simulate_plan(plan: SimPlan, replications: int, seed: int, routing: RoutingC
 
 
 def write_simulation(run_dir: str | Path, result: SimResult) -> None:
-    """Write service.csv/.parquet and add the "simulation" object to summary.json, atomically."""
+    """Write service.csv/.parquet and add the "simulation" object to summary.json, atomically;
+    a run folder with a manifest gets these files' new checksums (staffing.io.update_manifest),
+    whether it is switched in already or still being staged."""
+    from staffing.io import update_manifest
+
     run_dir = Path(run_dir)
     write_both(result.service, run_dir, "service")
     path = run_dir / SUMMARY
     summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     summary["simulation"] = result.summary()
     write_json(summary, path)
+    update_manifest(run_dir, [SUMMARY, "service.csv", "service.parquet"])
