@@ -266,22 +266,10 @@ def _key(loc: tuple) -> str:
 
 def validation_problems(exc: ValidationError, file: str, prefix: str = "", docs: str = "docs/scenarios.md for the scenario format") -> list[Problem]:
     """pydantic errors as Problems naming the file, the key, the value and the expectation;
-    an unknown key points the reader to `docs`."""
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        # drop pydantic's union branch labels (e.g. 'literal[...]', 'float') from the key
-        loc = tuple(p for p in loc if not (isinstance(p, str) and (p.startswith(("literal[", "function-")) or p in ("float", "int", "str", "bool"))))
-        key = prefix + _key(loc) if loc else (prefix.rstrip(".") or None)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            msg = "missing required key"
-        elif err["type"] == "extra_forbidden":
-            msg = f"unknown key; see {docs}"
-        elif "input" in err and not isinstance(err["input"], (dict, list)) and ", got " not in msg:
-            msg = f"{msg}, got {err['input']!r}"
-        problems.append(Problem(file, msg, column=key or None, label="key"))
-    return problems
+    an unknown key points the reader to `docs` (staffing.site.load.toml_problems)."""
+    from staffing.site.load import toml_problems
+
+    return toml_problems(exc, file, docs, prefix=prefix, unknown=f"unknown key; see {docs}", rename={"from_": "from"})
 
 
 def scenario_from_dict(data: dict, file: str = "scenario", default_name: str = "scenario") -> Scenario:

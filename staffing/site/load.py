@@ -140,22 +140,26 @@ def read_config(root: Path) -> SiteConfig:
     return config
 
 
-def toml_problems(exc: ValidationError, file: str, reference: str) -> list[Problem]:
+def toml_problems(exc: ValidationError, file: str, reference: str, *, prefix: str = "", unknown: str | None = None,
+                  rename: dict[str, str] | None = None) -> list[Problem]:
     """One `Problem` per pydantic error of a TOML file, named by key (1-based list
-    positions, e.g. ``queues[2].channel``) with the bad value and what was expected."""
+    positions, e.g. ``queues[2].channel``; `prefix` before it, `rename` applied to its parts)
+    with the bad value and what was expected. An unknown key says `unknown` (default: check
+    the spelling against `reference`)."""
     problems = []
     for err in exc.errors():
         # drop pydantic's union branch labels (e.g. 'literal[...]', 'float') from the key
         loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.startswith(("literal[", "function-")) or p in ("float", "int", "str", "bool")))]
-        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or None
+        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{(rename or {}).get(p, p)}" for p in loc).lstrip(".")
+        key = (prefix + key) if key else (prefix.rstrip(".") or None)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             msg = "missing required key"
         elif err["type"] == "extra_forbidden":
-            msg = f"unknown key; check the spelling against {reference}"
+            msg = unknown or f"unknown key; check the spelling against {reference}"
         elif "input" in err and not isinstance(err["input"], (dict, list)) and "got " not in msg:
             msg = f"{msg}, got {err['input']!r}"
-        problems.append(Problem(file, msg, column=key, label="key"))
+        problems.append(Problem(file, msg, column=key or None, label="key"))
     return problems
 
 
