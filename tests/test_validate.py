@@ -567,7 +567,7 @@ A1_1000 = (pl.col("agent_id") == "A1") & (pl.col("interval_start") == at(0, "10:
         (lambda a: pl.concat([a, a.filter(A1_1000).with_columns(pl.lit(at(0, "18:00")).alias("interval_start"), pl.lit(at(0, "18:00")).alias("x")).drop("x")]),
          "activities: agent A1 on 2026-11-30: expected no activity outside the agent's shifts, found one at 18:00"),
         (lambda a: a.with_columns(pl.when(A1_1000).then(pl.lit("training")).otherwise(pl.col("activity")).alias("activity")),
-         "activities: agent A1 on 2026-11-30: unknown activity 'training' at 10:00; expected a queue id, 'break' or 'lunch'"),
+         "activities: agent A1 on 2026-11-30: unknown activity 'training' at 10:00; expected a queue id, 'break', 'lunch' or 'offline'"),
         (lambda a: a.with_columns(pl.when((pl.col("agent_id") == "A1") & (pl.col("interval_start") == at(0, "09:00"))).then(pl.lit("break")).otherwise(pl.col("activity")).alias("activity"),
                                   pl.when((pl.col("agent_id") == "A1") & (pl.col("interval_start") == at(0, "09:00"))).then(None).otherwise(pl.col("channel")).alias("channel")),
          "activities: agent A1 on 2026-11-30: expected 'break' only in an interval holding the shift's break, found it at 09:00"),
@@ -731,7 +731,7 @@ def test_cli_exit_0_prints_a_summary(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
     result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 0, result.output
-    assert f"Run {run}: valid (19 hard and 4 soft checks; 0 soft finding(s))" in result.output
+    assert f"Run {run}: valid (20 hard and 5 soft checks; 0 soft finding(s))" in result.output
     assert "under-coverage 0.5 of 14 agent-intervals (3.57%)" in result.output
 
 
@@ -829,6 +829,60 @@ def test_routing_profiles_closed_queue_and_pause_profile(site, tmp_path):
         frames["activities"] = frames["activities"].with_columns(
             pl.when(pl.col("activity") == "lunch").then(pl.lit("chat/returns/en")).otherwise(pl.col("profile")).alias("profile"))
     assert only(validate(clean_run(site), tmp_path, edit), "routing_profiles") == [
-        "routing_profiles: agent A1 on 2026-11-30: expected no routing profile on a break or lunch, found one at 11:30",
+        "routing_profiles: agent A1 on 2026-11-30: expected no routing profile on 'lunch', found one at 11:30",
         "routing_profiles: agent A1 on 2026-11-30: expected only open queues in the profile, found 'voice/new_orders/es' closed at 09:00, 09:30, 10:00, 10:30, 11:00",
     ]
+
+
+def _closing(queues: tuple[str, ...], from_hhmm: str, offline: bool):
+    """Close `queues` on Monday from `from_hhmm`; with `offline`, every activity on them from then on
+    becomes the `offline` activity (no channel, no fit), as the roster writes it."""
+    def edit(frames):
+        shut = pl.col("queue_id").is_in(list(queues)) & (pl.col("interval_start") >= at(0, from_hhmm))
+        frames["requirements"] = frames["requirements"].with_columns(pl.when(shut).then(pl.lit("closed")).otherwise(pl.lit("erlang_c")).alias("method"))
+        if offline:
+            moved = pl.col("activity").is_in(list(queues)) & (pl.col("interval_start") >= at(0, from_hhmm))
+            frames["activities"] = frames["activities"].with_columns(
+                pl.when(moved).then(pl.lit("offline")).otherwise(pl.col("activity")).alias("activity"),
+                pl.when(moved).then(pl.lit(None, dtype=pl.Utf8)).otherwise(pl.col("channel")).alias("channel"),
+                pl.when(moved).then(pl.lit(None, dtype=pl.Float64)).otherwise(pl.col("fit")).alias("fit"),
+            )
+    return edit
+
+
+def test_closed_queues_work_on_a_closed_queue_is_named(site, tmp_path):
+    # chat closes at 15:00 Monday: A1 (till 16:30) and A2 (till 16:00) are still on it
+    report = validate(clean_run(site), tmp_path, _closing(("chat/returns/en",), "15:00", offline=False))
+    assert only(report, "closed_queues") == [
+        "closed_queues: agent A1 on 2026-11-30: expected only open queues (else 'offline'), found 'chat/returns/en' closed at 15:00, 15:30, 16:00",
+        "closed_queues: agent A2 on 2026-11-30: expected only open queues (else 'offline'), found 'chat/returns/en' closed at 15:00, 15:30",
+    ]
+
+
+def test_closed_queues_offline_rows_are_clean(site, tmp_path):
+    # every queue closed from 15:00 and the time written offline: no closed-queue finding, the
+    # offline rows are a known activity, and nobody could have worked (no offline information)
+    report = validate(clean_run(site), tmp_path, _closing(tuple(QUEUES), "15:00", offline=True))
+    assert only(report, "closed_queues") == [] and only(report, "activities") == [] and only(report, "min_stint") == []
+    assert [w for w in report.warnings if w.startswith("offline:")] == []
+
+
+def test_offline_while_an_eligible_queue_is_open_is_information(site, tmp_path):
+    # only chat closes: A1 could have gone back to voice, A2 to Spanish voice (information, not a violation)
+    report = validate(clean_run(site), tmp_path, _closing(("chat/returns/en",), "15:00", offline=True))
+    assert only(report, "closed_queues") == [] and only(report, "offline") == []
+    assert [w for w in report.warnings if w.startswith("offline:")] == [
+        "offline: agent A1 on 2026-11-30: offline while eligible queue 'voice/new_orders/en' was open at 15:00, 15:30, 16:00",
+        "offline: agent A2 on 2026-11-30: offline while eligible queue 'voice/new_orders/es' was open at 15:00, 15:30",
+    ]
+
+
+def test_activities_offline_needs_working_minutes_and_no_channel(site, tmp_path):
+    def edit(frames):
+        frames["activities"] = frames["activities"].with_columns(
+            pl.when(pl.col("activity") == "lunch").then(pl.lit("offline")).otherwise(pl.col("activity")).alias("activity"),
+            pl.when((pl.col("agent_id") == "A2") & (pl.col("interval_start") == at(0, "13:00"))).then(pl.lit("offline")).otherwise(pl.col("activity")).alias("activity"),
+        )
+    found = only(validate(clean_run(site), tmp_path, edit), "activities")
+    assert "activities: agent A1 on 2026-11-30: queue 'offline' in an interval without working minutes (break or lunch) at 11:30" in found
+    assert "activities: agent A2 on 2026-11-30: expected no channel for 'offline', found 'chat' at 13:00" in found

@@ -22,7 +22,7 @@ import polars as pl
 
 from staffing.errors import InputError, Problem
 from staffing.io import write_text
-from staffing.reports.labels import profile_label, queue_label
+from staffing.reports.labels import OFFLINE, profile_label, queue_label
 from staffing.reports.run import RunFolder
 
 PRODID = "-//culture-fit-staffing//roster//EN"
@@ -60,8 +60,8 @@ def _zone(name: str | None) -> ZoneInfo | None:
 
 def shift_stints(shifts: pl.DataFrame, activities: pl.DataFrame) -> pl.DataFrame:
     """agent_id, shift_start, stint_start, stint_end, what: each shift's runs of consecutive
-    intervals on one queue (or routing profile, when the roster wrote `profile`), breaks and
-    lunch left out; `what` is the queue id or the profile."""
+    intervals on one queue (or routing profile, when the roster wrote `profile`) or offline,
+    breaks and lunch left out; `what` is the queue id, the profile or `offline`."""
     what = pl.coalesce("profile", "activity") if "profile" in activities.columns else pl.col("activity")
     acts = activities.select("agent_id", "interval_start", what.alias("what"), "channel")
     step = _step(activities)
@@ -70,7 +70,7 @@ def shift_stints(shifts: pl.DataFrame, activities: pl.DataFrame) -> pl.DataFrame
         .filter((pl.col("interval_start") >= pl.col("shift_start")) & (pl.col("interval_start") < pl.col("shift_end")))
         .sort("agent_id", "shift_start", "interval_start")
     )
-    worked = joined.filter(pl.col("channel").is_not_null())
+    worked = joined.filter(pl.col("channel").is_not_null() | (pl.col("what") == OFFLINE))
     runs = worked.with_columns(
         ((pl.col("what") != pl.col("what").shift(1)) | (pl.col("interval_start") - pl.col("interval_start").shift(1) > step))
         .fill_null(True).cum_sum().over("agent_id", "shift_start").alias("_run")

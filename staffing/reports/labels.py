@@ -14,8 +14,16 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
+#: The activity of a working interval on no queue (every queue the agent may serve closed).
+OFFLINE = "offline"
+OFFLINE_WORDS = "Offline (no queue open)"
+
+
 def queue_label(queue_id: str) -> str:
-    """Plain words for a queue id: ``voice/new_orders/en`` -> ``Voice, new orders, English``."""
+    """Plain words for a queue id: ``voice/new_orders/en`` -> ``Voice, new orders, English``;
+    the ``offline`` activity -> ``Offline (no queue open)``."""
+    if queue_id == OFFLINE:
+        return OFFLINE_WORDS
     parts = queue_id.split("/")
     if len(parts) != 3:
         return queue_id

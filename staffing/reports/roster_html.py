@@ -18,7 +18,7 @@ import polars as pl
 from staffing.io import write_text
 from staffing.reports import charts
 from staffing.reports.html import chart, figure, fmt, page, table
-from staffing.reports.labels import queue_label, status_words
+from staffing.reports.labels import OFFLINE, queue_label, status_words
 from staffing.reports.run import RunFolder
 from staffing.reports.workbook import penalties_by_rule
 
@@ -120,6 +120,11 @@ def warnings(run: RunFolder, satisfaction: pl.DataFrame | None) -> list[tuple[st
         if zero:
             out.append(("zero_satisfaction", "warn", f"{len(zero)} agent{'s' if len(zero) != 1 else ''} "
                         f"({100 * len(zero) / satisfaction.height:.0f}%) have none of their preferences honoured: {_names(zero)}."))
+    offline = run.activities.filter(pl.col("activity") == OFFLINE)
+    if offline.height:
+        out.append(("offline", "warn", f"{offline.height:,} paid agent-intervals ({offline.get_column('agent_id').n_unique()} agents) are offline: "
+                    "every queue the agent may serve is closed then (shifts running past closing). Shift templates or start "
+                    "windows inside opening hours would turn this time into coverage."))
     closed = closed_time(run)
     if closed.height:
         out.append(("closed_time", "bad", f"{closed.height:,} agent-intervals ({closed.get_column('agent_id').n_unique()} agents) are scheduled on "

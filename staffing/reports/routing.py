@@ -173,7 +173,7 @@ def skill_priorities(fit: pl.DataFrame, activities: pl.DataFrame | None) -> pl.D
     pairs = fit.filter(pl.col("eligible")).select("agent_id", "queue_id", hr.round(6).alias("hr_proficiency"), "fit")
     order = pl.DataFrame(schema={"agent_id": pl.Utf8, "queue_id": pl.Utf8, "profile_pos": pl.Int64})
     if activities is not None and activities.height:
-        worked = activities.group_by("agent_id", pl.col("activity").alias("queue_id")).agg(pl.len().cast(pl.Int64).alias("intervals"))
+        worked = activities.filter(pl.col("channel").is_not_null()).group_by("agent_id", pl.col("activity").alias("queue_id")).agg(pl.len().cast(pl.Int64).alias("intervals"))
         pairs = pairs.join(worked, on=["agent_id", "queue_id"], how="left")
         order = _profile_order(activities)
     else:

@@ -94,7 +94,7 @@ def _solve_day(p: RosterProblem, rs: SequenceRules, day: int, members: list[tupl
             tmpl = p.templates[ad.template]
             offs = tuple(pause.nominal for pause in tmpl.pauses)
             work = tmpl.nominal_work
-            queue = tuple(None if (best is None or work[kk] == 0) else best for kk in range(ad.n))
+            queue = tuple(None if (best is None or work[kk] == 0 or not p.open[best, ad.t0 + kk]) else best for kk in range(ad.n))
             plans.append(_planned(ai, day, k, ad, offs, list(queue), [int(w) if q is not None else 0 for w, q in zip(work, queue)]))
         return plans, [], solver.status_name(status), timed_out
     plans = []

@@ -8,7 +8,9 @@ With the shifts fixed (`shifts.py`), `plan_activities_flow` runs:
 4. pause moves (`sequence.improve_pauses`) and interval reflows
    (`flows.reflow_short_intervals`), then one more best-response round;
 5. CP-SAT polishing of small windows around what is still short (`polish.polish_windows`),
-   on a deterministic window budget from `SolveParams`.
+   on a deterministic window budget from `SolveParams`;
+6. exact repair: whole days (or the shifts around a short spot) re-planned by one exact
+   CP-SAT model each, pauses included (`repair.repair_activities`), never for the worse.
 
 Every stage prices with the one cost model (`costs.CostModel`) and keeps the interval
 rules of `interval_rules.py` (hard ones by construction, soft ones priced). The penalty
@@ -24,6 +26,7 @@ from staffing.roster.pauses import place_pauses
 from staffing.roster.planned import Choice, PlannedShift, planned_shifts
 from staffing.roster.polish import polish_windows
 from staffing.roster.problem import RosterProblem
+from staffing.roster.repair import repair_activities
 from staffing.roster.sequence import improve_pauses, improve_queues
 
 PenaltyRow = tuple[str, str | None, int | None, str | None, float, str, float]  # rule, agent, day, queue, amount, unit, cost
@@ -45,6 +48,10 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     if deadline is not None:
         max_windows = min(params.polish_max_windows, max(params.polish_min_windows, len(shifts) // params.polish_shifts_per_window))
         stats.update(polish_windows(p, rs, shifts, deadline=deadline, seed=params.seed, half_width=params.polish_half_width, dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows))
+        if params.repair:
+            stats.update(repair_activities(p, rs, shifts, params, deadline))
+            # solve.py reads one safety-net flag for the whole activity phase
+            stats["polish_time_limit_hit"] = bool(stats.get("polish_time_limit_hit")) or bool(stats.pop("repair_time_limit_hit"))
     return shifts, interval_penalties(p, rs, shifts), stats
 
 

@@ -20,13 +20,18 @@ The LP, on T:
 
 Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
 The optimum is therefore at most the roster's under-coverage on T, hence on the week.
-Solved by OR-Tools PDLP (default) or HiGHS interior point (through SciPy) with a time limit.
+Solved by OR-Tools PDLP (default) on an iteration budget; when PDLP stops before it
+converges, again exactly by HiGHS dual simplex (through SciPy) on its own iteration budget
+(`SolveParams.bound_exact_iterations`), keeping the better bound; or by HiGHS alone
+(method="highs", interior point). The time limit is a safety net.
 Every variable is boxed, so the Lagrangian at any dual vector is a valid bound
 (`lagrangian_bound`): the bound reported is that, computed from the solver's duals, so
 tolerances or an unfinished solve can make it looser but never invalid.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from scipy import optimize, sparse
@@ -43,11 +48,33 @@ def focus_intervals(short_by_interval: np.ndarray, widen: int = 3) -> np.ndarray
     return np.nonzero(mask)[0]
 
 
+#: What the LP keeps and what it relaxes (summary.json `lower_bound.includes`).
+BOUND_INCLUDES = (
+    "LP relaxation of coverage over the week: one shift a day, contract hours, days per week, consecutive days "
+    "and weekend days off (when hard), eligibility, presence per interval and working minutes per week and day; "
+    "relaxed: integrality, minimum rest, where pauses fall, minimum stint, channel changes, opening hours of "
+    "queues without requirement"
+)
+
+
+def bound_summary(stats: dict) -> dict:
+    """summary.json `lower_bound`: which bound the run reports: `method` (pdlp; pdlp, then
+    highs dual simplex; or none when the roster covers everything), `converged` (the LP was
+    solved to optimality: the bound is the LP's value; else a valid but lower bound),
+    `status` and `includes` (what the LP keeps and relaxes)."""
+    if stats.get("bound_intervals") == 0 and "bound_method" not in stats:
+        return {"method": "none", "converged": True, "status": stats.get("bound_status"), "includes": "the roster covers every requirement: the bound is 0"}
+    return {"method": stats.get("bound_method"), "converged": bool(stats.get("bound_converged")), "status": stats.get("bound_status"), "includes": BOUND_INCLUDES}
+
+
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
-                         iteration_limit: int = 0) -> tuple[float | None, dict]:
+                         iteration_limit: int = 0, exact_iterations: int = 0) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
-    valid wherever PDLP stops."""
+    valid wherever PDLP stops. When PDLP stops before it converges and `exact_iterations` > 0, the LP is
+    solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
+    net) and the better of the two bounds is reported. Stats say which (`bound_method`,
+    `bound_converged`, `bound_status`)."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -200,22 +227,41 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     upper[nx + ny :] = need[qt[:, 0], qt[:, 1]]
     b = np.asarray(B, dtype=np.float64)
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method}
+    started = time.monotonic()
     if method == "pdlp":
-        value, status = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
+        value, status, converged = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
+        if not converged and exact_iterations > 0:
+            left = max(1.0, float(time_limit) - (time.monotonic() - started))
+            exact, exact_status, exact_converged = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
+            status = f"PDLP {status}; HiGHS dual simplex {exact_status}"
+            stats["bound_method"] = "pdlp, then highs dual simplex"
+            converged = exact_converged
+            if exact is not None and (value is None or exact > value):
+                value = exact
     else:
-        res = optimize.linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([np.zeros(ncol), upper]), method="highs-ipm",
-                               options={"time_limit": max(1.0, float(time_limit)), "presolve": True})
-        status = res.message.split(".")[0]
-        value = None
-        if res.status == 0 and res.fun is not None:
-            # HiGHS reports row duals (marginals <= 0 for A x <= b): evaluate the Lagrangian
-            # at them, which is valid whatever the solver's tolerances
-            lam = -np.asarray(res.ineqlin.marginals)
-            value = lagrangian_bound(A, b, c, upper, lam)
+        value, status, converged = _solve_highs(A, b, c, upper, time_limit, "highs-ipm" if method == "highs" else method, exact_iterations)
     stats["bound_status"] = status
+    stats["bound_converged"] = bool(converged)
     if value is None:
         return None, stats
     return max(0.0, value), stats
+
+
+def _solve_highs(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, method: str, iterations: int = 0) -> tuple[float | None, str, bool]:
+    """HiGHS through SciPy (`highs-ds` dual simplex or `highs-ipm` interior point), at most
+    `iterations` iterations when > 0 (a deterministic budget; the time is a safety net).
+    Returns (Lagrangian bound at its duals or None, status text, solved to optimality)."""
+    options: dict = {"time_limit": max(1.0, float(time_limit)), "presolve": True}
+    if iterations:
+        options["maxiter"] = int(iterations)
+    res = optimize.linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([np.zeros(len(c)), upper]), method=method, options=options)
+    status = f"{res.message.split('.')[0]} after {getattr(res, 'nit', 0)} iterations"
+    marginals = getattr(getattr(res, "ineqlin", None), "marginals", None)
+    if marginals is None:
+        return None, status, False
+    # HiGHS reports row duals (marginals <= 0 for A x <= b): evaluate the Lagrangian at them,
+    # which is valid whatever the solver's tolerances or wherever it stopped
+    return lagrangian_bound(A, b, c, upper, -np.asarray(marginals)), status, res.status == 0
 
 
 def lagrangian_bound(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, lam: np.ndarray) -> float:
@@ -227,9 +273,10 @@ def lagrangian_bound(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np
     return float(-lam @ b + np.minimum(r, 0.0) @ upper)
 
 
-def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, threads: int, iteration_limit: int = 0) -> tuple[float | None, dict]:
+def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, threads: int, iteration_limit: int = 0) -> tuple[float | None, str, bool]:
     """OR-Tools PDLP (first-order primal-dual) with a time limit; the bound is the Lagrangian
-    at its dual iterate, so even an unfinished run gives a valid bound."""
+    at its dual iterate, so even an unfinished run gives a valid bound. Returns (bound,
+    status text, converged to optimality)."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
@@ -249,8 +296,8 @@ def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndar
     if iteration_limit:
         params.termination_criteria.iteration_limit = int(iteration_limit)
     result = pdlp.primal_dual_hybrid_gradient(qp, params)
-    status = solve_log_pb2.TerminationReason.Name(result.solve_log.termination_reason)
-    status = f"{status} after {result.solve_log.iteration_count} iterations"
+    reason = solve_log_pb2.TerminationReason.Name(result.solve_log.termination_reason)
+    status = f"{reason} after {result.solve_log.iteration_count} iterations"
     y = np.asarray(result.dual_solution)
     best = max(lagrangian_bound(A, b, c, upper, -y), lagrangian_bound(A, b, c, upper, y))
-    return best, status
+    return best, status, reason == "TERMINATION_REASON_OPTIMAL"

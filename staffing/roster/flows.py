@@ -12,7 +12,7 @@ forces later, which is why the minimum stint is short.
 
 **Reflows** (`reflow_short_intervals`). Every interval that is still short is re-solved
 as one min-cost flow with every agent's other intervals fixed; an agent may take any
-eligible queue, priced by the change in `interval_rules.sequence_rule_cost` of its whole
+eligible queue open then, priced by the change in `interval_rules.sequence_rule_cost` of its whole
 sequence (a queue a hard rule forbids is no arc). Finds chains of moves (A to the short
 queue, B to A's queue) that a one-agent best response cannot. Never worse: the current
 assignment is one of the flows considered.
@@ -34,7 +34,9 @@ Flows = dict[int, dict[int, int]]  # shift index -> queue -> flow units
 
 
 def assign_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift]) -> dict:
-    """Fill every shift's `queue` (None when fully paused), one min-cost flow per interval."""
+    """Fill every shift's `queue` (None when fully paused, or offline: no open queue the agent
+    may serve, or none the hard interval rules allow from its current queue), one min-cost
+    flow per interval over the open queues."""
     cm = rs.costs
     unit = cm.unit
     step = p.interval_minutes
@@ -45,7 +47,7 @@ def assign_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
     changes = [0] * len(shifts)
     for s in shifts:
         s.queue = [None] * s.n
-    stats = {"split_units": 0, "forced_stays": 0}
+    stats = {"split_units": 0, "forced_stays": 0, "offline_by_rules": 0}
     starts: dict[int, list[int]] = {}
     for i, s in enumerate(shifts):
         starts.setdefault(s.t0, []).append(i)
@@ -54,28 +56,31 @@ def assign_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
     for t in range(horizon):
         active = [i for i in active if shifts[i].t0 + shifts[i].n > t] + starts.get(t, [])
         working = []
-        for i in active:
-            s = shifts[i]
-            if s.work[t - s.t0] <= 0 or not p.agents[s.agent].queues:
-                if cur[i] is not None:
-                    stint[i] += 1
-                continue
-            working.append(i)
-        if not working:
-            continue
         options: dict[int, list[int]] = {}
         costs: dict[int, dict[int, int]] = {}
-        for i in working:
+        for i in active:
             s = shifts[i]
+            allowed = p.open_queues(p.agents[s.agent].queues, t) if s.work[t - s.t0] > 0 else ()
             options[i], costs[i] = [], {}
-            for q in p.agents[s.agent].queues:
+            for q in allowed:
                 extra = _change_here(rs, cur[i], q, stint[i], changes[i], s.n - (t - s.t0), n_work[i])
                 if extra is None:
                     continue
                 options[i].append(q)
                 costs[i][q] = serve_cost[i][q] + scaled(extra * cm.per_unit)
+            if not options[i]:
+                # a pause, or offline: no open queue (or none the hard rules allow from here);
+                # either counts in the stint it interrupts
+                if cur[i] is not None:
+                    stint[i] += 1
+                if allowed:
+                    stats["offline_by_rules"] += 1
+                continue
+            working.append(i)
             if len(options[i]) == 1 and cur[i] is not None and len(p.agents[s.agent].queues) > 1:
                 stats["forced_stays"] += 1
+        if not working:
+            continue
         flows, splits = _unsplit_flow(p, t, working, shifts, options, costs, p.required[:, t] * step, unit, cm.unit_cost(cm.under), cm.unit_cost(cm.over))
         stats["split_units"] += splits
         for i in working:
@@ -133,6 +138,8 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
                 units = max(1, int(sh.work[k]) // unit)
                 opts, cost = [], {}
                 for q, f, cp in zip(a.queues, a.fit, a.channel_pref):
+                    if not p.open[q, t]:
+                        continue
                     trial = list(sh.queue)
                     trial[k] = q
                     rc = base if q == sh.queue[k] else sequence_rule_cost(rs, trial, sh.work)

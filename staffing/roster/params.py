@@ -51,6 +51,14 @@ class SolveParams:
     bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
     bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
+    # exact activity repair (repair.py): whole shifts re-planned by one CP-SAT model
+    repair: bool = True
+    repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
+    repair_max_models: int = 60  # models per roster ...
+    repair_dtime_per_second: float = 0.1  # ... and CP-SAT deterministic seconds for them all per second of time limit (a deterministic budget)
+    repair_dtime_per_literal: float = 0.001  # deterministic seconds per queue choice of one model ...
+    repair_max_dtime: float = 0.5  # ... at most this per model
+    bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -122,6 +130,12 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "bound_min_seconds": (0, True, None),
     "bound_widen": (-1, True, None),
     "bound_iterations": (0, True, None),
+    "repair_max_literals": (1, True, None),
+    "repair_max_models": (0, True, None),
+    "repair_dtime_per_second": (0, True, None),
+    "repair_dtime_per_literal": (0, False, None),
+    "repair_max_dtime": (0, False, None),
+    "bound_exact_iterations": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
 

@@ -14,13 +14,19 @@ from staffing.roster.problem import DAYS, RosterProblem
 
 Choice = list[list[int | None]]  # per agent, per day: option index or None (day off)
 
+#: Activity of a working interval in which no queue the agent may serve is open (a shift
+#: running past closing): paid, on no queue, not coverage (docs/contracts.md).
+OFFLINE = "offline"
+
 
 @dataclass
 class PlannedShift:
     """One agent's shift on one day: where its pauses are and which queue it serves.
 
     `work[k]` is the working minutes of interval k after pauses (0 when a pause fills it);
-    `queue[k]` the queue served then (None when the interval holds no work)."""
+    `queue[k]` the queue served then (None when the interval holds no work, or when no
+    queue the agent may serve is open then: the `offline` activity, which the interval
+    rules read like a pause)."""
 
     agent: int
     day: int
@@ -36,6 +42,13 @@ class PlannedShift:
     def minutes(self) -> tuple[int, ...]:
         """Minutes served per interval on `queue` (0 where no queue)."""
         return tuple(int(w) if q is not None else 0 for w, q in zip(self.work, self.queue))
+
+
+def open_choices(p: RosterProblem, sh: PlannedShift) -> list[tuple[int, ...]]:
+    """Per interval of a shift: the agent's eligible queues that are open then
+    (`RosterProblem.open`); empty where the agent can only be offline."""
+    qs = p.agents[sh.agent].queues
+    return [p.open_queues(qs, sh.t0 + k) for k in range(sh.n)]
 
 
 def planned_shifts(p: RosterProblem, choice: Choice) -> list[PlannedShift]:

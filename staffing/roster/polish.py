@@ -7,7 +7,7 @@ exactly by CP-SAT: every on-duty agent's queue in every window interval is free,
 intervals outside the window stay fixed, and the interval rules hold across the window's
 edges:
 
-- exactly one eligible queue per working interval;
+- exactly one eligible queue open then per working interval (offline intervals stay offline);
 - min_stint, channel_changes and switching over the whole shift, by the same CP-SAT
   encoding the exact per-day model uses (`interval_rules.add_sequence_rules`; hard rules as
   constraints, soft ones priced);
@@ -95,10 +95,10 @@ def _solve_window(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
         a = p.agents[sh.agent]
         serve = {q: cm.unit_cost(cm.serve(f, cp)) for q, f, cp in zip(a.queues, a.fit, a.channel_pref)}
         for k in range(max(lo - sh.t0, 0), min(hi - sh.t0, sh.n)):
-            if sh.work[k] <= 0:
+            if sh.work[k] <= 0 or qs[k] is None:  # paused or offline: kept as it is
                 continue
             units = int(sh.work[k] // unit)
-            vs = {q: m.new_bool_var(f"z{i}_{k}_{q}") for q in a.queues}
+            vs = {q: m.new_bool_var(f"z{i}_{k}_{q}") for q in p.open_queues(a.queues, sh.t0 + k)}
             m.add_exactly_one(vs.values())
             current[(qs[k], sh.t0 + k)] = current.get((qs[k], sh.t0 + k), 0) + units
             for q, v in vs.items():
@@ -111,10 +111,10 @@ def _solve_window(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
         def ind(k: int, q: int, i: int = i, qs: list = qs) -> object:
             """1 if shift i serves q at k: a literal inside the window, a constant outside."""
             if (i, k) in z:
-                return z[(i, k)][q]
+                return z[(i, k)].get(q, 0)
             return 1 if qs[k] == q else 0
 
-        working = [k for k in range(sh.n) if sh.work[k] > 0]
+        working = [k for k in range(sh.n) if sh.work[k] > 0 and qs[k] is not None]
         terms += add_sequence_rules(m, rs, a.queues, working, sh.n, ind)
     # coverage in the window: fixed agents' units plus the free ones
     for t in range(lo, hi):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -125,6 +126,33 @@ class RosterProblem:
     @property
     def total_required(self) -> int:
         return int(self.required.sum())
+
+    @cached_property
+    def open(self) -> np.ndarray:
+        """(n_queues, n_horizon) bool: the queue may be staffed in the interval. Closed where
+        the requirements say `method = "closed"` (opening hours); open where they carry no
+        `method` column or require anyone. Past Sunday the week repeats (opening hours are
+        weekly), so an overnight shift's last intervals follow Monday's hours."""
+        mask = np.ones(self.required.shape, dtype=bool)
+        req = self.requirements
+        if "method" in req.columns:
+            step = self.interval_minutes
+            week0 = dt.datetime.combine(self.week_start, dt.time())
+            shut = req.filter(pl.col("method") == "closed").select("queue_id", ((pl.col("interval_start").cast(pl.Datetime("us")) - week0).dt.total_minutes() // step).alias("t"))
+            qindex = {q: i for i, q in enumerate(self.queues)}
+            t = shut.get_column("t").to_numpy().astype(np.int64)
+            q = np.array([qindex[x] for x in shut.get_column("queue_id").to_list()], dtype=np.int64)
+            inside = (t >= 0) & (t < self.n_week)
+            mask[q[inside], t[inside]] = False
+            spill = self.n_horizon - self.n_week
+            mask[:, self.n_week :] = mask[:, :spill]
+        mask |= self.required > 0
+        mask.setflags(write=False)
+        return mask
+
+    def open_queues(self, queues: tuple[int, ...], t: int) -> tuple[int, ...]:
+        """The queues of `queues` open in interval t (the ones an agent may serve there)."""
+        return tuple(q for q in queues if self.open[q, t])
 
     # ------------------------------------------------------------------ builders
     @classmethod

@@ -302,7 +302,8 @@ def add_pauses(m: DayModel, ad: AgentDay) -> None:
 
 def add_activity_choice(m: DayModel, ad: AgentDay) -> None:
     """One activity per interval (the eligibility rule): a working agent serves exactly one
-    eligible queue (never channels are not eligible when the never_channel rule is hard);
+    eligible queue open in the interval (never channels are not eligible when the
+    never_channel rule is hard), or is offline when none is open;
     a paused interval is lunch or break; a partly paused interval serves its queue for the
     minutes left."""
     p = m.problem
@@ -317,20 +318,24 @@ def add_activity_choice(m: DayModel, ad: AgentDay) -> None:
     tail = tmpl.length_minutes - (ad.n - 1) * step
     for k in range(ad.n):
         cap = step if k < ad.n - 1 else tail
-        if len(qs) == 1:
-            ys = {qs[0]: 1}
+        here = p.open_queues(qs, ad.t0 + k)  # none open: offline, serves nothing
+        if len(here) <= 1:
+            ys = {q: 1 for q in here}
         else:
-            ys = {q: m.model.new_bool_var(f"y{k}_{q}") for q in qs}
+            ys = {q: m.model.new_bool_var(f"y{k}_{q}") for q in here}
             m.model.add_exactly_one(ys.values())
         ad.y.append(ys)
         full = sum(v for v, mins in away.get(k, []) if mins >= cap)
         part = sum(v * mins for v, mins in away.get(k, []) if mins < cap)
         ad.full.append(full)
+        if not ys:
+            ad.contrib.append({})
+            continue
         if k not in away:
             ad.contrib.append({q: cap * y for q, y in ys.items()})
             continue
-        ws = {q: m.model.new_int_var(0, cap, f"w{k}_{q}") for q in qs}
-        for q in qs:
+        ws = {q: m.model.new_int_var(0, cap, f"w{k}_{q}") for q in ys}
+        for q in ys:
             if not isinstance(ys[q], int):
                 m.model.add(ws[q] <= cap * ys[q])
         m.model.add(sum(ws.values()) == cap - cap * full - part)
@@ -390,7 +395,8 @@ def add_queue_changes(m: DayModel) -> list[Term]:
     for ad in m.agents:
         if len(ad.agent.queues) < 2:
             continue
-        terms += add_sequence_rules(m.model, m.rules, ad.agent.queues, list(range(ad.n)), ad.n, lambda k, q, ad=ad: ad.y[k][q], ad.agent.agent_id, m.day, lambda k, ad=ad: ad.full[k])
+        positions = [k for k in range(ad.n) if ad.y[k]]  # offline intervals read like pauses
+        terms += add_sequence_rules(m.model, m.rules, ad.agent.queues, positions, ad.n, lambda k, q, ad=ad: ad.y[k].get(q, 0), ad.agent.agent_id, m.day, lambda k, ad=ad: ad.full[k])
     return terms
 
 

@@ -53,6 +53,8 @@ def best_sequence(p: RosterProblem, rs: SequenceRules, sh: PlannedShift, need: n
     queues = p.agents[sh.agent].queues
     nq = len(queues)
     S = rs.min_stint
+    # queues open in each interval (none: the interval is offline, read like a pause)
+    allowed = [[j for j in range(nq) if p.open[queues[j], sh.t0 + k]] if sh.work[k] > 0 else [] for k in range(sh.n)]
     states: dict[tuple[int, int, int], float] = {}
     back: list[dict] = []
     for k in range(sh.n):
@@ -64,18 +66,19 @@ def best_sequence(p: RosterProblem, rs: SequenceRules, sh: PlannedShift, need: n
                 new[key], ptr[key] = value, prev
 
         if not states:  # before the first working interval
-            if sh.work[k] > 0:
-                for j in range(nq):
-                    offer((j, 1, 0), vals[k, j], None)
+            for j in allowed[k]:
+                offer((j, 1, 0), vals[k, j], None)
             back.append(ptr)
             states = new
             continue
+        here = set(allowed[k])
         for (j, L, c), v in states.items():
-            if sh.work[k] <= 0:  # a full pause counts in the stint it interrupts
+            if not here:  # a full pause (or offline) counts in the stint it interrupts
                 offer((j, min(L + 1, S), c), v, (j, L, c))
                 continue
-            offer((j, min(L + 1, S), c), v + vals[k, j], (j, L, c))
-            for j2 in range(nq):
+            if j in here:
+                offer((j, min(L + 1, S), c), v + vals[k, j], (j, L, c))
+            for j2 in allowed[k]:
                 if j2 == j:
                     continue
                 cost = change_cost(rs, L, c, queues[j], queues[j2])
@@ -83,7 +86,7 @@ def best_sequence(p: RosterProblem, rs: SequenceRules, sh: PlannedShift, need: n
                     offer((j2, 1, next_changes(rs, c, queues[j], queues[j2])), v + vals[k, j2] - cost, (j, L, c))
         back.append(ptr)
         states = new
-    n_work = int((sh.work > 0).sum())
+    n_work = sum(1 for a in allowed if a)
     final = []
     for st, v in states.items():
         end = last_stint_cost(rs, st[1], n_work)
@@ -96,7 +99,7 @@ def best_sequence(p: RosterProblem, rs: SequenceRules, sh: PlannedShift, need: n
     for k in range(sh.n - 1, -1, -1):
         if cur is None:
             break
-        if sh.work[k] > 0:
+        if allowed[k]:
             seq[k] = queues[cur[0]]
         cur = back[k].get(cur)
     return seq
@@ -160,7 +163,7 @@ def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShif
                     work = base_work.copy()
                     for k, m in cells:
                         if k < sh.n:
-                            work[k] = min(work[k] + m, _full_minutes(tmpl, k, step))
+                            work[k] = min(work[k] + m, full_minutes(tmpl, k, step))
                     for k, m in pause_minutes(pause, off, step):
                         work[k] = max(0, work[k] - m)
                     sh.work = work
@@ -183,6 +186,6 @@ def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShif
     return {"moved_pauses": moved}
 
 
-def _full_minutes(tmpl: TemplateInfo, k: int, step: int) -> int:
+def full_minutes(tmpl: TemplateInfo, k: int, step: int) -> int:
     """Minutes of interval k of a template's shift before pauses (the last may be shorter)."""
     return step if k < tmpl.n_intervals - 1 else tmpl.length_minutes - (tmpl.n_intervals - 1) * step

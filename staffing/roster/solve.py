@@ -13,10 +13,11 @@ import polars as pl
 
 from staffing.roster.activities import plan_activities
 from staffing.roster.assign import plan_activities_flow
+from staffing.roster.bound import bound_summary
 from staffing.roster.costs import CostModel
 from staffing.roster.interval_rules import SequenceRules
 from staffing.roster.params import SolveParams
-from staffing.roster.planned import PlannedShift, served_minutes
+from staffing.roster.planned import OFFLINE, PlannedShift, served_minutes
 from staffing.roster.problem import AgentInfo, RosterProblem, ShiftOption, TemplateInfo, pause_minutes
 from staffing.roster.shifts import choose_shifts
 from staffing.satisfaction import preference_satisfaction
@@ -82,7 +83,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         else:
             left = max(params.bound_min_seconds, deadline - time.monotonic())
             focus = None if params.bound_widen < 0 else focus_intervals(short_t, params.bound_widen)
-            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations)
+            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations, exact_iterations=params.bound_exact_iterations)
         stats.update(bstats)
         if notify:
             notify(phase="bound", bound=bound_short)
@@ -150,7 +151,7 @@ def _shifts_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
 
 
 def _activities_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
-    """The activities table: one row per shift interval (a queue, `lunch` or `break`)."""
+    """The activities table: one row per shift interval (a queue, `lunch`, `break` or `offline`)."""
     step = p.interval_minutes
     rows = []
     for sp in plans:
@@ -164,7 +165,7 @@ def _activities_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFra
         for k, q in enumerate(sp.queue):
             ts = _at(p, o.start_minute + k * step)
             if k in paused or q is None:
-                rows.append((a.agent_id, ts, paused.get(k, "break"), None, None))
+                rows.append((a.agent_id, ts, paused.get(k, OFFLINE), None, None))  # no queue open: offline
             else:
                 rows.append((a.agent_id, ts, p.queues[q], p.queue_channel[q], float(fits[q])))
     return pl.DataFrame(rows, schema=ACTIVITIES_SCHEMA, orient="row")
@@ -255,4 +256,5 @@ def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[P
         "site": p.site,
         "time_limit_hit": bool(stats.get("time_limit_hit")),
         "shift_phase": {k: v for k, v in stats.items() if k != "time_limit_hit"},
+        "lower_bound": bound_summary(stats) if bound_short is not None else None,
     }

@@ -31,7 +31,7 @@ from staffing.simulate.sampling import EXPONENTIAL, NONE, ArrivalPlan, DistTable
 from staffing.site.config import RoutingConfig
 from staffing.validate.data import SUMMARY, resolve_site_dir
 
-PAUSES = ("break", "lunch")
+PAUSES = ("break", "lunch", "offline")  # activities on no queue (offline: every queue of the agent closed)
 #: Queue models the simulator routes contact by contact (deferred work: a FIFO backlog).
 SIMULATED_MODELS = ("erlang_c", "erlang_a", "chat", "deferred")
 DEFERRED = "deferred"

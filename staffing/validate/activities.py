@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from staffing.validate.data import PAUSE_KINDS, RunData
+from staffing.validate.data import NOT_QUEUE, OFFLINE, PAUSE_KINDS, RunData
 
 MAX_TIMES = 6  # intervals listed in one finding before "... (N in all)"
 PROFILE_SEPARATOR = "|"  # joins a routing profile's queues (docs/contracts.md)
@@ -32,8 +32,9 @@ def _grouped(frame: pl.DataFrame, keys: list[str]) -> list[tuple]:
 
 def check_activities(run: RunData) -> list[str]:
     """Each on-duty interval of each agent has exactly one activity (a known queue, `break` in an
-    interval holding a break, `lunch` in one holding the lunch); none outside shifts; a queue
-    activity has working minutes in its interval and the queue's channel."""
+    interval holding a break, `lunch` in one holding the lunch, `offline` when no queue is
+    served); none outside shifts; a queue or `offline` activity has working minutes in its
+    interval; a queue activity has the queue's channel, the others none."""
     step = run.step
     acts = run.activities
     duty = run.duty
@@ -53,22 +54,22 @@ def check_activities(run: RunData) -> list[str]:
 
     channels = run.queue_channels()
     known = sorted(set(channels))
-    unknown = acts.filter(~pl.col("activity").is_in([*PAUSE_KINDS, *known]))
+    unknown = acts.filter(~pl.col("activity").is_in([*NOT_QUEUE, *known]))
     for agent, day, activity, times in _grouped(unknown, ["activity"]):
-        out.append(f"activities: agent {agent} on {day}: unknown activity {activity!r} at {_times(times)}; expected a queue id, 'break' or 'lunch'")
+        out.append(f"activities: agent {agent} on {day}: unknown activity {activity!r} at {_times(times)}; expected a queue id, 'break', 'lunch' or 'offline'")
 
     on = acts.join(duty, on=["agent_id", "interval_start"])
     for kind in PAUSE_KINDS:
         bad = on.filter((pl.col("activity") == kind) & (pl.col(f"{kind}_minutes") == 0))
         for agent, day, times in _grouped(bad, []):
             out.append(f"activities: agent {agent} on {day}: expected {kind!r} only in an interval holding the shift's {kind}, found it at {_times(times)}")
-    idle = on.filter(pl.col("activity").is_in(known) & (pl.col("work_minutes") <= 0))
+    idle = on.filter(pl.col("activity").is_in([*known, OFFLINE]) & (pl.col("work_minutes") <= 0))
     for agent, day, activity, times in _grouped(idle, ["activity"]):
         out.append(f"activities: agent {agent} on {day}: queue {activity!r} in an interval without working minutes (break or lunch) at {_times(times)}")
 
     expected = pl.DataFrame({"activity": list(channels), "_expected": list(channels.values())}, schema={"activity": pl.Utf8, "_expected": pl.Utf8})
     chan = acts.join(expected, on="activity", how="left").filter(
-        (pl.col("activity").is_in(PAUSE_KINDS) & pl.col("channel").is_not_null())
+        (pl.col("activity").is_in(NOT_QUEUE) & pl.col("channel").is_not_null())
         | (pl.col("_expected").is_not_null() & (pl.col("channel").is_null() | (pl.col("channel") != pl.col("_expected"))))
     )
     for agent, day, activity, found, want, times in _grouped(chan.with_columns(pl.col("channel").fill_null("none")), ["activity", "channel", "_expected"]):
@@ -170,16 +171,16 @@ def check_profiles(run: RunData) -> list[str]:
     `|` in priority order): on every queue activity the profile starts with the activity's
     queue, lists no queue twice, and holds only known queues of the activity's channel that the
     fit table marks eligible for the agent, and, after the first, only queues open in the
-    interval (not `closed` in the requirements); break and lunch rows have no profile. A run without the column has
+    interval (not `closed` in the requirements); break, lunch and offline rows have no profile. A run without the column has
     one-queue profiles and nothing to check."""
     acts = run.activities
     if "profile" not in acts.columns:
         return []
     out = []
-    paused = acts.filter(pl.col("activity").is_in(PAUSE_KINDS) & pl.col("profile").is_not_null())
-    for agent, day, times in _grouped(paused, []):
-        out.append(f"routing_profiles: agent {agent} on {day}: expected no routing profile on a break or lunch, found one at {_times(times)}")
-    rows = acts.filter(~pl.col("activity").is_in(PAUSE_KINDS)).with_columns(
+    paused = acts.filter(pl.col("activity").is_in(NOT_QUEUE) & pl.col("profile").is_not_null())
+    for agent, day, activity, times in _grouped(paused, ["activity"]):
+        out.append(f"routing_profiles: agent {agent} on {day}: expected no routing profile on {activity!r}, found one at {_times(times)}")
+    rows = acts.filter(~pl.col("activity").is_in(NOT_QUEUE)).with_columns(
         pl.col("profile").fill_null("").str.split(PROFILE_SEPARATOR).alias("_queues")
     )
     head = rows.filter(pl.col("_queues").list.first() != pl.col("activity"))
@@ -213,3 +214,42 @@ def check_profiles(run: RunData) -> list[str]:
         for agent, day, queue, times in _grouped(shut, ["_queue"]):
             out.append(f"routing_profiles: agent {agent} on {day}: expected only open queues in the profile, found {queue!r} closed at {_times(times)}")
     return out
+
+
+def _closed(run: RunData) -> pl.DataFrame | None:
+    """queue_id, interval_start of every closed queue-interval (requirements `method` closed),
+    or None when the requirements carry no `method`."""
+    if "method" not in run.requirements.columns:
+        return None
+    return run.requirements.filter(pl.col("method") == "closed").select("queue_id", "interval_start")
+
+
+def check_closed_queues(run: RunData) -> list[str]:
+    """Nobody works a queue while it is closed (requirements `method` closed: outside its
+    opening hours); a working interval in which every queue the agent may serve is closed is
+    the `offline` activity."""
+    closed = _closed(run)
+    if closed is None:
+        return []
+    rows = run.queue_activities.join(closed, on=["queue_id", "interval_start"], how="semi")
+    return [
+        f"closed_queues: agent {agent} on {day}: expected only open queues (else 'offline'), found {queue!r} closed at {_times(times)}"
+        for agent, day, queue, times in _grouped(rows, ["queue_id"])
+    ]
+
+
+def check_offline(run: RunData) -> list[str]:
+    """Information: `offline` intervals in which a queue the agent is eligible for was open (the
+    roster kept the agent off it, e.g. because a hard interval rule left no allowed change);
+    offline while every eligible queue is closed is the expected case and is not listed."""
+    closed = _closed(run)
+    offline = run.activities.filter(pl.col("activity") == OFFLINE).select("agent_id", "interval_start")
+    if closed is None or not offline.height:
+        return []
+    eligible = run.fit.filter(pl.col("eligible")).select("agent_id", "queue_id")
+    could = offline.join(eligible, on="agent_id").join(closed, on=["queue_id", "interval_start"], how="anti")
+    first = could.sort("queue_id").group_by("agent_id", "interval_start", maintain_order=True).agg(pl.col("queue_id").first())
+    return [
+        f"offline: agent {agent} on {day}: offline while eligible queue {queue!r} was open at {_times(times)}"
+        for agent, day, queue, times in _grouped(first, ["queue_id"])
+    ]

@@ -21,6 +21,8 @@ from staffing.site.config import SiteConfig
 
 SUMMARY = "summary.json"
 PAUSE_KINDS = ("break", "lunch")
+OFFLINE = "offline"  # a working interval on no queue: every queue the agent may serve is closed (docs/contracts.md)
+NOT_QUEUE = (*PAUSE_KINDS, OFFLINE)  # activities that are not a queue
 
 # Run-folder tables and the columns the validator needs (dtype it casts to).
 RUN_TABLES: dict[str, dict[str, pl.DataType]] = {
@@ -162,8 +164,8 @@ class RunData:
 
     @cached_property
     def queue_activities(self) -> pl.DataFrame:
-        """Activity rows on a queue (not break or lunch), with the shift they fall in (null if none)."""
-        acts = self.activities.filter(~pl.col("activity").is_in(PAUSE_KINDS)).rename({"activity": "queue_id"})
+        """Activity rows on a queue (not break, lunch or offline), with the shift they fall in (null if none)."""
+        acts = self.activities.filter(~pl.col("activity").is_in(NOT_QUEUE)).rename({"activity": "queue_id"})
         return acts.join(self.duty.select("agent_id", "interval_start", "shift_idx", "date", "weight"), on=["agent_id", "interval_start"], how="left")
 
 

@@ -51,6 +51,8 @@ CHECKS: tuple[Check, ...] = (
     Check("channel_changes", activities.check_channel_changes, "channel_changes"),
     Check("min_stint", activities.check_min_stint, "min_stint"),
     Check("routing_profiles", activities.check_profiles),
+    Check("closed_queues", activities.check_closed_queues),
+    Check("offline", activities.check_offline, fixed_mode="soft"),
     # figures
     Check("coverage", figures.check_coverage),
     Check("summary", figures.check_summary),
