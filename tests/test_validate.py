@@ -880,8 +880,8 @@ def test_offline_while_an_eligible_queue_is_open_is_information(site, tmp_path):
 def test_activities_offline_needs_working_minutes_and_no_channel(site, tmp_path):
     def edit(frames):
         frames["activities"] = frames["activities"].with_columns(
-            pl.when(pl.col("activity") == "lunch").then(pl.lit("offline")).otherwise(pl.col("activity")).alias("activity"),
-            pl.when((pl.col("agent_id") == "A2") & (pl.col("interval_start") == at(0, "13:00"))).then(pl.lit("offline")).otherwise(pl.col("activity")).alias("activity"),
+            pl.when((pl.col("activity") == "lunch") | ((pl.col("agent_id") == "A2") & (pl.col("interval_start") == at(0, "13:00"))))
+            .then(pl.lit("offline")).otherwise(pl.col("activity")).alias("activity"),
         )
     found = only(validate(clean_run(site), tmp_path, edit), "activities")
     assert "activities: agent A1 on 2026-11-30: queue 'offline' in an interval without working minutes (break or lunch) at 11:30" in found
