@@ -49,11 +49,15 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
     by_day = [[i for i, sh in enumerate(shifts) if sh.day == d] for d in range(DAYS)]
     tried: set[tuple[int, ...]] = set()  # days and spots (-1, q, t) already re-planned
     budget = params.repair_dtime_per_second * params.time_limit_seconds
+    # safety net only (the deterministic budgets are the stop rule): the phase's deadline, but
+    # never less than `repair_wall_per_dtime` wall seconds per deterministic second of budget,
+    # so that a busy machine still gets the same roster
+    stop = max(deadline, time.monotonic() + params.repair_wall_per_dtime * budget)
     used = 0.0  # deterministic seconds spent
     for _ in range(params.repair_max_models):
         if used >= budget:
             break
-        if time.monotonic() >= deadline:  # safety net only: the deterministic budgets are the stop rule
+        if time.monotonic() >= stop:
             stats["repair_time_limit_hit"] = True
             break
         short = np.maximum(need - served, 0)
@@ -62,7 +66,7 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
             break
         members, whole_day = group
         before = int(short.sum())
-        better, dtime = _repair_group(p, rs, shifts, members, served, need, params, deadline, used)
+        better, dtime = _repair_group(p, rs, shifts, members, served, need, params, used)
         used += dtime
         if better:
             stats["repair_improved"] += 1
@@ -148,7 +152,7 @@ class _Member:
     full: list[object]  # per interval: 1 when a pause fills it (expression or 0)
 
 
-def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], members: list[int], served: np.ndarray, need: np.ndarray, params: SolveParams, deadline: float, used: float = 0.0) -> tuple[bool, float]:
+def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], members: list[int], served: np.ndarray, need: np.ndarray, params: SolveParams, used: float = 0.0) -> tuple[bool, float]:
     """Re-plan `members` exactly (module docstring); `served` (flow units) and the shifts are
     updated in place when the answer is better. Returns (better, deterministic seconds used)."""
     cm = rs.costs
@@ -244,7 +248,7 @@ def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
     solver.parameters.num_workers = 1  # one worker + deterministic time: reproducible (several workers were no better per deterministic second)
     solver.parameters.random_seed = params.seed
     solver.parameters.max_deterministic_time = max(0.01, min(params.repair_max_dtime, params.repair_dtime_per_literal * size, params.repair_dtime_per_second * params.time_limit_seconds - used))
-    solver.parameters.max_time_in_seconds = max(1.0, min(deadline - time.monotonic(), 60 * solver.parameters.max_deterministic_time))  # safety net
+    solver.parameters.max_time_in_seconds = max(1.0, 60 * solver.parameters.max_deterministic_time)  # safety net; the stage stops between models
     solver.parameters.log_search_progress = params.log
     status = solver.solve(m)
     dtime = float(solver.deterministic_time)
