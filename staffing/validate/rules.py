@@ -55,6 +55,7 @@ CHECKS: tuple[Check, ...] = (
     Check("offline", activities.check_offline, fixed_mode="soft"),
     # figures
     Check("coverage", figures.check_coverage),
+    Check("logged_in", figures.check_logged_in),
     Check("summary", figures.check_summary),
     # the folder itself
     Check("files", integrity.check_files),
