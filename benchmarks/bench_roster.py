@@ -5,7 +5,9 @@ Each size runs in its own process (peak memory is per process). The time limit d
 to the issue's targets: 60 s up to 300 agents, 300 s up to 1,000, 900 s above.
 Prints one row per size: wall seconds, under-coverage (agent-intervals and % of requirement),
 the LP lower bound, the gap (under-coverage above the bound, % of requirement), mean fit,
-preference satisfaction (min/mean), peak RSS, and whether the independent validator passed.
+preference satisfaction (min/mean), peak RSS, whether the independent validator passed, the
+offline agent-intervals (paid time with every eligible queue closed), the agent-intervals the
+exact repair gained, and which bound was reported (summary.json `lower_bound`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 def one(agents: int, time_limit: float, seed: int, volume: float | None) -> dict:
     import resource
     import time
+
+    import polars as pl
 
     import staffing.site.generate as gen
     from staffing.roster.run import roster_run_folder
@@ -57,6 +61,10 @@ def one(agents: int, time_limit: float, seed: int, volume: float | None) -> dict
         "peak_mb": round(peak_mb),
         "violations": len(report.violations),
         "bound_status": summary["shift_phase"].get("bound_status"),
+        "bound_method": (summary.get("lower_bound") or {}).get("method"),
+        "bound_converged": (summary.get("lower_bound") or {}).get("converged"),
+        "repair_units_gained": summary["shift_phase"].get("repair_units_gained"),
+        "offline_rows": int((pl.read_parquet(tmp / "run" / "activities.parquet").get_column("activity") == "offline").sum()),
         "time_limit_hit": summary["time_limit_hit"],
         "switches": summary["switches"],
     }
@@ -75,7 +83,7 @@ def main() -> None:
         print(json.dumps(one(args.agents[0], limit, args.seed, args.volume)))
         return
     rows = []
-    print(f"{'agents':>6} {'limit s':>7} {'wall s':>7} {'required':>8} {'short':>7} {'short %':>7} {'bound %':>7} {'gap %':>6} {'fit':>5} {'pref min/mean':>13} {'peak MB':>7} {'valid':>5} {'limit hit':>9}")
+    print(f"{'agents':>6} {'limit s':>7} {'wall s':>7} {'required':>8} {'short':>7} {'short %':>7} {'bound %':>7} {'gap %':>6} {'fit':>5} {'pref min/mean':>13} {'peak MB':>7} {'valid':>5} {'limit hit':>9} {'offline':>7} {'repair':>6} bound method")
     for n in args.agents:
         limit = args.time_limit or (60.0 if n <= 300 else 300.0 if n <= 1000 else 900.0)
         cmd = [sys.executable, __file__, "--one", "--agents", str(n), "--time-limit", str(limit), "--seed", str(args.seed)]
@@ -89,7 +97,7 @@ def main() -> None:
         rows.append(r)
         bound = "-" if r["bound_pct"] is None else f"{r['bound_pct']:.3f}"
         gap = "-" if r["gap_pct"] is None else f"{r['gap_pct']:.3f}"
-        print(f"{n:>6} {limit:>7.0f} {r['wall_seconds']:>7.1f} {r['required']:>8} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} {gap:>6} {r['mean_fit']:>5.3f} {r['pref_min']:>6.2f}/{r['pref_mean']:.2f} {r['peak_mb']:>7} {'yes' if r['violations'] == 0 else 'NO':>5} {'yes' if r['time_limit_hit'] else 'no':>9}", flush=True)
+        print(f"{n:>6} {limit:>7.0f} {r['wall_seconds']:>7.1f} {r['required']:>8} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} {gap:>6} {r['mean_fit']:>5.3f} {r['pref_min']:>6.2f}/{r['pref_mean']:.2f} {r['peak_mb']:>7} {'yes' if r['violations'] == 0 else 'NO':>5} {'yes' if r['time_limit_hit'] else 'no':>9} {r['offline_rows']:>7} {r['repair_units_gained'] or 0:>6.1f} {r['bound_method']}{'' if r['bound_converged'] in (True, None) else ' (not converged)'}", flush=True)
 
 
 if __name__ == "__main__":

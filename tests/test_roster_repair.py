@@ -230,3 +230,12 @@ def test_highs_lp_matches_scipy_reference_on_the_bound_lp():
     a, _ = under_coverage_bound(p, None, time_limit=60, method="highs-ds")
     b, _ = under_coverage_bound(p, None, time_limit=60, method="highs")
     assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_report_says_which_bound_in_words():
+    from staffing.reports.labels import bound_words, queue_label
+
+    assert bound_words({"method": "pdlp", "converged": True}) == "lower bound by pdlp: the LP relaxation solved to optimality"
+    assert bound_words({"method": "pdlp", "converged": False}) == "lower bound by pdlp: a valid bound from an LP solve stopped early (the exact LP may be higher)"
+    assert bound_words({"method": "none", "converged": True}) == "lower bound: 0, every requirement is covered"
+    assert queue_label("offline") == "Offline (no queue open)"

@@ -65,3 +65,12 @@ def status_words(status: str | None, time_limit_hit: bool | None = None, gap: fl
         if why:
             text += " (" + "; ".join(why) + ")"
     return text
+
+
+def bound_words(bound: dict) -> str:
+    """summary.json `lower_bound` in plain words: how the lower bound was computed and whether
+    it is the LP's exact optimum or a valid but lower figure."""
+    if bound.get("method") == "none":
+        return "lower bound: 0, every requirement is covered"
+    exact = "the LP relaxation solved to optimality" if bound.get("converged") else "a valid bound from an LP solve stopped early (the exact LP may be higher)"
+    return f"lower bound by {bound.get('method')}: {exact}"

@@ -18,7 +18,7 @@ import polars as pl
 from staffing.io import write_text
 from staffing.reports import charts
 from staffing.reports.html import chart, figure, fmt, page, table
-from staffing.reports.labels import OFFLINE, queue_label, status_words
+from staffing.reports.labels import OFFLINE, bound_words, queue_label, status_words
 from staffing.reports.run import RunFolder
 from staffing.reports.workbook import penalties_by_rule
 
@@ -175,6 +175,9 @@ def roster_report(run: RunFolder, satisfaction: pl.DataFrame | None = None, curr
     if "status" in s:
         body.append(figure("status", status_words(str(s["status"]), s.get("time_limit_hit"), None), s["status"]))
     body += [figure(k, label, s[k], d, _display(s[k], kind, d, currency)) for k, label, kind, d in HEADLINES if k in s]
+    bound = s.get("lower_bound")
+    if isinstance(bound, dict) and bound.get("method"):
+        body.append(figure("lower_bound", bound_words(bound), bound.get("method")))
     body.append(figure("agents_rostered", "agents with shifts", run.shifts.get_column("agent_id").n_unique()))
     body.append(figure("shifts", "shifts", run.shifts.height))
     body.append("</div></section>")
