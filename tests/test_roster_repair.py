@@ -239,3 +239,20 @@ def test_report_says_which_bound_in_words():
     assert bound_words({"method": "pdlp", "converged": False}) == "lower bound by pdlp: a valid bound from an LP solve stopped early (the exact LP may be higher)"
     assert bound_words({"method": "none", "converged": True}) == "lower bound: 0, every requirement is covered"
     assert queue_label("offline") == "Offline (no queue open)"
+
+
+def test_pause_window_inequalities_raise_the_bound_where_only_the_lunch_window_needs_staff():
+    # one agent who must work Monday 08:00-16:30 (availability exactly that, 8 h minimum), one
+    # head needed only 11:00-13:30: the lunch (30 min, 3-5 h after the start) falls inside that
+    # window whatever its offset, so at least 1 agent-interval goes short; without the window
+    # rows the LP lets the agent serve the whole window
+    agent = {"id": "L", "min_h": 8, "max_h": 8, "days": 1, "avail": {0: (8 * 60, 16 * 60 + 30)}, "skills": {"voice/a/en": 0.9}}
+    p = _problem([agent], lambda q, d, m: 1 if q.startswith("voice") and d == 0 and 11 * 60 <= m < 13 * 60 + 30 else 0)
+    plain, _ = under_coverage_bound(p, None, time_limit=60, method="highs-ds")
+    tight, stats = under_coverage_bound(p, None, time_limit=60, method="highs-ds", pause_windows=True)
+    assert plain == pytest.approx(0.0, abs=1e-6)
+    assert tight == pytest.approx(1.0, abs=1e-6) and stats["bound_pause_windows"]
+    # valid: the roster (the only shift, lunch somewhere in its window) is short at least that much
+    res = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_pause_windows=True))
+    assert res.summary["under_coverage_agent_intervals"] >= tight - 1e-6
+    assert "pause windows" in res.summary["lower_bound"]["includes"]

@@ -36,7 +36,7 @@ import time
 import numpy as np
 from scipy import optimize, sparse
 
-from staffing.roster.problem import DAYS, RosterProblem
+from staffing.roster.problem import DAYS, RosterProblem, pause_minutes
 
 
 def focus_intervals(short_by_interval: np.ndarray, widen: int = 3) -> np.ndarray:
@@ -52,9 +52,68 @@ def focus_intervals(short_by_interval: np.ndarray, widen: int = 3) -> np.ndarray
 BOUND_INCLUDES = (
     "LP relaxation of coverage over the week: one shift a day, contract hours, days per week, consecutive days "
     "and weekend days off (when hard), eligibility, presence per interval and working minutes per week and day; "
-    "relaxed: integrality, minimum rest, where pauses fall, minimum stint, channel changes, opening hours of "
-    "queues without requirement"
+    "relaxed: integrality, minimum rest, where pauses fall, minimum stint, channel changes"
 )
+BOUND_INCLUDES_PAUSES = BOUND_INCLUDES.replace("; relaxed:", ", pause windows (pause minutes every shift must take inside each window); relaxed:").replace(
+    "where pauses fall", "which allowed offset each pause takes")
+
+
+def _pause_window_rows(p: RosterProblem, T: np.ndarray, tpos: np.ndarray, yk: np.ndarray, yt: np.ndarray, nx: int, xcols: list, xopts: list, xtype: np.ndarray, n_types: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Valid inequalities for pause windows: for an eligibility type k and a window W (the
+    span of allowed offsets of one pause of one of the type's shift options), what the type
+    serves in W is at most, over its shifts, the minutes present in W minus the pause minutes
+    each shift must take inside W whatever offsets its pauses get (for each pause, the least
+    of its minutes inside W over its allowed offsets). Rows (columns, coefficients) of
+    `sum y[k, ., W] - sum_x coef_x x <= 0`, in the LP's column numbering."""
+    step = p.interval_minutes
+    rows = []
+    for k in range(n_types):
+        xs = np.nonzero(xtype == k)[0]
+        if not len(xs):
+            continue
+        windows = set()
+        for c in xs:
+            for ti, t0 in xopts[c]:
+                for pause in p.templates[ti].pauses:
+                    span = -(-pause.minutes // step)
+                    windows.add((t0 + min(pause.offsets), t0 + max(pause.offsets) + span))
+        if not windows:
+            continue
+        w0 = np.array([w[0] for w in sorted(windows)], dtype=np.int64)
+        w1 = np.array([w[1] for w in sorted(windows)], dtype=np.int64)
+        nw = len(w0)
+        present = np.zeros((len(xs), nw))
+        forced = np.zeros((len(xs), nw))
+        for r, c in enumerate(xs):
+            for tp, mins in xcols[c][3]:
+                t = T[tp]
+                present[r] += mins * ((w0 <= t) & (t < w1))
+            least = None
+            for ti, t0 in xopts[c]:
+                total = np.zeros(nw)
+                for pause in p.templates[ti].pauses:
+                    best = None
+                    for off in pause.offsets:
+                        inside = np.zeros(nw)
+                        for kk, mins in pause_minutes(pause, off, step):
+                            t = t0 + kk
+                            if t < len(tpos) and tpos[t] >= 0:
+                                inside += mins * ((w0 <= t) & (t < w1))
+                        best = inside if best is None else np.minimum(best, inside)
+                    total += best if best is not None else 0.0
+                least = total if least is None else np.minimum(least, total)
+            forced[r] = least if least is not None else 0.0
+        coef = present - forced
+        ys = np.nonzero(yk == k)[0]
+        y_t = T[yt[ys]]
+        for j in range(nw):
+            inside = ys[(w0[j] <= y_t) & (y_t < w1[j])]
+            tight = forced[:, j] > 0
+            if not len(inside) or not tight.any():
+                continue  # nothing served in W, or no pause forced inside it: the presence rows say it all
+            on = coef[:, j] > 0
+            rows.append((np.concatenate([nx + inside, xs[on]]), np.concatenate([np.ones(len(inside)), -coef[on, j]])))
+    return rows
 
 
 def bound_summary(stats: dict) -> dict:
@@ -64,14 +123,16 @@ def bound_summary(stats: dict) -> dict:
     `status` and `includes` (what the LP keeps and relaxes)."""
     if stats.get("bound_intervals") == 0 and "bound_method" not in stats:
         return {"method": "none", "converged": True, "status": stats.get("bound_status"), "includes": "the roster covers every requirement: the bound is 0"}
-    return {"method": stats.get("bound_method"), "converged": bool(stats.get("bound_converged")), "status": stats.get("bound_status"), "includes": BOUND_INCLUDES}
+    includes = BOUND_INCLUDES_PAUSES if stats.get("bound_pause_windows") else BOUND_INCLUDES
+    return {"method": stats.get("bound_method"), "converged": bool(stats.get("bound_converged")), "status": stats.get("bound_status"), "includes": includes}
 
 
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
-                         iteration_limit: int = 0, exact_iterations: int = 0) -> tuple[float | None, dict]:
+                         iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
-    valid wherever PDLP stops. When PDLP stops before it converges and `exact_iterations` > 0, the LP is
+    valid wherever PDLP stops. `pause_windows` adds the pause-window inequalities
+    (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
     net) and the better of the two bounds is reported. Stats say which (`bound_method`,
     `bound_converged`, `bound_status`)."""
@@ -91,6 +152,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     types: dict[tuple[int, ...], int] = {}
     a_type = [types.setdefault(a.queues, len(types)) for a in p.agents]
     xcols = []  # (agent, day, paid, presence on T as tuple of (tpos, minutes), work_total)
+    xopts: list[list[tuple[int, int]]] = []  # per column: (template, first interval) of the options it stands for
     for ai, a in enumerate(p.agents):
         for d in range(DAYS):
             seen = {}
@@ -107,6 +169,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 if key not in seen:
                     seen[key] = len(xcols)
                     xcols.append((ai, d, t.paid_minutes, tuple(prof), sum(t.nominal_work)))
+                    xopts.append([])
+                xopts[seen[key]].append((o.template, t0))
     nx = len(xcols)
     xa = np.array([c[0] for c in xcols], dtype=np.int64)
     xd = np.array([c[1] for c in xcols], dtype=np.int64)
@@ -206,6 +270,9 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         xs = np.nonzero((xtype == k) & (xd == d))[0]
         if len(ys):
             row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
+    if pause_windows:
+        for cols, coefs in _pause_window_rows(p, T, tpos, yk, yt, nx, xcols, xopts, xtype, len(types)):
+            row(cols, coefs, 0.0)
     # coverage: -sum_k y[k, q, t] - s[q, t] <= -need[q, t]
     cov_index = {(int(q), int(t)): i for i, (q, t) in enumerate(qt)}
     cov = np.array([cov_index[(int(q), int(t))] for q, t in zip(yq, yt)], dtype=np.int64)
@@ -226,7 +293,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     upper[nx : nx + ny] = need[yq, yt]
     upper[nx + ny :] = need[qt[:, 0], qt[:, 1]]
     b = np.asarray(B, dtype=np.float64)
-    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method}
+    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method, "bound_pause_windows": bool(pause_windows)}
     started = time.monotonic()
     if method == "pdlp":
         value, status, converged = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)

@@ -59,6 +59,7 @@ class SolveParams:
     repair_dtime_per_literal: float = 0.001  # deterministic seconds per queue choice of one model ...
     repair_max_dtime: float = 0.5  # ... at most this per model
     repair_wall_per_dtime: float = 10.0  # safety net of the repair: at least this many wall seconds per deterministic second of its budget
+    bound_pause_windows: bool = False  # pause-window inequalities in the bound LP (valid; no gain on the demo, about twice the LP time)
     bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
 
     def replace(self, **changes) -> "SolveParams":

@@ -83,7 +83,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         else:
             left = max(params.bound_min_seconds, deadline - time.monotonic())
             focus = None if params.bound_widen < 0 else focus_intervals(short_t, params.bound_widen)
-            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations, exact_iterations=params.bound_exact_iterations)
+            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations, exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows)
         stats.update(bstats)
         if notify:
             notify(phase="bound", bound=bound_short)
