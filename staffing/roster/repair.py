@@ -50,9 +50,9 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
     tried: set[tuple[int, ...]] = set()  # days and spots (-1, q, t) already re-planned
     budget = params.repair_dtime_per_second * params.time_limit_seconds
     # safety net only (the deterministic budgets are the stop rule): the phase's deadline, but
-    # never less than `repair_wall_per_dtime` wall seconds per deterministic second of budget,
+    # never less than `activity_wall_per_dtime` wall seconds per deterministic second of budget,
     # so that a busy machine still gets the same roster
-    stop = max(deadline, time.monotonic() + params.repair_wall_per_dtime * budget)
+    stop = max(deadline, time.monotonic() + params.activity_wall_per_dtime * budget)
     used = 0.0  # deterministic seconds spent
     for _ in range(params.repair_max_models):
         if used >= budget:
