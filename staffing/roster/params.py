@@ -56,6 +56,7 @@ class SolveParams:
     repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
     repair_max_models: int = 60  # models per roster ...
     repair_dtime_per_second: float = 0.1  # ... and CP-SAT deterministic seconds for them all per second of time limit (a deterministic budget)
+    repair_dtime_per_short: float = 0.3  # ... and at most this per agent-interval short when the repair starts
     repair_dtime_per_literal: float = 0.001  # deterministic seconds per queue choice of one model ...
     repair_max_dtime: float = 0.5  # ... at most this per model
     activity_wall_per_dtime: float = 10.0  # safety net of the polishing and the repair: at least this many wall seconds per deterministic second of their budgets
@@ -135,6 +136,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "repair_max_literals": (1, True, None),
     "repair_max_models": (0, True, None),
     "repair_dtime_per_second": (0, True, None),
+    "repair_dtime_per_short": (0, True, None),
     "repair_dtime_per_literal": (0, False, None),
     "repair_max_dtime": (0, False, None),
     "activity_wall_per_dtime": (0, True, None),

@@ -20,7 +20,8 @@ The current plan is a complete hint, and the answer is kept only when `plan_cost
 same objective, evaluated directly) improves, so a repair is never worse than what it
 starts from. Deterministic: one CP-SAT worker, fixed seed, a deterministic time budget per
 model (`repair_dtime_per_literal` x its size, at most `repair_max_dtime`) and for the whole
-stage (`repair_dtime_per_second` x the time limit, at most `repair_max_models` models); the wall clock is only a
+stage (`repair_dtime_per_second` x the time limit, at most `repair_dtime_per_short` per
+agent-interval short when it starts, at most `repair_max_models` models); the wall clock is only a
 safety net.
 """
 
@@ -48,7 +49,8 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
     stats = {"repair_models": 0, "repair_improved": 0, "repair_units_gained": 0, "repair_day_models": 0, "repair_time_limit_hit": False}
     by_day = [[i for i, sh in enumerate(shifts) if sh.day == d] for d in range(DAYS)]
     tried: set[tuple[int, ...]] = set()  # days and spots (-1, q, t) already re-planned
-    budget = params.repair_dtime_per_second * params.time_limit_seconds
+    short_now = float(np.maximum(need - served, 0).sum()) * unit / p.interval_minutes  # agent-intervals
+    budget = min(params.repair_dtime_per_second * params.time_limit_seconds, params.repair_dtime_per_short * short_now)
     # safety net only (the deterministic budgets are the stop rule): the phase's deadline, but
     # never less than `activity_wall_per_dtime` wall seconds per deterministic second of budget,
     # so that a busy machine still gets the same roster
@@ -66,7 +68,7 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
             break
         members, whole_day = group
         before = int(short.sum())
-        better, dtime = _repair_group(p, rs, shifts, members, served, need, params, used)
+        better, dtime = _repair_group(p, rs, shifts, members, served, need, params, budget - used)
         used += dtime
         if better:
             stats["repair_improved"] += 1
@@ -152,7 +154,7 @@ class _Member:
     full: list[object]  # per interval: 1 when a pause fills it (expression or 0)
 
 
-def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], members: list[int], served: np.ndarray, need: np.ndarray, params: SolveParams, used: float = 0.0) -> tuple[bool, float]:
+def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], members: list[int], served: np.ndarray, need: np.ndarray, params: SolveParams, budget_left: float = float("inf")) -> tuple[bool, float]:
     """Re-plan `members` exactly (module docstring); `served` (flow units) and the shifts are
     updated in place when the answer is better. Returns (better, deterministic seconds used)."""
     cm = rs.costs
@@ -247,7 +249,7 @@ def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker + deterministic time: reproducible (several workers were no better per deterministic second)
     solver.parameters.random_seed = params.seed
-    solver.parameters.max_deterministic_time = max(0.01, min(params.repair_max_dtime, params.repair_dtime_per_literal * size, params.repair_dtime_per_second * params.time_limit_seconds - used))
+    solver.parameters.max_deterministic_time = max(0.01, min(params.repair_max_dtime, params.repair_dtime_per_literal * size, budget_left))
     solver.parameters.max_time_in_seconds = max(1.0, 60 * solver.parameters.max_deterministic_time)  # safety net; the stage stops between models
     solver.parameters.log_search_progress = params.log
     status = solver.solve(m)
