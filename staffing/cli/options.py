@@ -12,12 +12,17 @@ from staffing.site.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS, MIN_TIME
 
 
 class FiniteFloatRange(click.FloatRange):
-    """A FloatRange that also refuses 'nan' and 'inf' (click's own range lets NaN through)."""
+    """A FloatRange that also refuses 'nan' and 'inf' (click's own range lets NaN through);
+    `unit` names what the number counts in the message ("seconds", "a factor", ...)."""
+
+    def __init__(self, *args: object, unit: str = "seconds", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
 
     def convert(self, value, param, ctx):
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number; expected seconds from {self.min:g} to {self.max:g}", param, ctx)
+            self.fail(f"{value!r} is not a finite number; expected {self.unit} from {self.min:g} to {self.max:g}", param, ctx)
         return number
 
 
