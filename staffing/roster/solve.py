@@ -53,43 +53,85 @@ class RosterResult:
         )
 
 
-def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None) -> RosterResult:
-    """Build the roster. `progress(**fields)`, if given, is called now and then (phase, short, bound)."""
+def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
+          clock: Callable[[], float] = time.monotonic) -> RosterResult:
+    """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
+    `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
+    phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
+    under-coverage of a complete roster). `clock` (seconds) is the wall clock the safety net
+    reads: one shared deadline, `time_limit_seconds` after the start, for every phase."""
     params = params or SolveParams()
-    t_start = time.monotonic()
-    deadline = t_start + params.time_limit_seconds
-    shift_deadline = t_start + params.time_limit_seconds * (1 - params.activity_share)
-    notify = (lambda **kw: progress(elapsed=time.monotonic() - t_start, limit=params.time_limit_seconds, **kw)) if progress else None
+    t_start = clock()
+    limit = params.time_limit_seconds
+    deadline = t_start + limit
+    shift_deadline = t_start + limit * (1 - params.activity_share)
+    notify = (lambda **kw: progress(elapsed=clock() - t_start, limit=limit, **kw)) if progress else None
     rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
-    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify, rs.costs)
-    bound_seconds = max(params.bound_min_seconds, params.bound_share * params.time_limit_seconds) if params.bound else 0.0
+    cut: list[str] = []  # phases the wall-clock safety net cut short
+    bound_short, bstats = None, {}
+    early = params.bound and params.bound_widen < 0  # the whole-week LP does not depend on the roster: solve it first
+    if early:
+        if notify:
+            notify(phase="bound")
+        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * limit))
+        if notify:
+            notify(phase="bound", bound=bound_short)
+    shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
+    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, shift_notify, rs.costs, clock=clock,
+                                             floor=None if bound_short is None else bound_short * problem.interval_minutes)
+    if stats.pop("time_limit_hit"):
+        cut.append("shifts")
+    if notify:
+        notify(phase="activities", bound=bound_short)
+    reserve = 0.0 if early or not params.bound else max(params.bound_min_seconds, params.bound_share * limit)
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
-        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify, rs)
-        stats["time_limit_hit"] = stats["time_limit_hit"] or hit
+        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds, rs)
-        stats["time_limit_hit"] = stats["time_limit_hit"] or bool(flow_stats.pop("polish_time_limit_hit", False))
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs)
+        hit = bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
+    if hit:
+        cut.append("activities")
     short_t = _short_by_interval(problem, plans)
     if notify:
-        notify(phase="activities", short=float(short_t.sum()))
-    bound_short = None
-    if params.bound:
-        from staffing.roster.bound import focus_intervals, under_coverage_bound
-
+        notify(phase="activities", short=float(short_t.sum()), bound=bound_short)
+    if params.bound and not early:
         if short_t.sum() == 0:
             bound_short, bstats = 0.0, {"bound_intervals": 0, "bound_status": "roster covers every requirement"}
         else:
-            left = max(params.bound_min_seconds, deadline - time.monotonic())
-            focus = None if params.bound_widen < 0 else focus_intervals(short_t, params.bound_widen)
-            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations)
-        stats.update(bstats)
+            from staffing.roster.bound import focus_intervals
+
+            left = max(params.bound_min_seconds, deadline - clock())
+            bound_short, bstats = _bound(problem, params, focus_intervals(short_t, params.bound_widen), left)
         if notify:
-            notify(phase="bound", bound=bound_short)
-    result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
+            notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
+    if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
+        bound_short = min(bound_short, float(short_t.sum()))
+    stats.update(bstats)
+    if clock() > deadline:
+        cut.append("bound" if not early else "tables")
+    stats["time_limit_hit"] = bool(cut)
+    stats["time_limit_phases"] = cut
+    result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, clock() - t_start)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
+
+
+def _shift_fields(fields: dict) -> dict:
+    """The shift phase's progress: its `short` is its own estimate (pauses at nominal times),
+    passed on as `shift_score` so that a display never mistakes it for a roster's under-coverage."""
+    out = dict(fields)
+    if "short" in out:
+        out["shift_score"] = out.pop("short")
+    return out
+
+
+def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None, seconds: float) -> tuple[float | None, dict]:
+    """The LP lower bound (bound.py) with the deterministic iteration budget; `seconds` is its safety net."""
+    from staffing.roster.bound import under_coverage_bound
+
+    return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations)
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
@@ -254,5 +296,6 @@ def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[P
         "week_start": p.week_start.isoformat(),
         "site": p.site,
         "time_limit_hit": bool(stats.get("time_limit_hit")),
-        "shift_phase": {k: v for k, v in stats.items() if k != "time_limit_hit"},
+        "time_limit_phases": list(stats.get("time_limit_phases", [])),
+        "shift_phase": {k: v for k, v in stats.items() if k not in ("time_limit_hit", "time_limit_phases")},
     }
