@@ -30,14 +30,14 @@ class SolveParams:
     seed: int = 0
     log: bool = False
     # shift phase (best-response over agents, each a small CP-SAT model)
-    max_passes: int = 6
+    max_passes: int = 1
     agent_week_dtime: float = 2.0  # CP-SAT deterministic time of one agent's week model
     agent_week_seconds: float = 10.0  # wall-clock safety net of one agent's week model
     agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
     # shift phase, second stage: neighbourhoods of agents x days re-solved together (lns.py)
-    lns_dtime_per_second: float = 0.2  # deterministic budget: CP-SAT deterministic time = this x time limit (0 = no group moves)
+    lns_dtime_per_second: float = 0.1  # deterministic budget: CP-SAT deterministic time = this x time limit (0 = no group moves)
     lns_dtime: float = 0.25  # ... at most this much per neighbourhood ...
-    lns_dtime_overhead: float = 0.05  # ... and each neighbourhood charged this much more (building it, the max flows)
+    lns_dtime_overhead: float = 0.1  # ... and each neighbourhood charged this much more (building it, the max flows)
     lns_group_size: int = 8  # agents freed together in one neighbourhood
     lns_free_days: int = 3  # consecutive days freed around the short interval
     # activity phase (one CP-SAT model per day)
