@@ -58,6 +58,18 @@ def coverage_cost(state: object, costs: CostModel) -> float:
     return (costs.under * short + costs.over * over) / step
 
 
+def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel) -> float:
+    """The shift phase's whole score of a week's choice (coverage with pauses at nominal
+    times, plus every week rule's penalty rows), computed from scratch."""
+    from staffing.roster.shifts import CoverageState
+
+    state = CoverageState(problem)
+    for ai, week in enumerate(choice):
+        _apply(problem, state, ai, week, +1)
+    state.refresh()
+    return coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
+
+
 def rules_cost(rows: list[tuple]) -> float:
     """Objective units of an agent's week-rule penalty rows (the `cost` field)."""
     return float(sum(r[6] for r in rows))
