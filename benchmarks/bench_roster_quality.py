@@ -80,7 +80,7 @@ def run(site: object, req: object, fit: object, problem: object, limit: float, o
     report = validate_run(out, Path(site.root))
     s = result.summary
     return {
-        "wall": wall, "cpu": cpu, "hit": s["time_limit_hit"], "phases": s.get("time_limit_phases", []),
+        "wall": wall, "cpu": cpu, "hit": s["time_limit_hit"], "phases": s.get("time_limit_phases", ""),
         "shift_score": s["shift_phase"].get("shift_phase_short"), "short": s["under_coverage_agent_intervals"],
         "short_pct": s["under_coverage_pct"], "required": s["required_agent_intervals"], "bound_pct": s["under_coverage_bound_pct"],
         "violations": len(report.violations), "hash": fingerprint(result),
@@ -120,7 +120,7 @@ def main() -> None:
                     repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g})"
                     r["repeat"] = repeat
                 above = None if exact_pct is None else r["short_pct"] - exact_pct
-                fired = ("yes: " + ",".join(r["phases"])) if r["hit"] else "no"
+                fired = ("yes: " + r["phases"].replace(" ", "")) if r["hit"] else "no"
                 bound = "-" if r["bound_pct"] is None else f"{r['bound_pct']:.3f}"
                 print(f"{limit:>7g} {r['wall']:>7.1f} {r['cpu']:>6.1f} {fired:>12} {r['shift_score']:>9.1f} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} "
                       f"{'-' if exact_pct is None else f'{exact_pct:.3f}':>10} {'-' if above is None else f'{above:.3f}':>7} "

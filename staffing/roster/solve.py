@@ -50,7 +50,7 @@ class RosterResult:
             f"{s['status']}: under-coverage {s['under_coverage_agent_intervals']:g} agent-intervals "
             f"({s['under_coverage_pct']:.2f}% of {s['required_agent_intervals']}; lower bound {bound}; gap {gap}), "
             f"mean fit {s['mean_fit']:.3f}, objective {s['objective']:.0f}, {s['wall_seconds']:.1f} s"
-        ) + (f"; the wall-clock safety net cut {', '.join(s.get('time_limit_phases') or ['the search'])} short, so a rerun may differ" if s.get("time_limit_hit") else "")
+        ) + (f"; the wall-clock safety net cut {s.get('time_limit_phases') or 'the search'} short, so a rerun may differ" if s.get("time_limit_hit") else "")
 
 
 def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
@@ -296,6 +296,6 @@ def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[P
         "week_start": p.week_start.isoformat(),
         "site": p.site,
         "time_limit_hit": bool(stats.get("time_limit_hit")),
-        "time_limit_phases": list(stats.get("time_limit_phases", [])),
+        "time_limit_phases": ", ".join(stats.get("time_limit_phases", [])),  # the phases the safety net cut short, in order
         "shift_phase": {k: v for k, v in stats.items() if k not in ("time_limit_hit", "time_limit_phases")},
     }
