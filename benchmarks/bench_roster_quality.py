@@ -14,7 +14,9 @@ Sites (demo generator, seed 0; `staffing init` makes the same folders):
 For each site the requirements and fit are computed once, the exact LP relaxation is solved
 once with HiGHS (`bound.under_coverage_bound(method="highs")`, no iteration limit) and then
 the roster engine (`roster.solve`, 2 workers, seed 0) runs at each time limit; each roster is
-written as a run folder and checked by the independent validator. At `--repeat-limit`
+written as a run folder and checked by the independent validator. On a crowded machine,
+`--safety-net-factor 3` keeps every deterministic budget of the limit but lets the wall clock
+run to 3x the limit, so what the limit buys is measured rather than what the load allows. At `--repeat-limit`
 (default 60 s) the solve runs a second time and the two rosters are compared cell by cell.
 
 Columns: time limit; wall seconds and CPU seconds of the solve (CPU is what a quiet machine
@@ -65,14 +67,14 @@ def fingerprint(result: object) -> str:
     return h.hexdigest()[:16]
 
 
-def run(site: object, req: object, fit: object, problem: object, limit: float, out: Path, seed: int) -> dict:
+def run(site: object, req: object, fit: object, problem: object, limit: float, out: Path, seed: int, net: float = 1.0) -> dict:
     """One solve at `limit` seconds, written and validated."""
     from staffing.roster.output import write_run
     from staffing.roster.run import site_params
     from staffing.roster.solve import solve
     from staffing.validate import validate_run
 
-    params = site_params(site, time_limit_seconds=limit, workers=2, seed=seed)
+    params = site_params(site, time_limit_seconds=limit, workers=2, seed=seed, safety_net_factor=net)
     t0, c0 = time.monotonic(), time.process_time()
     result = solve(problem, params)
     wall, cpu = time.monotonic() - t0, time.process_time() - c0
@@ -93,6 +95,9 @@ def main() -> None:
     ap.add_argument("--limits", nargs="+", type=float, default=[10.0, 30.0, 60.0, 120.0], help="time limits in seconds")
     ap.add_argument("--repeat-limit", type=float, default=60.0, help="time limit at which the solve is repeated to check reproducibility (0: none)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--safety-net-factor", type=float, default=1.0,
+                    help="the wall-clock safety net at this x the limit (budgets stay those of the limit): > 1 on a crowded machine")
+    ap.add_argument("--no-exact-lp", action="store_true", help="skip the exact LP (HiGHS takes 0.5-3 min per 300-agent site)")
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
     args = ap.parse_args()
     from staffing.roster.bound import under_coverage_bound
@@ -103,7 +108,7 @@ def main() -> None:
         for name in args.sites:
             site, req, fit, problem = prepare(name, root)
             t0 = time.monotonic()
-            exact, stats = under_coverage_bound(problem, None, time_limit=3600.0, method="highs")
+            exact, stats = (None, {"bound_status": "skipped"}) if args.no_exact_lp else under_coverage_bound(problem, None, time_limit=3600.0, method="highs")
             lp_seconds = time.monotonic() - t0
             total = float(problem.required.sum())
             exact_pct = None if exact is None else 100 * exact / total
@@ -113,10 +118,10 @@ def main() -> None:
             print(f"{'limit s':>7} {'wall s':>7} {'cpu s':>6} {'net fired':>12} {'shift est':>9} {'short':>7} {'short %':>7} {'bound %':>7} {'exact LP %':>10} "
                   f"{'pp > LP':>7} {'valid':>5} {'repeat':>9}", flush=True)
             for limit in args.limits:
-                r = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}", args.seed)
+                r = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}", args.seed, args.safety_net_factor)
                 repeat = "-"
                 if args.repeat_limit and limit == args.repeat_limit:
-                    again = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}-again", args.seed)
+                    again = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}-again", args.seed, args.safety_net_factor)
                     repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g})"
                     r["repeat"] = repeat
                 above = None if exact_pct is None else r["short_pct"] - exact_pct

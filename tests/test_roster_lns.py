@@ -125,3 +125,18 @@ def test_progress_reports_the_bound_first_and_the_shift_estimate_apart_from_the_
     assert shift_calls and all("short" not in c and "shift_score" in c for c in shift_calls)
     roster = [c["short"] for c in calls if "short" in c]
     assert roster and len(set(roster)) == 1  # one complete roster per solve: its under-coverage, reported as such
+
+
+def test_a_wider_safety_net_keeps_the_budgets_of_the_limit_and_stops_the_net_firing():
+    p = _tight(10, seed=2)
+    params = SolveParams(time_limit_seconds=8, bound=False)
+    slow = Jumping(1.0)  # a crowded machine: every reading of the clock is one more second
+    slow.now = time.monotonic()
+    cut = solve(p, params, clock=slow)
+    assert cut.summary["time_limit_phases"].startswith("shifts")
+    slow = Jumping(1.0)
+    slow.now = time.monotonic()
+    wide = solve(p, params.replace(safety_net_factor=100.0), clock=slow)
+    calm = solve(p, params, clock=Frozen())
+    assert not wide.summary["time_limit_hit"]
+    assert wide.shifts.equals(calm.shifts) and wide.activities.equals(calm.activities)

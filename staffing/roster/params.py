@@ -26,6 +26,7 @@ class SolveParams:
     """
 
     time_limit_seconds: float = 60.0
+    safety_net_factor: float = 1.0  # the wall-clock safety net fires at this x time_limit_seconds; the budgets stay those of the limit (> 1 on a crowded machine)
     workers: int = 2
     seed: int = 0
     log: bool = False
@@ -111,6 +112,7 @@ class ParamError(ValueError):
 # Range of each numeric parameter: (lowest, lowest allowed?, highest or None); the rest by type.
 LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "time_limit_seconds": (0, False, MAX_TIME_LIMIT),
+    "safety_net_factor": (1, True, 100),
     "workers": (1, True, MAX_WORKERS),
     "seed": (0, True, MAX_SEED),
     "max_passes": (1, True, None),

@@ -63,8 +63,9 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     params = params or SolveParams()
     t_start = clock()
     limit = params.time_limit_seconds
-    deadline = t_start + limit
-    shift_deadline = t_start + limit * (1 - params.activity_share)
+    net = limit * params.safety_net_factor  # the wall clock's share: budgets below follow `limit`, the safety net `net`
+    deadline = t_start + net
+    shift_deadline = t_start + net * (1 - params.activity_share)
     notify = (lambda **kw: progress(elapsed=clock() - t_start, limit=limit, **kw)) if progress else None
     rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
     cut: list[str] = []  # phases the wall-clock safety net cut short
@@ -73,7 +74,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if early:
         if notify:
             notify(phase="bound")
-        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * limit))
+        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
         if notify:
             notify(phase="bound", bound=bound_short)
     shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
@@ -83,7 +84,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         cut.append("shifts")
     if notify:
         notify(phase="activities", bound=bound_short)
-    reserve = 0.0 if early or not params.bound else max(params.bound_min_seconds, params.bound_share * limit)
+    reserve = 0.0 if early or not params.bound else max(params.bound_min_seconds, params.bound_share * net)
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
         plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
     else:
