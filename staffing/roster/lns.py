@@ -289,6 +289,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: object, c
             seen.clear()
         if progress is not None:
             progress(phase="shifts (groups)", short=float(state.short.sum()) / problem.interval_minutes)
+    hit_time = hit_time or clock() > deadline  # the last neighbourhood's CP-SAT may have stopped on the wall clock
     return {"lns_neighbourhoods": tried, "lns_improved": kept, "lns_dtime": round(used, 3), "lns_dtime_budget": budget, "time_limit_hit": hit_time}
 
 

@@ -75,6 +75,8 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         if notify:
             notify(phase="bound")
         bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
+        if "TIME_LIMIT" in str(bstats.get("bound_status", "")):  # PDLP stopped on the clock, not on its iterations
+            cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
     shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
