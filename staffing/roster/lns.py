@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -38,6 +39,9 @@ from staffing.roster.costs import COST_SCALE, CostModel, Term
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import DAYS, RosterProblem
 from staffing.roster.rules import WEEK_RULES, WeekModel
+
+if TYPE_CHECKING:  # shifts.py imports this module when it runs the group moves
+    from staffing.roster.shifts import CoverageState
 
 
 @dataclass
@@ -48,7 +52,7 @@ class Neighbourhood:
     days: list[int]
 
 
-def coverage_cost(state: object, costs: CostModel) -> float:
+def coverage_cost(state: "CoverageState", costs: CostModel) -> float:
     """Objective units of the shift phase's coverage score: under-coverage of the max flow
     plus surplus working minutes (pauses at their nominal offsets), as `CoverageState` holds it."""
     step = state.step
@@ -75,7 +79,7 @@ def rules_cost(rows: list[tuple]) -> float:
     return float(sum(r[6] for r in rows))
 
 
-def _apply(problem: RosterProblem, state: object, ai: int, week: list[int | None], sign: int) -> None:
+def _apply(problem: RosterProblem, state: "CoverageState", ai: int, week: list[int | None], sign: int) -> None:
     from staffing.roster.shifts import option_work
 
     for d, k in enumerate(week):
@@ -84,7 +88,7 @@ def _apply(problem: RosterProblem, state: object, ai: int, week: list[int | None
             state.add(ai, t0, w, sign)
 
 
-def pick_neighbourhood(problem: RosterProblem, state: object, choice: list[list[int | None]], rng: np.random.Generator, params: SolveParams) -> Neighbourhood | None:
+def pick_neighbourhood(problem: RosterProblem, state: "CoverageState", choice: list[list[int | None]], rng: np.random.Generator, params: SolveParams) -> Neighbourhood | None:
     """A short interval drawn in proportion to its shortage, the days around its day, and a
     group of agents who could work there (an option covering it on those days and a queue
     that reaches its shortage), drawn at random. None when nothing is short."""
@@ -132,7 +136,7 @@ def pick_neighbourhood(problem: RosterProblem, state: object, choice: list[list[
     return Neighbourhood(sorted(group), days)
 
 
-def solve_neighbourhood(problem: RosterProblem, state: object, choice: list[list[int | None]], nb: Neighbourhood, costs: CostModel, params: SolveParams,
+def solve_neighbourhood(problem: RosterProblem, state: "CoverageState", choice: list[list[int | None]], nb: Neighbourhood, costs: CostModel, params: SolveParams,
                         seconds: float) -> tuple[dict[int, list[int | None]] | None, dict[int, list[tuple]], float]:
     """The group's best weeks (other days fixed) with the group removed from `state`
     (the caller removes it); returns (week per agent, penalty rows per agent) or None when
@@ -225,7 +229,7 @@ def solve_neighbourhood(problem: RosterProblem, state: object, choice: list[list
     return out, rows, solver.deterministic_time
 
 
-def improve_shifts(problem: RosterProblem, params: SolveParams, state: object, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel,
+def improve_shifts(problem: RosterProblem, params: SolveParams, state: "CoverageState", choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel,
                    deadline: float, progress: Callable[..., None] | None = None, clock: Callable[[], float] = time.monotonic,
                    floor: float | None = None) -> dict:
     """Run the neighbourhoods on `choice` and `pen` in place (moves kept only when the exact
