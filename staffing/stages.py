@@ -75,8 +75,8 @@ def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = N
     else:
         what = f"starts {(start - last).days // 7} weeks after the history ends ({last:%Y-%m-%d}); the forecast looks back {lookback} weeks"
     end = (last + dt.timedelta(weeks=lookback)).date()
-    latest = end - dt.timedelta(days=end.weekday())
-    earliest = first.date() + dt.timedelta(days=7 - first.weekday())
+    latest = week_start_of(end, site.first_weekday)
+    earliest = week_start_of(first.date(), site.first_weekday) + dt.timedelta(days=7)
     raise InputError(
         [Problem("--week", f"{week.isoformat()} {what}, so it would be 0 everywhere; plan a week from {earliest.isoformat()} to {latest.isoformat()}, add recent history, or give a forecast file")],
         headline="cannot forecast the plan week",
@@ -130,8 +130,8 @@ def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:
 def site_backtest(site: Site, weeks: int) -> tuple[pl.DataFrame, list[str]]:
     """The backtest summary table and lines saying how many weeks were evaluated and why not more."""
     history = site.history.select(HISTORY_COLUMNS)
-    per_week = backtest_weeks(history, weeks, site.interval_minutes, special_days=site.special_days())
-    return summarise(per_week), explain_coverage(history, weeks, site.interval_minutes, per_week)
+    per_week = backtest_weeks(history, weeks, site.interval_minutes, special_days=site.special_days(), first_weekday=site.first_weekday)
+    return summarise(per_week), explain_coverage(history, weeks, site.interval_minutes, per_week, site.first_weekday)
 
 
 def forecast_warnings(site: Site, week: dt.date) -> list[str]:

@@ -132,10 +132,10 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 sel = np.concatenate(days[d : d + kcons + 1])
                 if len(sel) > kcons:
                     row(sel, np.ones(len(sel)), float(kcons))
-        if hard("weekend_off") and rules.min_weekend_days_off > 0 and rules.weekend_days:
-            sel = np.concatenate([days[d] for d in rules.weekend_days])
+        if hard("weekend_off") and rules.min_weekend_days_off > 0 and p.weekend_days:
+            sel = np.concatenate([days[d] for d in p.weekend_days])  # days of the plan week
             if len(sel):
-                row(sel, np.ones(len(sel)), float(len(rules.weekend_days) - rules.min_weekend_days_off))
+                row(sel, np.ones(len(sel)), float(len(p.weekend_days) - rules.min_weekend_days_off))
     # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents
     pres_row = {}
     pr, pc, pv = [], [], []

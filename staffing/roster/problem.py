@@ -1,9 +1,12 @@
 """`RosterProblem`: the immutable input of the roster solver, built from the contract tables.
 
-Time is an integer axis of intervals counted from Monday 00:00 of the planned week. The week
-has `n_week` intervals; the axis runs on for `n_horizon - n_week` more intervals so that
-overnight shifts that start on Sunday can spill into the next Monday (they cover nothing
-there: requirements end with the week).
+Time is an integer axis of intervals counted from 00:00 of the planned week's first day
+(site.toml `[site] week_start`, Monday by default). Days are indexed 0-6 from that day
+(`day`); agents' availability, preferred days off and the `[rules] weekend` are calendar
+weekdays (Monday = 0, `weekday`), mapped with `RosterProblem.weekday_of` / `day_of`.
+The week has `n_week` intervals; the axis runs on for `n_horizon - n_week` more intervals
+so that overnight shifts that start on the last day can spill into the next week (they
+cover nothing there: requirements end with the week).
 
 Each agent and day has a list of `ShiftOption`s: every start of every template the agent's
 contract may work, aligned to the interval length (starts between intervals are skipped).
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from forecasts.weeks import day_of_weekday, weekday_of_day
 from staffing.errors import ContradictionError, InputError, Problem
 from staffing.site.config import ObjectiveWeights, Rules, ShiftTemplate, hhmm_to_minute
 
@@ -57,7 +61,7 @@ class ShiftOption:
 
     template: int
     day: int
-    start_minute: int  # from Monday 00:00 of the week
+    start_minute: int  # from 00:00 of the week's first day
     outside_minutes: int  # minutes outside the agent's availability (0 unless availability is soft/off)
 
     def start_interval(self, interval_minutes: int) -> int:
@@ -72,7 +76,7 @@ class AgentInfo:
     max_minutes: int
     max_days: int
     pref_start: tuple[int, int] | None  # minutes of day
-    days_off_pref: frozenset[int]
+    days_off_pref: frozenset[int]  # calendar weekdays, Monday = 0 (RosterProblem.day_of gives the plan day)
     hourly_cost: float
     queues: tuple[int, ...]  # eligible queue indices
     fit: tuple[float, ...]  # fit per eligible queue, 0-1
@@ -119,6 +123,19 @@ class RosterProblem:
     def channels(self) -> tuple[str, ...]:
         return tuple(sorted(set(self.queue_channel)))
 
+    def weekday_of(self, day: int) -> int:
+        """Calendar weekday (Monday = 0) of day `day` (0-6) of the planned week."""
+        return weekday_of_day(day, self.week_start.weekday())
+
+    def day_of(self, weekday: int) -> int:
+        """Day of the planned week (0-6) that falls on calendar weekday `weekday` (Monday = 0)."""
+        return day_of_weekday(weekday, self.week_start.weekday())
+
+    @property
+    def weekend_days(self) -> list[int]:
+        """The site's weekend (`[rules] weekend`) as days of the planned week, ascending."""
+        return sorted(self.day_of(wd) for wd in self.rules.weekend_days)
+
     def interval_start(self, t: int) -> dt.datetime:
         return dt.datetime.combine(self.week_start, dt.time()) + dt.timedelta(minutes=t * self.interval_minutes)
 
@@ -131,6 +148,7 @@ class RosterProblem:
     def from_site(cls, site: "Site", requirements: pl.DataFrame, fit: pl.DataFrame, week_start: dt.date) -> "RosterProblem":
         """Build from a loaded `staffing.site.Site` plus requirements and fit tables."""
         cfg = site.config
+        site.check_week(week_start)
         return cls.from_tables(
             requirements=requirements,
             fit=fit,
@@ -163,12 +181,11 @@ class RosterProblem:
         week_start: dt.date,
         site: str = "site",
     ) -> "RosterProblem":
-        """Build from the frames of docs/contracts.md; raises `InputError` or `ContradictionError`."""
+        """Build from the frames of docs/contracts.md; raises `InputError` or `ContradictionError`.
+        `week_start` may be any weekday: day 0 of the plan is that date."""
         step = int(interval_minutes)
         if step not in (15, 30):
             raise InputError([Problem("site.toml", f"interval_minutes must be 15 or 30, got {step}", column="site.interval_minutes")])
-        if week_start.weekday() != 0:
-            raise InputError([Problem("--week", f"{week_start} is not a Monday")])
         tinfo = tuple(_template_info(t, step) for t in templates)
         n_week = DAYS * DAY_MINUTES // step
         longest = max((t.n_intervals for t in tinfo), default=1)
@@ -221,7 +238,7 @@ class RosterProblem:
             if never_mode == "hard":
                 pairs = [(q, f) for q, f in pairs if ap.get(qchan[q]) != "never"]
             options = tuple(
-                tuple(_day_options(d, tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step))
+                tuple(_day_options(d, weekday_of_day(d, week_start.weekday()), tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step))
                 for d in range(DAYS)
             )
             ps = row.get("pref_start_earliest")
@@ -328,11 +345,13 @@ def _template_info(t: ShiftTemplate, step: int) -> TemplateInfo:
     )
 
 
-def _day_options(day: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int) -> list[ShiftOption]:
-    """Every start of every template the contract may work on `day` (inside availability
-    when that rule is hard; with the minutes outside it when soft)."""
-    windows = [(s, e) for s, e in avail.get(day, [])]
-    windows += [(s - DAY_MINUTES, e - DAY_MINUTES) for s, e in avail.get((day - 1) % DAYS, []) if e > DAY_MINUTES and day > 0]
+def _day_options(day: int, weekday: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int) -> list[ShiftOption]:
+    """Every start of every template the contract may work on `day` of the plan (calendar
+    `weekday`, Monday = 0; `avail` is keyed by weekday), inside availability when that rule
+    is hard, with the minutes outside it when soft. A window of the day before that runs
+    past 24:00 holds too (not on the plan's first day: the week before is not planned)."""
+    windows = [(s, e) for s, e in avail.get(weekday, [])]
+    windows += [(s - DAY_MINUTES, e - DAY_MINUTES) for s, e in avail.get((weekday - 1) % DAYS, []) if e > DAY_MINUTES and day > 0]
     out = []
     for ti, (info, t) in enumerate(zip(tinfo, templates)):
         if contract not in info.contracts:

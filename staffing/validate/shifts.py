@@ -32,6 +32,16 @@ def _week_shifts(run: RunData) -> pl.DataFrame:
     return run.shifts.filter(pl.col("date").is_between(dates[0], dates[-1]))
 
 
+def check_week_start(run: RunData) -> list[str]:
+    """The planned week starts on the site's `[site] week_start` weekday (every weekly rule
+    counts the seven days from it)."""
+    expected = run.config.site.week_start
+    found = WEEKDAYS[run.week_start.weekday()]
+    if found == expected:
+        return []
+    return [f"week_start: the run's week starts on {run.week_start} ({found}); expected a {expected} (site.toml [site] week_start = \"{expected}\")"]
+
+
 def check_shift_templates(run: RunData) -> list[str]:
     """Every shift is one of the site's templates: known name and contract, its length, a start
     in the template's window on its step, its paid minutes; dated on the day it starts, inside
