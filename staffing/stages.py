@@ -39,8 +39,10 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
     """The `forecast` table for the plan week: the user's file if given (or named in
     site.toml [files] forecast), else forecast from the site's history. `check_week`: refuse
     a week the history cannot forecast (`check_plan_week`); plan versus actual turns it off
-    to report what the plan would have been (0 where no earlier history exists)."""
-    week = week or site.plan_week()
+    to report what the plan would have been (0 where no earlier history exists).
+    `week` must start on the site's `[site] week_start` weekday. Local times a spring-forward
+    change skips get 0 contacts (they do not exist; docs/forecasting.md, "Daylight saving")."""
+    week = site.check_week(week) if week else site.plan_week()
     path = forecast_file or (site.root / site.config.files.forecast if site.config.files.forecast else None)
     if path is not None:
         if Path(path).suffix.lower() != ".parquet":
@@ -55,7 +57,8 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
         return fc
     if check_week:
         check_plan_week(site, week)
-    return forecast_week(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes, special_days=site.special_days())
+    fc = forecast_week(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes, special_days=site.special_days())
+    return fc.with_columns(pl.when(site.skipped_local_time(pl.col("interval_start"))).then(0.0).otherwise(pl.col("contacts")).alias("contacts"))
 
 
 def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = None) -> None:

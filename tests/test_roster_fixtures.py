@@ -57,7 +57,7 @@ TEMPLATE_8H = ShiftTemplate(name="day_8h", length_minutes=510, earliest_start="0
 TEMPLATE_4H = ShiftTemplate(name="short_4h", length_minutes=240, earliest_start="08:00", latest_start="16:00", breaks=1, break_minutes=15, contracts=["part_time"])
 
 
-def problem(agents, queues, need, templates=None, rules=None, weights=None, step=30, week=WEEK) -> RosterProblem:
+def problem(agents, queues, need, templates=None, rules=None, weights=None, step=30, week=WEEK, timezone=None) -> RosterProblem:
     return RosterProblem.from_tables(
         requirements=requirements(queues, need, step, week),
         templates=templates or [TEMPLATE_8H, TEMPLATE_4H],
@@ -66,6 +66,7 @@ def problem(agents, queues, need, templates=None, rules=None, weights=None, step
         interval_minutes=step,
         week_start=week,
         site="test",
+        timezone=timezone,
         **tables(agents, queues),
     )
 

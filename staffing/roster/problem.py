@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 DAYS = 7
 DAY_MINUTES = 1440
+HOUR_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ShiftOption:
     day: int
     start_minute: int  # from 00:00 of the week's first day
     outside_minutes: int  # minutes outside the agent's availability (0 unless availability is soft/off)
+    dst_minutes: int = 0  # real minus wall-clock minutes: -60 across a spring-forward change, +60 across a fall-back one
 
     def start_interval(self, interval_minutes: int) -> int:
         return self.start_minute // interval_minutes
@@ -123,6 +126,11 @@ class RosterProblem:
     def channels(self) -> tuple[str, ...]:
         return tuple(sorted(set(self.queue_channel)))
 
+    def paid_minutes(self, option: ShiftOption) -> int:
+        """Paid minutes of a shift option: the template's, plus the hour a daylight-saving
+        change inside the shift adds or removes (a shift is paid for its real length)."""
+        return self.templates[option.template].paid_minutes + option.dst_minutes
+
     def weekday_of(self, day: int) -> int:
         """Calendar weekday (Monday = 0) of day `day` (0-6) of the planned week."""
         return weekday_of_day(day, self.week_start.weekday())
@@ -162,6 +170,7 @@ class RosterProblem:
             interval_minutes=cfg.site.interval_minutes,
             week_start=week_start,
             site=cfg.site.name,
+            timezone=cfg.site.timezone,
         )
 
     @classmethod
@@ -180,9 +189,12 @@ class RosterProblem:
         interval_minutes: int,
         week_start: dt.date,
         site: str = "site",
+        timezone: str | None = None,
     ) -> "RosterProblem":
         """Build from the frames of docs/contracts.md; raises `InputError` or `ContradictionError`.
-        `week_start` may be any weekday: day 0 of the plan is that date."""
+        `week_start` may be any weekday: day 0 of the plan is that date. `timezone` (the
+        site's IANA zone): shifts that cross a daylight-saving change get their real length
+        (`ShiftOption.dst_minutes`); None: the clock has no changes."""
         step = int(interval_minutes)
         if step not in (15, 30):
             raise InputError([Problem("site.toml", f"interval_minutes must be 15 or 30, got {step}", column="site.interval_minutes")])
@@ -229,6 +241,7 @@ class RosterProblem:
         for a, wd in agent_days_off_pref.select("agent_id", "weekday").iter_rows():
             offpref.setdefault(a, set()).add(int(wd))
 
+        changes = dst_changes(week_start, n_horizon * step, timezone)
         infos = []
         findings = []
         for row in agents.sort("agent_id").iter_rows(named=True):
@@ -238,7 +251,7 @@ class RosterProblem:
             if never_mode == "hard":
                 pairs = [(q, f) for q, f in pairs if ap.get(qchan[q]) != "never"]
             options = tuple(
-                tuple(_day_options(d, weekday_of_day(d, week_start.weekday()), tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step))
+                tuple(_day_options(d, weekday_of_day(d, week_start.weekday()), tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step, changes))
                 for d in range(DAYS)
             )
             ps = row.get("pref_start_earliest")
@@ -345,7 +358,34 @@ def _template_info(t: ShiftTemplate, step: int) -> TemplateInfo:
     )
 
 
-def _day_options(day: int, weekday: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int) -> list[ShiftOption]:
+def dst_changes(week_start: dt.date, minutes: int, timezone: str | None) -> tuple[tuple[int, int], ...]:
+    """Daylight-saving changes of `timezone` in the `minutes` from 00:00 of `week_start`
+    (local wall clock): (first wall-clock minute with the new UTC offset, real minus
+    wall-clock minutes of a span that crosses it), e.g. (8820, -60) for a spring-forward
+    change from 02:00 to 03:00 on day 6. A span from `start` to `end` crosses the change at
+    `at` when start < at <= end (a wall time inside a skipped or repeated hour reads as
+    before the change, Python's fold=0). Empty without a zone or without a change (looked
+    up hour by hour: changes are on the hour)."""
+    if not timezone:
+        return ()
+    zone = ZoneInfo(timezone)
+    week0 = dt.datetime.combine(week_start, dt.time())
+
+    def offset(minute: int) -> int:
+        return int((week0 + dt.timedelta(minutes=minute)).replace(tzinfo=zone).utcoffset().total_seconds() // 60)
+
+    out = []
+    before = offset(0)
+    for minute in range(HOUR_MINUTES, minutes + HOUR_MINUTES, HOUR_MINUTES):
+        now = offset(minute)
+        if now != before:
+            out.append((minute, before - now))
+            before = now
+    return tuple(out)
+
+
+def _day_options(day: int, weekday: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int,
+                 changes: tuple[tuple[int, int], ...] = ()) -> list[ShiftOption]:
     """Every start of every template the contract may work on `day` of the plan (calendar
     `weekday`, Monday = 0; `avail` is keyed by weekday), inside availability when that rule
     is hard, with the minutes outside it when soft. A window of the day before that runs
@@ -365,7 +405,9 @@ def _day_options(day: int, weekday: int, tinfo: tuple[TemplateInfo, ...], templa
             outside = t.length_minutes - cover
             if outside and mode == "hard":
                 continue
-            out.append(ShiftOption(ti, day, day * DAY_MINUTES + m, outside if mode == "soft" else 0))
+            start = day * DAY_MINUTES + m
+            dst = sum(delta for at, delta in changes if start < at <= start + t.length_minutes)
+            out.append(ShiftOption(ti, day, start, outside if mode == "soft" else 0, dst))
     return out
 
 
@@ -375,7 +417,7 @@ def _static_contradictions(info: AgentInfo, tinfo: tuple[TemplateInfo, ...], rul
     if info.min_minutes > info.max_minutes and rules.contract_hours.mode == "hard":
         out.append(f"agent {info.agent_id}: rule contract_hours: minimum {info.min_minutes / 60:g} h is above maximum {info.max_minutes / 60:g} h")
     if rules.contract_hours.mode == "hard" and info.min_minutes > 0:
-        best = sorted((max((tinfo[o.template].paid_minutes for o in opts), default=0) for opts in info.options), reverse=True)
+        best = sorted((max((tinfo[o.template].paid_minutes + o.dst_minutes for o in opts), default=0) for opts in info.options), reverse=True)
         days = info.max_days if rules.days_per_week.mode == "hard" else DAYS
         possible = sum(best[:days])
         if possible < info.min_minutes:

@@ -46,7 +46,7 @@ class WeekModel:
     def paid(self) -> object:
         """Paid minutes of the week (a CP-SAT expression)."""
         p = self.problem
-        return sum(p.templates[o.template].paid_minutes * v for d in range(DAYS) for o, v in zip(self.agent.options[d], self.x[d]))
+        return sum(p.paid_minutes(o) * v for d in range(DAYS) for o, v in zip(self.agent.options[d], self.x[d]))
 
 
 _mode = mode_of

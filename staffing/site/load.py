@@ -84,7 +84,8 @@ class Site:
 
         Each date is open in its weekday's window, or in its special day's `hours` for the
         channels it names (closed at multiplier 0 or hours 'closed'); a window past
-        midnight carries into the next date's first intervals."""
+        midnight carries into the next date's first intervals. Local times that a
+        spring-forward change skips are closed."""
         step = self.interval_minutes
         starts = [dt.datetime.combine(week_start, dt.time()) + dt.timedelta(minutes=step * i) for i in range(7 * 1440 // step)]
         frames = []
@@ -109,7 +110,13 @@ class Site:
                 carried = any(a <= minute + 1440 < b for a, b in day_windows(s.date() - dt.timedelta(days=1)))
                 is_open.append(today or carried)
             frames.append(pl.DataFrame({"queue_id": q.id, "interval_start": starts, "open": is_open}))
-        return pl.concat(frames).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
+        out = pl.concat(frames).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
+        return out.with_columns((pl.col("open") & ~self.skipped_local_time(pl.col("interval_start"))).alias("open"))
+
+    def skipped_local_time(self, expr: pl.Expr) -> pl.Expr:
+        """True where a naive local time does not exist: a spring-forward change of the
+        site's `timezone` skips it (closed: nobody can be planned there)."""
+        return _local_time(expr, self.config.site.timezone).is_null()
 
     def special_days(self) -> dict[dt.date, float]:
         return {s.day: s.multiplier for s in self.config.special_days if s.channels is None}
