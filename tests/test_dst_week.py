@@ -20,6 +20,7 @@ from staffing.roster import SolveParams, solve
 from staffing.roster.problem import dst_changes
 from staffing.site import load_site
 from staffing.site.config import Rule, Rules, ShiftTemplate
+from staffing.stages import site_forecast
 from test_roster_fixtures import problem
 from test_validate import NIGHT_TEMPLATE, RunBuilder, only, validate, write_site
 
@@ -88,11 +89,18 @@ def test_validator_expects_the_real_length(base_site, tmp_path, monkeypatch, wee
 def test_skipped_local_times_are_closed_and_have_no_contacts(base_site):
     toml = (base_site / "site.toml").read_text()
     (base_site / "site.toml").write_text(toml.replace('sat = "10:00-18:00" }', 'sat = "10:00-18:00", sun = "00:00-24:00" }', 1))
+    first = dt.datetime(2026, 3, 2)  # three weeks of round-the-clock chat history before the plan week
+    rows = [f"{first + dt.timedelta(minutes=30 * i):%Y-%m-%dT%H:%M},chat,returns,en,10,300" for i in range(21 * 48)]
+    (base_site / "history.csv").write_text("interval_start,channel,driver,language,contacts,aht_seconds\n" + "\n".join(rows) + "\n")
     site = load_site(base_site)
     hours = site.open_hours(SPRING).filter(pl.col("queue_id") == "chat/returns/en")
     sunday = dict(hours.filter(pl.col("interval_start").dt.date() == dt.date(2026, 3, 29)).select(pl.col("interval_start").dt.strftime("%H:%M"), "open").iter_rows())
     assert [sunday[t] for t in ("01:30", "02:00", "02:30", "03:00")] == [True, False, False, True]
     assert sum(sunday.values()) == 46  # 23 real hours of the 24 on the wall clock
+    fc = site_forecast(site, SPRING)
+    at = dict(fc.filter(pl.col("queue_id") == "chat/returns/en").select(pl.col("interval_start").dt.strftime("%d %H:%M"), "contacts").iter_rows())
+    assert at["29 02:00"] == at["29 02:30"] == 0.0
+    assert at["29 01:30"] > 0 and at["29 03:00"] > 0
     autumn = site.open_hours(AUTUMN).filter((pl.col("queue_id") == "chat/returns/en") & (pl.col("interval_start").dt.date() == dt.date(2026, 10, 25)))
     assert autumn.get_column("open").sum() == 48  # the repeated hour is one wall-clock hour, planned once
 
