@@ -106,17 +106,17 @@ def backtest_weeks(
     )
     queues = hist.select("queue_id").unique()
     rows = []
-    for monday in target_weeks(hist, weeks, interval_minutes, first_weekday):
-        start = dt.datetime.combine(monday, dt.time(0))
+    for first_day in target_weeks(hist, weeks, interval_minutes, first_weekday):
+        start = dt.datetime.combine(first_day, dt.time(0))
         actual = hist.filter(
             (pl.col("interval_start") >= start)
             & (pl.col("interval_start") < start + dt.timedelta(days=7))
         ).select("queue_id", "interval_start", pl.col("contacts").alias("actual"))
         fc = forecast_week(
-            hist, monday, interval_minutes, special_days=special_days, params=params
+            hist, first_day, interval_minutes, special_days=special_days, params=params
         ).select("queue_id", "interval_start", pl.col("contacts").alias("forecast"))
         naive = (
-            seasonal_naive_week(hist, monday, interval_minutes)
+            seasonal_naive_week(hist, first_day, interval_minutes)
             .with_columns(pl.col("interval_start").dt.date().alias("date"))
             .join(mult, on="date", how="left")
             .select(
@@ -146,7 +146,7 @@ def backtest_weeks(
             .join(queues, on="queue_id", how="right")
             .join(trained, on="queue_id", how="left")
             .with_columns(
-                pl.lit(monday).alias("week_start"),
+                pl.lit(first_day).alias("week_start"),
                 pl.when(pl.col("n_train").fill_null(0) == 0)
                 .then(pl.lit("no history before the week"))
                 .when(pl.col("n_actual") < slots)

@@ -16,7 +16,7 @@ from staffing.site import load_site
 @click.option("--actuals", "actuals_file", type=click.Path(dir_okay=False), help="Actuals table [default: DIR/actuals.csv from 'staffing import calls'].")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the per queue and interval comparison (.csv or .parquet).")
 def command(site_dir: str, week, actuals_file: str | None, out: str | None) -> None:
-    """Plan versus actual: plan the past week MON from the history before it and compare
+    """Plan versus actual: plan the past week DAY (the site's week start) from the history before it and compare
     it with what the centre did (forecast error, staffing and service achieved vs planned).
 
     The site-wide check asks Erlang A what service level the actual load and the agents

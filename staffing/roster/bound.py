@@ -76,10 +76,10 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                     if j < p.n_horizon and tpos[j] >= 0:
                         mins = step if k < t.n_intervals - 1 else t.length_minutes - (t.n_intervals - 1) * step
                         prof.append((int(tpos[j]), mins))
-                key = (t.paid_minutes, tuple(prof))
+                key = (p.paid_minutes(o), tuple(prof))  # real paid minutes (a daylight-saving change inside counts)
                 if key not in seen:
                     seen[key] = len(xcols)
-                    xcols.append((ai, d, t.paid_minutes, tuple(prof), sum(t.nominal_work)))
+                    xcols.append((ai, d, p.paid_minutes(o), tuple(prof), sum(t.nominal_work)))
     nx = len(xcols)
     xa = np.array([c[0] for c in xcols], dtype=np.int64)
     xd = np.array([c[1] for c in xcols], dtype=np.int64)

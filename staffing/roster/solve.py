@@ -120,7 +120,7 @@ def _assemble(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[
 
 
 def _at(p: RosterProblem, minute: int) -> dt.datetime:
-    """The datetime `minute` minutes after Monday 00:00 of the planned week."""
+    """The datetime `minute` minutes after 00:00 of the planned week's first day."""
     return dt.datetime.combine(p.week_start, dt.time()) + dt.timedelta(minutes=int(minute))
 
 
