@@ -12,6 +12,7 @@ import polars as pl
 from forecasts.backtest import backtest_weeks, explain_coverage, summarise
 from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, history_warnings, read_forecast
 from forecasts.pooling import pool_requirements
+from forecasts.weeks import week_start_of
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site

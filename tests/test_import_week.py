@@ -84,6 +84,11 @@ def test_week_shape_inferred_from_the_opening_hours():
     assert (week_shape(SiteDefaults(), hours(split)).weekend, week_shape(SiteDefaults(), hours(split)).week_start) == (["wed", "sun"], "mon")
     always = {d: (0, 1440) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     assert (week_shape(SiteDefaults(), hours(always)).weekend, week_shape(SiteDefaults(), hours(always)).week_start) == (None, "mon")
+    short_log = week_shape(SiteDefaults(), hours(bank_like), weekdays_seen=2)  # two days of log cannot tell a weekend
+    assert (short_log.weekend, short_log.week_start, short_log.notes[0]) == (None, "mon", "no weekend inferred: the log's dates cover 2 of the 7 weekdays")
+    four_short = {**office, "fri": (480, 600)}  # three short days (Friday to Sunday) are a weekend; four are not
+    assert week_shape(SiteDefaults(), hours({**four_short, "thu": (480, 600)})).weekend is None
+    assert week_shape(SiteDefaults(), hours(four_short)).weekend == ["fri", "sat", "sun"]
     given = week_shape(SiteDefaults(weekend=["sat"], week_start="tue"), hours(bank_like))
     assert (given.weekend, given.week_start, given.notes) == (["sat"], "tue", [])
     assert shape.notes == [

@@ -690,23 +690,31 @@ class WeekShape:
     notes: list[str]  # how each value was decided, for the import's output and site.toml
 
 
-def week_shape(defaults: "SiteDefaults", hours: dict[str, dict[str, tuple[int, int]]]) -> WeekShape:
+MAX_WEEKEND_DAYS = 3  # inference: more short days than this is a log too short to tell, not a weekend
+
+
+def week_shape(defaults: "SiteDefaults", hours: dict[str, dict[str, tuple[int, int]]], weekdays_seen: int = len(WEEKDAYS)) -> WeekShape:
     """`[site] weekend` and `week_start` of the map, or inferred from the log's opening hours:
     the weekend is the weekdays open less than `weekend_share` of the longest day's hours
-    (closed days included); the week starts the day after a weekend of consecutive days
-    (a Friday-Saturday weekend: Sunday), else on Monday."""
+    (closed days included), at most `MAX_WEEKEND_DAYS` of them and only from a log whose
+    dates cover all seven weekdays (`weekdays_seen`); the week starts the day after a
+    weekend of consecutive days (a Friday-Saturday weekend: Sunday), else on Monday."""
     minutes = [max((b - a for per in hours.values() for d, (a, b) in per.items() if d == day), default=0) for day in WEEKDAYS]
     longest = max(minutes)
     notes = []
     weekend = defaults.weekend
     if weekend is None:
         short = [d for d, m in zip(WEEKDAYS, minutes) if m < defaults.weekend_share * longest]
-        weekend = short if 0 < len(short) < len(WEEKDAYS) else None
         hours_text = ", ".join(f"{d} {m / 60:g} h" for d, m in zip(WEEKDAYS, minutes))
-        notes.append(
-            f"weekend {', '.join(weekend)} inferred from the opening hours ({hours_text}: open less than {defaults.weekend_share:.0%} of the longest day)"
-            if weekend else f"no weekend inferred from the opening hours ({hours_text}): every day is open at least {defaults.weekend_share:.0%} of the longest"
-        )
+        if weekdays_seen < len(WEEKDAYS):
+            weekend = None
+            notes.append(f"no weekend inferred: the log's dates cover {weekdays_seen} of the 7 weekdays")
+        elif short and len(short) <= MAX_WEEKEND_DAYS:
+            weekend = short
+            notes.append(f"weekend {', '.join(weekend)} inferred from the opening hours ({hours_text}: open less than {defaults.weekend_share:.0%} of the longest day)")
+        else:
+            weekend = None
+            notes.append(f"no weekend inferred from the opening hours ({hours_text}): {len(short)} day(s) open less than {defaults.weekend_share:.0%} of the longest")
     week_start = defaults.week_start
     if week_start is None:
         idx = sorted(WEEKDAYS.index(d) for d in weekend or [])

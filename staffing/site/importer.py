@@ -122,7 +122,7 @@ def import_calls(log_path: str | Path, site_dir: str | Path, map_path: str | Pat
     templates = starter_templates(hours)
     agents = draft_agents(log, imap, hours)
     agents = _feasible_minimum(agents, templates)
-    shape = week_shape(imap.site, hours)
+    shape = week_shape(imap.site, hours, log.calls.get_column("day").dt.weekday().n_unique())
     toml = starter_toml(imap, log, patience, hours, templates, shape)
     segments, demographics = starter_customers(log)
     history_out = history.drop("queue_id")
