@@ -110,6 +110,9 @@ def test_synthetic_log_imports_and_rosters_a_sunday_week(tmp_path: Path):
     assert 'weekend = ["fri", "sat"]   # the site\'s weekend (inferred from the opening hours: the short days)' in toml
     loaded = load_site(site)
     assert loaded.plan_week() == dt.date(2026, 1, 25)  # the Sunday after the log's last Saturday
+    res = runner.invoke(cli, ["check", str(site)])
+    assert res.exit_code == 0, res.output
+    assert "Weeks start on sun (weekend fri, sat); default plan week 2026-01-25" in res.output
     res = runner.invoke(cli, ["roster", str(site), "--time-limit", "4", "--workers", "1", "--out", str(run)])
     assert res.exit_code == 0, res.output
     summary = json.loads((run / "summary.json").read_text())
