@@ -117,7 +117,8 @@ def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None =
     pooling = site.config.pooling
     fit = site_fit(site) if fit is None and pooling.mode != "none" else fit
     pools = site_pools(site, fit)
-    return pool_requirements(alone, targets, pools, site.interval_minutes)
+    skills = fit.filter(pl.col("eligible")).select("agent_id", "queue_id") if pooling.mode == "reach" and fit is not None else None
+    return pool_requirements(alone, targets, pools, site.interval_minutes, skills=skills)
 
 
 def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:
