@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from staffing.actuals import plan_vs_actual, read_actuals, site_summary
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import resolve_week, site_argument, week_option
 from staffing.io import write_table
 from staffing.site import load_site
 
@@ -16,7 +16,7 @@ from staffing.site import load_site
 @click.option("--actuals", "actuals_file", type=click.Path(dir_okay=False), help="Actuals table [default: DIR/actuals.csv from 'staffing import calls'].")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the per queue and interval comparison (.csv or .parquet).")
 def command(site_dir: str, week, actuals_file: str | None, out: str | None) -> None:
-    """Plan versus actual: plan the past week MON from the history before it and compare
+    """Plan versus actual: plan the past week DAY (the site's week start) from the history before it and compare
     it with what the centre did (forecast error, staffing and service achieved vs planned).
 
     The site-wide check asks Erlang A what service level the actual load and the agents
@@ -28,6 +28,7 @@ def command(site_dir: str, week, actuals_file: str | None, out: str | None) -> N
       staffing actuals bank --week 1999-02-15
     """
     site = load_site(site_dir)
+    week = resolve_week(site, week)
     result = plan_vs_actual(site, week, read_actuals(site, actuals_file))
     click.echo(f"Plan versus actual, week of {week} (plan from the history before it):")
     click.echo(f"  {'queue':<24} {'forecast':>9} {'offered':>8} {'WAPE int':>8} {'WAPE day':>8} {'SL plan':>7} {'SL real':>7} {'req h':>7} {'serving h':>9} {'busy h':>7}")

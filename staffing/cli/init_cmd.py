@@ -6,6 +6,7 @@ import math
 
 import click
 
+from forecasts.weeks import MONDAY, week_start_problem
 from staffing.cli.options import SEED, FiniteFloatRange, parse_week
 from staffing.site.generate import DEFAULT_PLAN_WEEK, QUEUES, write_demo_site
 
@@ -53,6 +54,9 @@ def command(site_dir: str, agents: int, weeks: int, seed: int, plan_week: str, f
       staffing check mysite
     """
     week = parse_week(plan_week)
+    problem = week_start_problem(week, MONDAY)  # the demo site's weeks start on Monday
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--plan-week'")
     path = write_demo_site(site_dir, agents=agents, weeks=weeks, seed=seed, plan_week=week, force=force, volume=volume, drop_language=drop_language)
     extra = "" if volume == 1.0 else f", volume x{volume:g}"
     extra += "" if drop_language is None else f", {drop_language[0]} removed from {100 * drop_language[1]:g}% of its speakers"
