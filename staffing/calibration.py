@@ -303,7 +303,7 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, rep
             raise InputError([Problem(ON_DUTY_FILE, f"no agent session in the week of {monday} although {week.get_column('offered').sum():,} contacts "
                                                      "were offered; expected the sessions written by 'staffing import calls'")],
                              headline="no on-duty staffing")
-        plan = _week_plan(site, week, ses, targets, step, start, replay_counts)
+        plan = replay_plan(site, week, ses, targets, step, start, replay_counts)
         K, S = len(plan.queue_ids), plan.n_intervals
         arrays = {}
         qix = {q: k for k, q in enumerate(plan.queue_ids)}
@@ -317,7 +317,7 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, rep
     return out
 
 
-def _week_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime,
+def replay_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime,
                replay_counts: bool) -> SimPlan:
     """The simulation plan of one past week: actual offered contacts and handle times,
     the actual sessions as shifts, each session's routing profile in every interval it covers."""
