@@ -120,7 +120,10 @@ def test_calibration_recovers_the_known_unavailable_time(demo):
 
 
 def test_cli_writes_and_names_the_truth(demo, tmp_path):
-    site_dir, _, _ = demo
+    import shutil
+
+    site_dir = tmp_path / "site"
+    shutil.copytree(demo[0], site_dir)  # the other tests read the fixture's actuals
     run = tmp_path / "run"
     run.mkdir()
     shifts, acts = _roster(dt.date(2026, 2, 2))
@@ -136,3 +139,25 @@ def test_cli_writes_and_names_the_truth(demo, tmp_path):
     assert res.exit_code == 3 and "has no shifts.parquet, activities.parquet; expected a run folder written by 'staffing roster'" in res.output
     res = CliRunner().invoke(cli, ["demo-actuals", str(run), "--site", str(site_dir), "--weeks", "5"])
     assert res.exit_code == 3 and "covers 2026-01-05 to 2026-01-18: 2 full week(s); expected at least 5 (--weeks)" in res.output
+
+
+def test_actuals_report_on_demo_actuals_planned_against_achieved(demo, tmp_path):
+    """Week 2 planned from week 1's history: the report's planned service level is the
+    forecast-weighted planned level of the queue-intervals, the achieved one the generated
+    answered-within-target / offered, the volume error offered / forecast - 1."""
+    import re
+
+    site_dir, result, _ = demo
+    out = tmp_path / "report"
+    res = CliRunner().invoke(cli, ["actuals", str(site_dir), "--week", "2026-01-12", "--out-dir", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = pl.read_csv(out / "intervals.csv")
+    fig = dict(re.findall(r'data-key="([a-z_]+)" data-value="([^"]*)"', (out / "actuals.html").read_text()))
+    planned = rows.filter(pl.col("planned_service_level").is_not_null() & (pl.col("forecast") > 0))
+    assert float(fig["planned_service_level"]) == pytest.approx(
+        (planned["planned_service_level"] * planned["forecast"]).sum() / planned["forecast"].sum())
+    week2 = result.actuals.filter(pl.col("interval_start") >= dt.datetime(2026, 1, 12))
+    assert float(fig["achieved_service_level"]) == pytest.approx(week2["answered_within_target"].sum() / week2["offered"].sum())
+    assert float(fig["volume_error"]) == pytest.approx(week2["offered"].sum() / rows["forecast"].sum() - 1)
+    days = pl.read_csv(out / "days.csv")
+    assert days["offered"].sum() == week2["offered"].sum() and days["forecast"].sum() == pytest.approx(rows["forecast"].sum())
