@@ -195,3 +195,18 @@ def test_routing_setting_in_site_toml_is_checked_by_key(base_site):
     assert "site.toml, key routing.arrival: Input should be 'longest_idle' or 'profile_order', got 'random'" in str(err.value)
     path.write_text(path.read_text().replace('arrival = "random"', 'arrival = "profile_order"\nagent_free = "longest_waiting"'))
     assert load_site(base_site).config.routing == RoutingConfig(arrival="profile_order", agent_free="longest_waiting")
+
+
+def test_queue_priorities_order_each_profile_by_class_then_profile_order(base_site):
+    acts = _activities(_on("A", VOICE, 8, 9, f"{VOICE}|{SPANISH}") + _on("B", SPANISH, 8, 9, f"{SPANISH}|{VOICE}"), profile=True)
+    plan = SimPlan.from_tables(_forecast({}), _targets(), acts, _shifts(*[_shift(a, "08:00", "09:00") for a in "AB"]), 30)
+    net = plan.network(RoutingConfig(priorities={SPANISH: 2}))
+    # Spanish (class 0, the highest priority present) first in both profiles; everything else class 1
+    assert net.pull == (((1, 0.0), (0, 0.0)), ((1, 0.0), (0, 0.0)))
+    assert net.pull_class == ((0, 1), (0, 1))
+    assert plan.network(RoutingConfig()).pull_class == ()  # no priorities: one class, the engine's plain loop
+    path = base_site / "site.toml"
+    path.write_text(path.read_text() + '\n[routing]\npriorities = { "voice/nope/en" = 1 }\n')
+    with pytest.raises(StaffingError) as err:
+        load_site(base_site)
+    assert "routing.priorities names queue 'voice/nope/en' that [[queues]] does not declare" in str(err.value)

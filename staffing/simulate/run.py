@@ -245,11 +245,18 @@ class SimPlan:
                 ranks = sorted({r for r, _ in serving})
                 tiers.append(tuple(tuple(g for r, g in serving if r == rank) for rank in ranks))
         rule = "priority" if routing.agent_free == "profile_order" else "fifo"
+        pull = tuple(tuple((k, 0.0) for k in prof) for prof in self.profiles)
+        classes: tuple[tuple[int, ...], ...] = ()
+        if any(routing.priorities.get(q, 0) for q in self.queue_ids):
+            # class 0 = the highest priority present; a stable sort keeps profile order inside a class
+            levels = sorted({routing.priorities.get(q, 0) for q in self.queue_ids}, reverse=True)
+            rank = [levels.index(routing.priorities.get(q, 0)) for q in self.queue_ids]
+            pull = tuple(tuple(sorted(lst, key=lambda e: rank[e[0]])) for lst in pull)
+            classes = tuple(tuple(rank[k] for k, _ in lst) for lst in pull)
         return Network(
             n_types=K, n_groups=G, n_bins=self.n_intervals, awt=self.answer_seconds,
             arrival_tiers=tuple(tiers), tier_choice=("longest_idle",) * K,
-            pull=tuple(tuple((k, 0.0) for k in prof) for prof in self.profiles),
-            pull_rule=(rule,) * G, staffing_events=self.staffing_events,
+            pull=pull, pull_rule=(rule,) * G, staffing_events=self.staffing_events, pull_class=classes,
         )
 
 
