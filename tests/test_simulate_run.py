@@ -210,3 +210,20 @@ def test_queue_priorities_order_each_profile_by_class_then_profile_order(base_si
     with pytest.raises(StaffingError) as err:
         load_site(base_site)
     assert "routing.priorities names queue 'voice/nope/en' that [[queues]] does not declare" in str(err.value)
+
+
+def test_import_map_priority_becomes_site_routing_priorities(tmp_path):
+    from pathlib import Path
+
+    from staffing.site.importer import import_calls
+
+    data = Path(__file__).parent / "data" / "import"
+    text = (data / "small_map.toml").read_text().replace(
+        'B = { channel = "voice", driver = "support", language = "en" }', 'B = { channel = "voice", driver = "support", language = "en", priority = 2 }')
+    (tmp_path / "map.toml").write_text(text)
+    import_calls(data / "small_log.tsv", tmp_path / "site", tmp_path / "map.toml")
+    assert load_site(tmp_path / "site").config.routing.priorities == {"voice/support/en": 2}
+    (tmp_path / "bad.toml").write_text(text.replace("priority = 2", "priority = -1"))
+    with pytest.raises(StaffingError) as err:
+        import_calls(data / "small_log.tsv", tmp_path / "site2", tmp_path / "bad.toml")
+    assert "queues.B.priority" in str(err.value) and "-1" in str(err.value)
