@@ -42,6 +42,17 @@ def _day_display(days: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _queue_display(queues: pl.DataFrame) -> pl.DataFrame:
+    """The per-queue table as a planner reads it: shares in %, hours and contacts rounded."""
+    pct = {"interval_wape": "WAPE interval %", "daily_wape": "WAPE day %", "planned_service_level": "SL planned %",
+           "achieved_service_level": "SL achieved %", "abandon_rate": "abandoned %"}
+    hours = {"required_agent_hours": "agent-hours to schedule", "serving_agent_hours": "agent-hours serving", "busy_agent_hours": "agent-hours busy"}
+    return queues.select(
+        "queue_id", pl.col("forecast").round(1), "offered", *[(100 * pl.col(c)).round(1).alias(label) for c, label in pct.items()],
+        *[pl.col(c).round(1).alias(label) for c, label in hours.items()],
+    )
+
+
 def report_html(result: PlanVsActual, site_name: str, step: int, calibration_note: str | None = None) -> str:
     """The whole report page of one week."""
     days = day_table(result, step)
@@ -95,7 +106,7 @@ def report_html(result: PlanVsActual, site_name: str, step: int, calibration_not
         chart("day-staff", charts.svg(charts.day_bars(days, {"to schedule (plan)": "required_agent_hours", "on duty (actual)": "on_duty_agent_hours"}, "agent-hours")),
               "Agent-hours: to schedule (plan, pooled, with shrinkage) vs on duty (actual: logged in, so after shrinkage)."),
         "</div>",
-        table(_day_display(days), "days"),
+        table(_day_display(days), "days", digits=1),
         "<h2>Per half-hour</h2>" if step == 30 else f"<h2>Per {step}-minute interval</h2>",
         chart("interval-volume", charts.svg(charts.series_chart(per, {"forecast": "forecast", "offered": "offered"}, "contacts")),
               "Contacts per interval, all queues: forecast vs offered."),
@@ -106,7 +117,7 @@ def report_html(result: PlanVsActual, site_name: str, step: int, calibration_not
               "Service level per interval: planned, achieved, and Erlang A at the actual load and agents on duty (voice pooled). "
               "A half-hour holds few contacts, so the achieved line is noisy."),
         "<h2>Per queue</h2>",
-        table(result.queues.with_columns(pl.col(c).round(1) for c in ("forecast", "required_agent_hours", "on_queue_agent_hours_planned", "serving_agent_hours", "busy_agent_hours")), "queues", sortable=True),
+        table(_queue_display(result.queues), "queues", digits=1, sortable=True),
     ]
     last = result.week + dt.timedelta(days=6)
     return page(f"Plan versus actual: {site_name}, week of {result.week}", f"{result.week:%a %Y-%m-%d} to {last:%a %Y-%m-%d}", body)
