@@ -93,6 +93,8 @@ class CalibrationSettings:
     max_outer_iterations: int = 5
     warm_bracket_seconds: float = 25.0  # inner search bracket around the previous solution
     min_day_offered: int = 200  # a weekday with fewer offered contacts (training weeks) is not fitted alone
+    max_u_standard_error: float = 30.0  # s: a weekday whose u is less certain than this is not fitted alone
+    slope_step_seconds: float = 10.0  # +- this around the fit gives the slope of service level in u
     min_interval_offered: int = 1  # half-hours with fewer offered contacts are left out of the half-hour MAE
     workers: int = 1
     min_day_planned_hours: float = 8.0  # a weekday with fewer planned on-queue agent-hours (training weeks) takes the others' mean
@@ -463,6 +465,25 @@ def fit_unavailable(weeks: list[ObservedWeek], settings: CalibrationSettings) ->
         factor = float(f[0])
     x, clipped, _ = fit_u(factor)
     notes: list[str] = []
+    # A weekday whose service level hardly moves with u pins it poorly: the binomial spread of
+    # its achieved service level over the slope of the simulated one in u is a (lower-bound)
+    # standard error of its u; above `max_u_standard_error` it takes the others' weighted mean.
+    inside = fit & (clipped != 1)  # also a day at 0 s: "at or above the simulation with no u" may be all it can say
+    if inside.any():
+        below = np.maximum(x - settings.slope_step_seconds, settings.low_seconds)
+        above = np.minimum(x + settings.slope_step_seconds, settings.high_seconds)
+        slope = (run(below, factor)[0] - run(above, factor)[0]) / np.maximum(above - below, 1e-9)
+        evals += 2
+        spread = np.sqrt(np.clip(np.nan_to_num(achieved * (1 - achieved)), 0, None) / np.maximum(offered, 1))
+        se = np.where(slope > 0, spread / np.maximum(slope, 1e-12), np.inf)
+        vague = inside & (se > settings.max_u_standard_error)
+        if vague.any() and (fit & ~vague).any():
+            clipped = np.where(vague, 0, clipped)  # its note is the one below, not "0 s"
+            for d in np.flatnonzero(vague):
+                how = f"is uncertain by at least +-{se[d]:.0f} s" if np.isfinite(se[d]) else "is not determined by it"
+                notes.append(f"{WEEKDAYS[d]}: service level moves only {100 * max(slope[d], 0):.3f} pp per second of u, so {x[d]:.0f} s "
+                             f"{how} (limit +-{settings.max_u_standard_error:g} s); uses the other days' weighted mean")
+            fit = fit & ~vague
     for d in np.flatnonzero(clipped == -1):
         notes.append(f"{WEEKDAYS[d]}: achieved service level {achieved[d]:.1%} is at or above the simulation with no unavailable time; 0 s")
     for d in np.flatnonzero(clipped == 1):
@@ -472,7 +493,7 @@ def fit_unavailable(weeks: list[ObservedWeek], settings: CalibrationSettings) ->
     weights = np.where(fit, offered, 0.0)
     pooled = float((x * weights).sum() / weights.sum())
     values = np.where(fit, x, pooled)
-    for d in np.flatnonzero(~fit & (offered > 0)):
+    for d in np.flatnonzero((offered < settings.min_day_offered) & (offered > 0)):
         notes.append(f"{WEEKDAYS[d]}: {offered[d]:.0f} offered contacts (< {settings.min_day_offered}); uses the other days' weighted mean")
     starts = sorted(w.week_start for w in weeks)
     return Calibration(

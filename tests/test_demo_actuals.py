@@ -28,12 +28,12 @@ AGENTS = 6  # planned 8:00-16:00 with a 15-minute break; ~4.8 turn up for ~2 Erl
 QUEUE = "voice/general/en"
 
 
-def _roster(week: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _roster(week: dt.date, sunday_agents: int = AGENTS) -> tuple[pl.DataFrame, pl.DataFrame]:
     shifts, acts = [], []
     for day in range(7):
         date = week + dt.timedelta(days=day)
         start = dt.datetime.combine(date, dt.time(8))
-        for a in range(AGENTS):
+        for a in range(AGENTS if day < 6 else sunday_agents):
             brk = f"{10 + a % 4}:00-{10 + a % 4}:15"
             shifts.append((f"A{a}", date, start, start + dt.timedelta(hours=8), None, None, brk))
             for i in range(16):
@@ -161,3 +161,23 @@ def test_actuals_report_on_demo_actuals_planned_against_achieved(demo, tmp_path)
     assert float(fig["volume_error"]) == pytest.approx(week2["offered"].sum() / rows["forecast"].sum() - 1)
     days = pl.read_csv(out / "days.csv")
     assert days["offered"].sum() == week2["offered"].sum() and days["forecast"].sum() == pytest.approx(rows["forecast"].sum())
+
+
+def test_a_weekday_whose_service_ignores_u_takes_the_others_mean(demo, tmp_path):
+    """With 16 agents on Sunday every call is answered at once whatever u is: Sunday's service
+    level carries no information on u, so its fit is flagged and replaced by the
+    offered-weighted mean of the other days (docs/calibration.md)."""
+    import shutil
+
+    site_dir = tmp_path / "site"
+    shutil.copytree(demo[0], site_dir)
+    site = load_site(site_dir)
+    write_demo_actuals(site, generate_actuals(site, *_roster(dt.date(2026, 2, 2), sunday_agents=16), DemoActualsSettings(U_TRUE, 0.0, weeks=2, seed=3)))
+    run = calibrate_site(load_site(site_dir), CalibrationSettings(fit_patience=False), validate=False)
+    cal = run.calibration
+    assert not cal.fitted["sun"] and all(cal.fitted[d] for d in ("mon", "tue", "wed", "thu", "fri", "sat"))
+    assert any(n.startswith("sun: service level moves only") and "uses the other days' weighted mean" in n for n in cal.notes), cal.notes
+    weeks = observed_weeks(site, read_actuals(site), read_on_duty(site))
+    offered = sum(np.bincount(np.arange(w.offered.shape[1]) // 48, weights=w.offered.sum(axis=0), minlength=7) for w in weeks)[:6]
+    others = np.array([cal.unavailable_seconds[d] for d in ("mon", "tue", "wed", "thu", "fri", "sat")])
+    assert cal.unavailable_seconds["sun"] == pytest.approx((others * offered).sum() / offered.sum(), abs=0.1)

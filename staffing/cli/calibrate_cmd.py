@@ -57,7 +57,7 @@ def service(site_dir: str, seed: int, no_validate: bool, no_patience: bool, actu
     click.echo("Unavailable time per contact, seconds added to the log's handle time (after-call work and unseen unavailability):")
     click.echo("  " + "  ".join(f"{d} {v:5.1f}{'' if cal.fitted[d] else '*'}" for d, v in cal.unavailable_seconds.items()))
     if not all(cal.fitted.values()):
-        click.echo("  * too little volume to fit alone: the other days' weighted mean")
+        click.echo("  * not fitted alone (too little volume, or its service hardly depends on u: see the notes): the other days' weighted mean")
     click.echo(f"Patience: the import's maximum-likelihood patience per queue x {cal.patience_factor:g}")
     for n in cal.notes:
         click.echo(f"  note: {n}")
