@@ -63,6 +63,8 @@ with every pool split by queue language and the share meeting the target there (
 simulation per mix; a candidate change to the pools, the demo only).
 
 Sites:
+  bank        the real multi-skill bank (../shared/data, `staffing import calls` with
+              examples/import/anonymous_bank.toml), its draft agents, week of 1999-02-22;
   demo        the demo site of ``staffing init DIR --agents 300`` (seed 0), its plan week;
   shared      generated: 8 small voice queues (Erlang C, 80% in 20 s) of 5 to 40 calls per
               30-minute interval, Mon-Sat 08-20, 60 agents with 2 or 3 skills each (seeded);
@@ -90,7 +92,7 @@ from staffing.simulate.run import SimPlan, simulate_plan
 from staffing.site.config import RoutingConfig
 
 GENERATED_INTERVAL_MINUTES = 30  # interval length of the generated sites
-MODES = ("none", "skills", "channel")
+MODES = ("none", "skills", "channel", "reach")
 TARGET_SL, TARGET_ANSWER = 0.8, 20.0  # the generated sites' voice target
 
 
@@ -123,19 +125,43 @@ def _on_open_hours(forecast: pl.DataFrame, open_hours: pl.DataFrame) -> pl.DataF
     )
 
 
+BANK_LOG = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "anonymous_bank_calls_1999-02-01_to_21.tsv"
+BANK_MAP = Path(__file__).resolve().parents[1] / "examples" / "import" / "anonymous_bank.toml"
+BANK_WEEK = dt.date(1999, 2, 22)  # the week after the log: forecast from its three weeks
+
+
 def demo_site(agents: int, seed: int) -> Site:
     """The demo site of ``staffing init DIR --agents N`` and its forecast for the plan week."""
-    from staffing.site import load_site
     from staffing.site.generate import write_demo_site
-    from staffing.stages import site_fit, site_forecast
 
     root = Path(tempfile.mkdtemp(prefix="bench-pooling-")) / "site"
     write_demo_site(root, agents=agents, seed=seed)
+    return folder_site(root, f"demo-{agents}")
+
+
+def bank_site() -> Site:
+    """The real multi-skill bank: ``staffing import calls`` of the shared log (weeks 1-3 of
+    February 1999) with its example map, its draft agents' skills, forecast for the week of
+    1999-02-22 (the starter site's targets: 80% in 20 s, Erlang A with the log's patience)."""
+    from staffing.site.importer import import_calls
+
+    if not BANK_LOG.exists():
+        raise SystemExit(f"bank site: {BANK_LOG} not found (the shared data folder beside the project)")
+    root = Path(tempfile.mkdtemp(prefix="bench-pooling-")) / "bank"
+    import_calls(BANK_LOG, root, BANK_MAP)
+    return folder_site(root, "bank", BANK_WEEK)
+
+
+def folder_site(root: Path, name: str, week: dt.date | None = None) -> Site:
+    """A site folder and its forecast for `week` (default: its plan week)."""
+    from staffing.site import load_site
+    from staffing.stages import site_fit, site_forecast
+
     site = load_site(root)
-    week = site.plan_week()
+    week = week or site.plan_week()
     open_hours = site.open_hours(week)
     return Site(
-        name=f"demo-{agents}",
+        name=name,
         forecast=_on_open_hours(site_forecast(site, week), open_hours),
         targets=site.targets(),
         open_hours=open_hours,
@@ -221,7 +247,8 @@ def pooled(site: Site, mode: str, cap: bool, min_overlap: float | None = None, b
             pl.when(pl.col("pool") == pl.col("queue_id")).then(pl.col("pool"))
             .otherwise(pl.col("pool") + "/" + pl.col("language").fill_null("")).alias("pool")
         ).select("queue_id", "pool")
-    return pool_requirements(alone, targets, pools, site.interval_minutes)
+    skills = site.fit.filter(pl.col("eligible")).select("agent_id", "queue_id") if mode == "reach" else None
+    return pool_requirements(alone, targets, pools, site.interval_minutes, skills=skills)
 
 
 def sized(table: pl.DataFrame) -> pl.DataFrame:
@@ -452,23 +479,24 @@ def _grid(frame: pl.DataFrame, channels: list[str], starts: list[dt.datetime]) -
 
 
 def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed: int, workers: int, rule: str,
-             overlaps: list[float], verbose: bool, split_language: bool = False) -> dict:
+             overlaps: list[float], verbose: bool, split_language: bool = False, b_mode: str = "reach") -> dict:
     """Every figure of one site (see the module docstring)."""
     channels = _simulated_channels(site)
     starts = sorted(site.open_hours.get_column("interval_start").unique().to_list())
     tables = {f"{m}_{v}": pooled(site, m, v == "cap") for m in MODES for v in ("cap", "svc")}
+    tables["b_cap"], tables["b_svc"] = tables[f"{b_mode}_cap"], tables[f"{b_mode}_svc"]
     figures = {k: sized(t) for k, t in tables.items()}
     minutes = site.interval_minutes
     hour = minutes / 60.0
     hours = {k: agent_hours(f, minutes) for k, f in figures.items()}
     by_overlap = {o: agent_hours(sized(pooled(site, "skills", True, o)), minutes) for o in overlaps}
-    pools = tables["skills_cap"].select("queue_id", "pool").unique().group_by("pool").agg(pl.col("queue_id").sort()).sort("pool")
+    pools = tables["b_cap"].select("queue_id", "pool").unique().group_by("pool").agg(pl.col("queue_id").sort()).sort("pool")
     chan = site.targets.select("queue_id", "channel")
     vol = site.forecast.join(chan, on="queue_id").filter(pl.col("channel").is_in(channels)).group_by("channel", "interval_start").agg(
         (pl.col("contacts").sum() > 0).cast(pl.Int64).alias("agents"))
     volume = _grid(vol, channels, starts) > 0
-    start = _grid(figures["skills_cap"], channels, starts)
-    weights = tables["skills_cap"].select("queue_id", "interval_start", pl.col("required_agents").cast(pl.Float64).alias("weight"))
+    start = _grid(figures["b_cap"], channels, starts)
+    weights = tables["b_cap"].select("queue_id", "interval_start", pl.col("required_agents").cast(pl.Float64).alias("weight"))
     searches = {}
     for mix in mixes:
         if verbose:
@@ -478,7 +506,7 @@ def run_site(site: Site, mixes: list[str], replications: int, rounds: int, seed:
         search = least_staffing(site, staffing, start, volume, replications, seed, rounds, workers, rule, log)
         at_b = search.at_start.service
         by_queue = at_b.group_by("queue_id").agg(pl.len().alias("intervals"), pl.col("ok").mean().alias("share")).sort("share", "queue_id")
-        b_grid = _grid(figures["skills_cap"], channels, starts)
+        b_grid = _grid(figures["b_cap"], channels, starts)
         diff = pl.DataFrame({
             "channel": np.repeat(channels, len(starts)).tolist(),
             "hour": [s.hour for s in starts] * len(channels),
@@ -512,7 +540,7 @@ def _ratio(a: float, b: float) -> str:
 def main() -> None:
     """Command line: build the sites, run every figure, print the tables."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sites", nargs="+", choices=("demo", "shared", "all_skills"), default=["demo", "shared", "all_skills"])
+    ap.add_argument("--sites", nargs="+", choices=("demo", "shared", "all_skills", "bank"), default=["demo", "shared", "all_skills"])
     ap.add_argument("--agents", type=int, default=300, help="demo site size (default 300)")
     ap.add_argument("--mix", nargs="+", choices=("cycle", "shares"), default=["cycle", "shares"],
                     help="who is on queue in the search for (d) (default both; see the docstring)")
@@ -527,6 +555,8 @@ def main() -> None:
                     help="override the site's [routing] agent_free (a freed agent's choice of waiting contact)")
     ap.add_argument("--split-language", action="store_true",
                     help="also size (b) with every pool split by queue language and simulate it once (sites with languages)")
+    ap.add_argument("--b-mode", choices=("reach", "skills"), default="reach",
+                    help="the pooling mode of (b), whose per-queue shares the search uses (default reach, the site default)")
     ap.add_argument("--quick", action="store_true", help="5 replications, at most 8 rounds")
     ap.add_argument("--details", action="store_true", help="also print (b) and (d) by channel and hour of day")
     ap.add_argument("--verbose", action="store_true", help="log search rounds on stderr")
@@ -536,6 +566,7 @@ def main() -> None:
         "demo": lambda: demo_site(args.agents, args.seed),
         "shared": lambda: generated_site(args.seed, all_skills=False),
         "all_skills": lambda: generated_site(args.seed, all_skills=True),
+        "bank": bank_site,
     }
     results = []
     for name in args.sites:
@@ -544,7 +575,8 @@ def main() -> None:
         if args.agent_free is not None:
             base = site.routing or RoutingConfig()
             site = replace(site, routing=base.model_copy(update={"agent_free": args.agent_free}))
-        r = run_site(site, args.mix, reps, rounds, args.seed, args.workers, args.rule, args.overlaps, args.verbose, args.split_language)
+        r = run_site(site, args.mix, reps, rounds, args.seed, args.workers, args.rule, args.overlaps, args.verbose, args.split_language,
+                     args.b_mode)
         r["wall"] = time.perf_counter() - t0
         results.append(r)
     print(f"pooling benchmark: {reps} replications per round, at most {rounds} rounds, rule {args.rule}, seed {args.seed}, "
@@ -557,10 +589,10 @@ def main() -> None:
         h = r["hours"]
         for mix, m in r["searches"].items():
             d, s = m["d"], m["search"]
-            print(f"{r['site']:<11} {h['none_cap']:>7.1f} {h['skills_cap']:>7.1f} {h['channel_cap']:>7.1f} {h['none_svc']:>7.1f} "
-                  f"{h['skills_svc']:>7.1f} {h['channel_svc']:>7.1f} {mix:>6} {d:>7.1f} {_ratio(h['none_cap'], d):>6} "
-                  f"{_ratio(h['skills_cap'], d):>6} {_ratio(h['channel_cap'], d):>6} {_ratio(h['skills_svc'], d):>6} "
-                  f"{_ratio(h['skills_cap'], h['channel_cap']):>6} {m['share_at_b']:>6.3f} {s.seconds_per_replication:>6.2f} "
+            print(f"{r['site']:<11} {h['none_cap']:>7.1f} {h['b_cap']:>7.1f} {h['channel_cap']:>7.1f} {h['none_svc']:>7.1f} "
+                  f"{h['b_svc']:>7.1f} {h['channel_svc']:>7.1f} {mix:>6} {d:>7.1f} {_ratio(h['none_cap'], d):>6} "
+                  f"{_ratio(h['b_cap'], d):>6} {_ratio(h['channel_cap'], d):>6} {_ratio(h['b_svc'], d):>6} "
+                  f"{_ratio(h['b_cap'], h['channel_cap']):>6} {m['share_at_b']:>6.3f} {s.seconds_per_replication:>6.2f} "
                   f"{s.rounds:>6}{'' if s.settled else ' not settled'}")
     for r in results:
         print(f"\n{r['site']} ({r['wall']:.0f} s wall): pools in mode skills: "
@@ -568,11 +600,12 @@ def main() -> None:
         if r["split"]:
             print(f"  (b) with pools split by language: {r['split']['hours']:.1f} agent-hours; meeting the target there: "
                   + ", ".join(f"mix {m} {v:.1%}" for m, v in r["split"].items() if m != "hours"))
-        print("  (b) agent-hours by min_overlap: " + ", ".join(f"{o:g}: {v:.1f}" for o, v in r["by_overlap"].items()))
+        print("  agent-hours by mode (cap): " + ", ".join(f"{m} {r['hours'][m + '_cap']:.1f}" for m in MODES))
+        print("  (b) agent-hours by min_overlap (mode skills): " + ", ".join(f"{o:g}: {v:.1f}" for o, v in r["by_overlap"].items()))
         for ch, v in r["per_channel"].items():
             ds = ", ".join(f"{mix} {m['d_channel'][ch]:.1f}" for mix, m in r["searches"].items())
-            print(f"  {ch:<6} (a) {v['none_cap']:.1f} (b) {v['skills_cap']:.1f} (c) {v['channel_cap']:.1f} | svc (a) {v['none_svc']:.1f} "
-                  f"(b) {v['skills_svc']:.1f} (c) {v['channel_svc']:.1f} | (d) {ds}")
+            print(f"  {ch:<6} (a) {v['none_cap']:.1f} (b) {v['b_cap']:.1f} (c) {v['channel_cap']:.1f} | svc (a) {v['none_svc']:.1f} "
+                  f"(b) {v['b_svc']:.1f} (c) {v['channel_svc']:.1f} | (d) {ds}")
         for mix, m in r["searches"].items():
             print(f"  mix {mix}: {m['share_at_b']:.1%} of {m['open_with_volume']} open queue-intervals with volume meet the target at (b); "
                   "least often: " + ", ".join(f"{q} {s:.0%} of {n}" for q, n, s in m["by_queue"].head(5).select("queue_id", "intervals", "share").iter_rows()))

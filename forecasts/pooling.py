@@ -26,6 +26,28 @@ for multiskill call centers", M&SOM 10(3)) with full pooling inside a pool; the 
 themselves come from the agents' skills (``staffing.routing.pools``), and a simulation of
 the roster checks and corrects it (``staffing simulate``). The per-queue figures of the
 queue alone stay in the table for reports (``standalone_agents``).
+
+Reach (``skills`` given: ``[pooling] mode = "reach"``, the default). Full pooling assumes
+every agent of the pool can serve every queue; when only some can (a second language, a
+specialist skill), a queue few agents can serve needs part of its own buffer. For every
+subset S of a pool's queues (all subsets of pools of up to :data:`MAX_ALL_SUBSETS`
+queues; else single queues, pairs, complements of single queues and the whole pool) and
+every interval, the agents who can serve S must meet S's target:
+
+    sum_q r_q * reach(q, S)  >=  heads( N(A_S + sum_{q not in S} reach(q, S) * A_q) )
+
+where r_q is queue q's per-queue heads (its primary agents), reach(q, S) = 1 for q in S and
+otherwise the share of q's skilled agents who are skilled for some queue of S (so that
+share of q's primaries can take S's contacts and brings that share of q's load), N the
+queue model's agents for S's strictest target at that pooled load (arrivals, work and
+abandonment summed the same way), and heads() the occupancy cap and shrinkage as above. A
+subset with no contacts of its own needs nothing. With every agent on every queue
+(reach 1) the constraints reduce to the pool's, and the result is the full-pooling
+apportionment; with no shared agent (reach 0) each queue is sized alone. The per-queue
+heads start at each queue's own workload and grow one head at a time where the short
+subsets gain most (:func:`_reach_raise`). This is the subset ("cut") condition of
+multi-skill staffing (as in the LP staffing of Cezik and L'Ecuyer, 2008), with each
+subset's helpers counted by their skills instead of simulated.
 """
 
 from __future__ import annotations
@@ -36,10 +58,14 @@ import polars as pl
 from forecasts.queueing import DEFAULT_CHAT_SLOWDOWN, ceil_tol
 from forecasts.requirements import REQUIREMENTS_SCHEMA, evaluate_queueing, size_queueing
 
-__all__ = ["POOLED_SCHEMA", "POOLED_METHODS", "apportion", "pool_requirements"]
+__all__ = ["POOLED_SCHEMA", "POOLED_METHODS", "MAX_ALL_SUBSETS", "apportion", "pool_requirements", "reach_matrix", "reach_subsets"]
 
 #: Models whose queues can pool (deferred work keeps its own backlog schedule).
 POOLED_METHODS = ("erlang_c", "erlang_a", "chat")
+
+#: Pools of at most this many queues are checked on every subset of their queues (reach
+#: pooling); larger pools on single queues, pairs and the complements of single queues.
+MAX_ALL_SUBSETS = 8
 
 #: The requirements table with pooling: REQUIREMENTS_SCHEMA plus these columns.
 POOLED_SCHEMA: dict[str, pl.DataType] = {
@@ -96,6 +122,7 @@ def pool_requirements(
     interval_minutes: int,
     *,
     chat_slowdown: float = DEFAULT_CHAT_SLOWDOWN,
+    skills: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The requirements table with pooled per-queue targets.
 
@@ -108,6 +135,9 @@ def pool_requirements(
             (and, for chat, one concurrency): mixed pools are an error.
         interval_minutes: interval length, minutes.
         chat_slowdown: as in :func:`forecasts.requirements.requirements`.
+        skills: agent_id, queue_id: who is skilled for what (reach pooling, the module
+            docstring's "Reach"). None: every pool is fully pooled (each of its agents
+            serves all its queues).
 
     Returns:
         :data:`POOLED_SCHEMA` columns, same rows and order as ``requirements``:
@@ -195,6 +225,15 @@ def pool_requirements(
         safety = np.maximum(p_occ - sums.get_column("L").to_numpy(), 0.0)
         weight = load + safety * root / np.maximum(sums.get_column("R").to_numpy(), 1e-12)
         share = apportion(heads, weight, group_key)
+        if skills is not None:
+            wsum = pl.DataFrame({"g": group_key, "w": weight}).with_columns(pl.col("w").sum().over("g")).get_column("w").to_numpy()
+            quota = heads * weight / np.maximum(wsum, 1e-12)
+            share = _reach_raise(rows, skills, share, load / (1.0 - shrink), quota, sized_inputs=(m, conc, max_occ, sl_t, ans_t, shrink),
+                                 interval_seconds=interval_seconds, chat_slowdown=chat_slowdown)
+            total = pl.DataFrame({"g": group_key, "r": share}).with_columns(pl.col("r").sum().over("g")).get_column("r").to_numpy()
+            on_queue = np.maximum(p_occ, np.floor(total * (1.0 - shrink) + 1e-9).astype(np.int64))
+            at = evaluate_queueing(m, on_queue, traffic, h, patience, conc, ans_t, chat_slowdown)
+            heads = np.maximum(heads, total)
         required[idx] = share
         pool_agents[idx] = heads
         pool_sl[idx], pool_asa[idx], pool_ab[idx] = at
@@ -230,3 +269,127 @@ def _check_pools(pools: pl.DataFrame, targets: pl.DataFrame) -> None:
             raise ValueError(f"pool {name!r} mixes queueing models {', '.join(models)}; a pool holds queues of one model")
         if models == ["chat"] and grp.get_column("concurrency").n_unique() > 1:
             raise ValueError(f"pool {name!r} mixes chat concurrencies; a pool holds chat queues of one concurrency")
+
+
+def reach_subsets(k: int) -> np.ndarray:
+    """The subsets of a pool's `k` queues that reach pooling checks, as a boolean matrix
+    (subsets x queues): every non-empty subset when ``k <= MAX_ALL_SUBSETS``, else every
+    single queue, every pair, every complement of a single queue and the whole pool."""
+    if k <= MAX_ALL_SUBSETS:
+        masks = np.arange(1, 2**k)
+        return ((masks[:, None] >> np.arange(k)[None, :]) & 1).astype(bool)
+    rows: list[np.ndarray] = []
+    eye = np.eye(k, dtype=bool)
+    rows.extend(eye)
+    for i in range(k):
+        for j in range(i + 1, k):
+            rows.append(eye[i] | eye[j])
+    rows.extend(~eye)
+    rows.append(np.ones(k, dtype=bool))
+    return np.array(rows, dtype=bool)
+
+
+def reach_matrix(members: np.ndarray, able: np.ndarray) -> np.ndarray:
+    """queues x subsets: 1 where the queue is in the subset, else the share of the queue's
+    skilled agents who are skilled for some queue of the subset (`able`: agents x queues)."""
+    count = able.sum(axis=0).astype(float)
+    out = np.zeros((able.shape[1], members.shape[0]))
+    for s, sub in enumerate(members):
+        reach = able[:, sub].any(axis=1)
+        both = (able & reach[:, None]).sum(axis=0)
+        out[:, s] = np.where(sub, 1.0, np.where(count > 0, both / np.maximum(count, 1.0), 0.0))
+    return out
+
+
+def _reach_raise(rows: pl.DataFrame, skills: pl.DataFrame, start: np.ndarray, own_heads: np.ndarray, quota: np.ndarray, *,
+                 sized_inputs: tuple[np.ndarray, ...], interval_seconds: float, chat_slowdown: float) -> np.ndarray:
+    """Per-queue heads of every pool-interval in `rows` raised until every subset S of the
+    pool's queues has enough agents who can serve it (module docstring, "Reach").
+
+    Starts from each queue's own workload in heads (``floor(own_heads)``, never more than the
+    full-pooling share `start`) and adds one head at a time to the queue with contacts that
+    helps the short subsets most (the sum over short subsets of the queue's reach, each capped
+    at the subset's shortfall); a short subset always has such a queue (its own members, with
+    reach 1), so every step closes part of a shortfall; among equal helps, the queue furthest below
+    its full-pooling `quota` (so with every agent on every queue the result is the
+    full-pooling apportionment), then the first queue: deterministic."""
+    model, conc, max_occ, sl_t, ans_t, shrink = sized_inputs
+    out = np.minimum(np.floor(own_heads + 1e-9).astype(np.int64), start)
+    pools = rows.get_column("pool").to_numpy().astype(str)
+    queues = rows.get_column("queue_id").to_numpy().astype(str)
+    starts = rows.get_column("interval_start").to_numpy()
+    c = rows.get_column("__c").to_numpy().astype(float)
+    work = rows.get_column("__work").to_numpy().astype(float)
+    theta = rows.get_column("__theta").to_numpy().astype(float)
+    skilled = skills.select(pl.col("agent_id").cast(pl.Utf8), pl.col("queue_id").cast(pl.Utf8)).unique()
+    for pool in sorted(set(pools.tolist())):
+        in_pool = np.flatnonzero(pools == pool)
+        qs = sorted(set(queues[in_pool].tolist()))
+        k = len(qs)
+        qix = {q: i for i, q in enumerate(qs)}
+        sk = skilled.filter(pl.col("queue_id").is_in(qs))
+        agents = sorted(set(sk.get_column("agent_id").to_list()))
+        aix = {a: i for i, a in enumerate(agents)}
+        able = np.zeros((len(agents), k), dtype=bool)
+        for a, q in sk.iter_rows():
+            able[aix[a], qix[q]] = True
+        members = reach_subsets(k)
+        reach = reach_matrix(members, able)  # queues x subsets
+        times = sorted(set(starts[in_pool].tolist()))
+        tix = {t: i for i, t in enumerate(times)}
+        n = len(times)
+        row_t = np.array([tix[t] for t in starts[in_pool]])
+        row_q = np.array([qix[q] for q in queues[in_pool]])
+        grid = {name: np.zeros((n, k)) for name in ("c", "work", "theta")}
+        for name, v in (("c", c), ("work", work), ("theta", theta)):
+            grid[name][row_t, row_q] = v[in_pool]
+        own = (grid["c"] @ members.T.astype(float)) > 0  # n x subsets: the subset has contacts of its own
+        c_eff = grid["c"] @ reach
+        w_eff = grid["work"] @ reach
+        th_eff = grid["theta"] @ reach
+        first = in_pool[0]
+        need = np.zeros((n, members.shape[0]))
+        live = own & (c_eff > 0)
+        ti, si = np.nonzero(live)
+        if ti.size:
+            cc, ww, th = c_eff[ti, si], w_eff[ti, si], th_eff[ti, si]
+            h = ww / cc
+            patience = np.where(th > 0, cc / np.where(th > 0, th, 1.0), np.inf)
+            ones = np.ones(ti.size)
+            best = np.zeros(ti.size)
+            targets = sorted({(float(sl_t[i]), float(ans_t[i])) for i in in_pool})
+            for sl, ans in targets:
+                has = np.zeros(k, dtype=bool)
+                for i in in_pool:
+                    if (float(sl_t[i]), float(ans_t[i])) == (sl, ans):
+                        has[qix[queues[i]]] = True
+                rel = (members[si] & has[None, :]).any(axis=1)
+                if not rel.any():
+                    continue
+                r = np.flatnonzero(rel)
+                sized = size_queueing(np.full(r.size, model[first]), ww[r] / interval_seconds, h[r], patience[r],
+                                      np.full(r.size, int(conc[first])), sl * ones[r], ans * ones[r],
+                                      np.full(r.size, float(max_occ[first])), chat_slowdown)
+                best[r] = np.maximum(best[r], sized.agents_occupancy)
+            need[ti, si] = ceil_tol(best / (1.0 - float(shrink[first])))
+        cur = np.zeros((n, k), dtype=np.int64)
+        cur[row_t, row_q] = out[in_pool]
+        below = np.zeros((n, k))
+        below[row_t, row_q] = quota[in_pool]
+        has_volume = grid["c"] > 0
+        for t in range(n):
+            r = cur[t].astype(float)
+            deficit = need[t] - r @ reach
+            while deficit.max() > 1e-9:
+                short = np.maximum(deficit, 0.0)
+                gain = np.round(np.minimum(reach, short[None, :]).sum(axis=1), 9)
+                cand = has_volume[t] & (gain > 0)
+                if not cand.any():
+                    break
+                best = gain[cand].max()
+                score = np.where(cand & (gain == best), below[t] - cur[t], -np.inf)
+                q = int(np.argmax(score))
+                cur[t, q] += 1
+                deficit -= reach[q]
+        out[in_pool] = cur[row_t, row_q]
+    return out

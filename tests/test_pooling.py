@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts.pooling import apportion, pool_requirements
+from forecasts.pooling import MAX_ALL_SUBSETS, apportion, pool_requirements, reach_matrix, reach_subsets
 from forecasts.queueing import agents_for_service_level
 from forecasts.requirements import requirements
 from staffing.routing import routing_profiles, skill_pools
@@ -129,6 +130,83 @@ def test_apportion_sums_to_the_total_and_stays_within_one_of_the_quota(rows, tot
         assert (out[sel] >= np.floor(quota - 1e-9)).all() and (out[sel] <= np.ceil(quota + 1e-9)).all()
 
 
+# --- reach pooling -------------------------------------------------------------------------------
+
+
+def _skills(mapping):
+    return pl.DataFrame([(a, q) for a, qs in mapping.items() for q in qs], schema={"agent_id": pl.Utf8, "queue_id": pl.Utf8}, orient="row")
+
+
+def _n(traffic):
+    return int(agents_for_service_level(np.array([float(traffic)]), np.array([180.0]), np.array([0.8]), np.array([20.0]))[0])
+
+
+def test_reach_with_every_agent_on_every_queue_is_full_pooling():
+    targets = _targets([{"queue_id": "voice/a/en", "shrinkage": 0.0}, {"queue_id": "voice/b/en", "shrinkage": 0.0}])
+    alone = _alone([("voice/a/en", T0, 70.0, 180.0), ("voice/b/en", T0, 30.0, 180.0)], targets)
+    pools = _pools({"voice/a/en": "p", "voice/b/en": "p"})
+    full = pool_requirements(alone, targets, pools, 30)
+    reach = pool_requirements(alone, targets, pools, 30, skills=_skills({f"A{i}": ["voice/a/en", "voice/b/en"] for i in range(20)}))
+    assert reach.get_column("required_agents").to_list() == full.get_column("required_agents").to_list()
+    assert reach.get_column("pool_agents").to_list() == [_n(10.0)] * 2 == [14, 14]
+
+
+def test_reach_with_no_shared_agent_sizes_each_queue_alone():
+    targets = _targets([{"queue_id": "voice/a/en", "shrinkage": 0.0}, {"queue_id": "voice/b/en", "shrinkage": 0.0}])
+    alone = _alone([("voice/a/en", T0, 70.0, 180.0), ("voice/b/en", T0, 30.0, 180.0)], targets)
+    skills = _skills({**{f"A{i}": ["voice/a/en"] for i in range(10)}, **{f"B{i}": ["voice/b/en"] for i in range(10)}})
+    out = pool_requirements(alone, targets, _pools({"voice/a/en": "p", "voice/b/en": "p"}), 30, skills=skills)
+    assert out.get_column("required_agents").to_list() == [_n(7.0), _n(3.0)] == out.get_column("standalone_agents").to_list()
+    assert out.get_column("pool_agents").to_list() == [_n(7.0) + _n(3.0)] * 2
+
+
+def test_reach_gives_a_queue_few_can_serve_its_own_buffer():
+    # b (Spanish, say) is served by 4 agents who also take a; a by 16 more who cannot take b.
+    # Every subset must have enough agents who can serve it: for {b}, b's own primaries plus the
+    # quarter of a's primaries who also have b, against b's load plus the quarter of a's load
+    # they carry (module docstring, "Reach"); the pool as a whole against the pooled Erlang C.
+    targets = _targets([{"queue_id": "voice/a/en", "shrinkage": 0.0}, {"queue_id": "voice/b/es", "shrinkage": 0.0}])
+    alone = _alone([("voice/a/en", T0, 80.0, 180.0), ("voice/b/es", T0, 20.0, 180.0)], targets)
+    pools = _pools({"voice/a/en": "p", "voice/b/es": "p"})
+    skills = _skills({**{f"A{i}": ["voice/a/en"] for i in range(16)}, **{f"S{i}": ["voice/a/en", "voice/b/es"] for i in range(4)}})
+    full = pool_requirements(alone, targets, pools, 30)
+    out = pool_requirements(alone, targets, pools, 30, skills=skills)
+    r_a, r_b = out.get_column("required_agents").to_list()
+    assert r_b > full.get_column("required_agents")[1]  # full pooling leaves b short
+    assert r_a + r_b >= _n(10.0)  # the pool
+    assert r_b + 0.2 * r_a >= _n(2.0 + 0.2 * 8.0) - 1e-9  # {b}: 4 of a's 20 agents can take b
+    assert r_a + 1.0 * r_b >= _n(10.0)  # {a}: every b agent can take a
+    # least: one head fewer on b breaks {b}, one fewer on a breaks the pool or {b}
+    assert (r_b - 1) + 0.2 * r_a < _n(3.6) or (r_a + r_b - 1) < _n(10.0)
+    assert r_a + r_b < sum(out.get_column("standalone_agents"))
+    # the least total by brute force over the three subset conditions (A_a = 8, A_b = 2 Erlang)
+    feasible = [(x + y, x, y) for x in range(40) for y in range(40)
+                if y + 0.2 * x >= _n(2.0 + 0.2 * 8.0) and x + y >= _n(8.0 + 2.0) and x + y >= _n(10.0)]
+    assert r_a + r_b == min(feasible)[0]
+
+
+def test_reach_is_the_share_of_a_queues_agents_who_can_serve_the_subset():
+    # queues a, b, c; agents: 6 on a only, 2 on a+b, 1 on b+c, 1 on c only
+    able = np.array([[1, 0, 0]] * 6 + [[1, 1, 0]] * 2 + [[0, 1, 1]] + [[0, 0, 1]], dtype=bool)
+    members = np.array([[0, 1, 0], [0, 0, 1], [0, 1, 1], [1, 1, 1]], dtype=bool)  # {b}, {c}, {b, c}, all
+    expected = np.array([
+        [2 / 8, 0.0, 2 / 8, 1.0],  # a: 2 of its 8 agents have b, none c
+        [1.0, 1 / 3, 1.0, 1.0],  # b: 1 of its 3 agents has c
+        [1 / 2, 1.0, 1.0, 1.0],  # c: 1 of its 2 agents has b
+    ])
+    assert np.allclose(reach_matrix(members, able), expected)
+
+
+def test_reach_subsets_every_subset_of_small_pools_and_pairs_of_large_ones():
+    small = reach_subsets(3)
+    assert small.shape == (7, 3) and len({tuple(r) for r in small}) == 7
+    k = MAX_ALL_SUBSETS + 2
+    large = reach_subsets(k)
+    sizes = sorted(set(large.sum(axis=1).tolist()))
+    assert sizes == [1, 2, k - 1, k]
+    assert large.shape[0] == k + k * (k - 1) // 2 + k + 1
+
+
 # --- skill pools ---------------------------------------------------------------------------------
 
 POOL_TARGETS = _targets([
@@ -163,6 +241,8 @@ def _fit(skills=SKILLS, proficiency=None):
         ("skills", 0.5, {"voice/a/en": "voice-1", "voice/b/en": "voice-1", "voice/c/es": "voice/c/es"}),
         ("skills", 0.3, {"voice/a/en": "voice-1", "voice/b/en": "voice-1", "voice/c/es": "voice-1"}),
         ("channel", 0.5, {"voice/a/en": "voice-1", "voice/b/en": "voice-1", "voice/c/es": "voice-1"}),
+        # reach: one shared agent (A3 on a and c) is a link; reach sizes the rest
+        ("reach", 0.5, {"voice/a/en": "voice-1", "voice/b/en": "voice-1", "voice/c/es": "voice-1"}),
         ("none", 0.5, {"voice/a/en": "voice/a/en", "voice/b/en": "voice/b/en", "voice/c/es": "voice/c/es"}),
     ],
 )
@@ -242,3 +322,27 @@ def test_missed_targets_need_the_miss_beyond_the_half_width_and_raising_adds_one
     assert again.get_column("simulation_added").to_list() == [2, 0, 1, 0]
     assert again.get_column("required_agents").to_list() == [7, 2, 5, 0]
     assert raise_requirements(req, missed.head(0)).drop("simulation_added").equals(req)
+
+
+def test_site_requirements_size_reach_pools_from_the_fit_table(tmp_path):
+    """The default `[pooling] mode = "reach"` passes the fit table's skilled pairs to the
+    sizing: on the demo site no queue-interval gets fewer heads than under full pooling of the
+    same pools where a subset is short, and the week's total lies between full pooling and
+    every queue alone."""
+    from staffing.site import load_site
+    from staffing.site.generate import write_demo_site
+    from staffing.stages import site_fit, site_forecast, site_requirements
+
+    write_demo_site(tmp_path / "site", agents=60, seed=3)
+    site = load_site(tmp_path / "site")
+    assert site.config.pooling.mode == "reach"
+    week = site.plan_week()
+    fc, fit = site_forecast(site, week), site_fit(site)
+    reach = site_requirements(site, fc, week, fit)
+    full_site = dataclasses.replace(site, config=site.config.model_copy(update={"pooling": site.config.pooling.model_copy(update={"mode": "channel"})}))
+    full = site_requirements(full_site, fc, week, fit)
+    total_reach, total_full = reach.get_column("required_agents").sum(), full.get_column("required_agents").sum()
+    assert total_full <= total_reach <= reach.get_column("standalone_agents").sum()
+    assert total_reach > total_full  # the demo's Spanish queues are served by a minority: reach keeps a buffer
+    by_pool = reach.group_by("pool", "interval_start").agg(pl.col("required_agents").sum(), pl.col("pool_agents").max())
+    assert (by_pool.get_column("required_agents") <= by_pool.get_column("pool_agents")).all()

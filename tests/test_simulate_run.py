@@ -107,6 +107,23 @@ def test_profiles_group_agents_and_chat_agents_hold_concurrent_sessions():
     assert plan.network(RoutingConfig(agent_free="longest_waiting")).pull_rule == ("fifo",) * 4
 
 
+def test_logged_in_counts_every_queue_of_a_profile_time_averaged_like_coverage():
+    # A on VOICE|SPANISH 08:00-09:00 with a break 08:30-08:45; B on SPANISH 08:00-08:30; C on chat (2 sessions = 1 agent)
+    acts = _activities(
+        _on("A", VOICE, 8, 9, f"{VOICE}|{SPANISH}") + [("B", "08:00", SPANISH, SPANISH)] + [(r[0], r[1], r[2], CHAT) for r in _on("C", CHAT, 8, 9)],
+        profile=True)
+    shifts = _shifts(_shift("A", "08:00", "09:00", breaks="08:30-08:45"), _shift("B", "08:00", "08:30"), _shift("C", "08:00", "09:00"))
+    plan = SimPlan.from_tables(_forecast({}), _targets(), acts, shifts, 30)
+    li = plan.logged_in()
+    assert li.height == 4 * 7 * 48 and li.columns == ["queue_id", "interval_start", "logged_in"]
+    got = {(q, f"{t:%H:%M}"): v for q, t, v in li.filter(pl.col("logged_in") > 0).iter_rows()}
+    assert got == {
+        (VOICE, "08:00"): 1.0, (VOICE, "08:30"): 0.5,  # A, then A for 15 of 30 minutes
+        (SPANISH, "08:00"): 2.0, (SPANISH, "08:30"): 0.5,  # A and B, then A
+        (CHAT, "08:00"): 1.0, (CHAT, "08:30"): 1.0,  # one agent, however many sessions
+    }
+
+
 def test_an_unknown_queue_in_a_profile_is_named_by_row():
     acts = _activities([("A", "08:00", VOICE, f"{VOICE}|voice/nope/en")], profile=True)
     with pytest.raises(InputError) as err:

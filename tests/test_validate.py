@@ -688,6 +688,38 @@ def test_coverage_half_interval_break_counts_half(site, tmp_path):
     assert only(report, "coverage") == []
 
 
+def _logged_in_edit(extra: float = 0.0):
+    """A1's voice intervals also logged into the Spanish queue (made eligible), and coverage
+    given `logged_in` by the oracle: `scheduled`, plus on the Spanish queue the English voice
+    queue's scheduled weights (A1 is logged into both); `extra` added at VOICE_ES_1000."""
+    def apply(frames):
+        _profiles(lambda agent, act, t: act + "|voice/new_orders/es" if act == "voice/new_orders/en" else act)(frames)
+        frames["fit"] = frames["fit"].with_columns(
+            pl.when((pl.col("agent_id") == "A1") & (pl.col("queue_id") == "voice/new_orders/es")).then(True).otherwise(pl.col("eligible")).alias("eligible"))
+        cov = frames["coverage"]
+        en = cov.filter(pl.col("queue_id") == "voice/new_orders/en").select("interval_start", pl.col("scheduled").alias("en"))
+        spanish = pl.col("queue_id") == "voice/new_orders/es"
+        es_1000 = spanish & (pl.col("interval_start") == at(0, "10:00"))
+        frames["coverage"] = cov.join(en, on="interval_start", how="left").with_columns(
+            (pl.col("scheduled") + pl.when(spanish).then(pl.col("en")).otherwise(0.0) + pl.when(es_1000).then(extra).otherwise(0.0)).alias("logged_in")
+        ).drop("en")
+    return apply
+
+
+def test_logged_in_counts_every_queue_of_a_profile(site, tmp_path):
+    report = validate(clean_run(site), tmp_path, _logged_in_edit())
+    assert only(report, "logged_in") == []
+    cov = pl.read_parquet(tmp_path / "run" / "coverage.parquet")
+    assert cov.filter(pl.col("queue_id") == "voice/new_orders/es", pl.col("interval_start") == at(0, "10:00")).get_column("logged_in").item() == 0.5
+    assert only(validate(clean_run(site), tmp_path / "old"), "logged_in") == []  # a run without the column: nothing to check
+
+
+def test_logged_in_wrong_count_is_named(site, tmp_path):
+    assert only(validate(clean_run(site), tmp_path, _logged_in_edit(extra=1.0)), "logged_in") == [
+        "logged_in: queue voice/new_orders/es at 2026-11-30 10:00: expected coverage.logged_in 0.5 (from activities.profile), found 1.5"
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [

@@ -138,6 +138,17 @@ def mean_fit_raised_in_the_activities(run: Path) -> None:
     _summary(run, mean_fit=1.0)
 
 
+def profile_widened_without_logged_in(run: Path) -> None:
+    """Every agent's profile cut to the primary queue alone while coverage keeps the logged-in
+    counts of the wider profiles (or, on a run without multi-queue profiles, logged_in raised)."""
+    acts = _table(run, "activities")
+    cov = _table(run, "coverage")
+    if acts.filter(pl.col("profile").str.contains("|", literal=True)).height:
+        _put(run, "activities", acts.with_columns(pl.when(pl.col("profile").is_not_null()).then(pl.col("activity")).alias("profile")))
+    else:
+        _put(run, "coverage", cov.with_columns(pl.col("logged_in") + 1.0))
+
+
 MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "breaks in the first 15 minutes": (breaks_in_the_first_quarter_hour, "pause_windows: "),
     "unskilled queue, fit table edited": (unskilled_queue_with_the_fit_table_edited, "fit: "),
@@ -146,6 +157,7 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "bound inflated": (bound_inflated, "summary: expected bound at most the objective "),
     "cost cut 10%": (cost_cut_ten_percent, "summary: expected cost "),
     "mean fit from the activities": (mean_fit_raised_in_the_activities, "summary: expected mean_fit "),
+    "profiles cut, logged_in kept": (profile_widened_without_logged_in, "logged_in: "),
 }
 
 

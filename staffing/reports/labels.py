@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from staffing.routing.profiles import PROFILE_SEPARATOR
+
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian",
                   "nl": "Dutch", "pl": "Polish", "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "hi": "Hindi", "tl": "Tagalog",
                   "he": "Hebrew", "ru": "Russian", "tr": "Turkish", "ko": "Korean", "vi": "Vietnamese"}
 CHANNEL_WORDS = {"voice": "Voice", "chat": "Chat", "email": "Email", "back_office": "Back office"}
-PROFILE_SEPARATOR = "|"
 
 
 def language_name(code: str) -> str:

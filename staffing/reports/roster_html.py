@@ -51,13 +51,16 @@ def _display(value: object, kind: str, digits: int, currency: str) -> str | None
 
 
 def queue_coverage(coverage: pl.DataFrame) -> pl.DataFrame:
-    """Per queue over the week: required and scheduled agent-intervals, short, over, % covered."""
+    """Per queue over the week: required and scheduled agent-intervals, short, over, % covered,
+    and (runs with routing profiles) agent-intervals logged into the queue."""
+    logged = [pl.col("logged_in").sum()] if "logged_in" in coverage.columns else []
     return (
         coverage.group_by("queue_id")
-        .agg(pl.col("required").sum().cast(pl.Int64), pl.col("scheduled").sum(), pl.col("short").sum(), pl.col("over").sum())
+        .agg(pl.col("required").sum().cast(pl.Int64), pl.col("scheduled").sum(), pl.col("short").sum(), pl.col("over").sum(), *logged)
         .with_columns(
             pl.when(pl.col("required") > 0).then(100 * (1 - pl.col("short") / pl.col("required"))).otherwise(100.0).alias("covered_pct")
         )
+        .select("queue_id", "required", "scheduled", "short", "over", "covered_pct", *(["logged_in"] if logged else []))
         .sort("queue_id")
     )
 
@@ -186,8 +189,10 @@ def roster_report(run: RunFolder, satisfaction: pl.DataFrame | None = None, curr
     body.append(chart("gap-heatmap", charts.svg(charts.gap_heatmap(run.coverage, closed)),
                       "Scheduled vs required agents over all queues, by day and time of day: red short (a shortfall on any queue is shown even "
                       "where another queue has a surplus), blue over, grey closed. One colour per missing agent."))
-    body.append("<p>Agent-intervals over the week; <em>short</em> is the under-coverage the solver could not avoid.</p>")
-    body.append(table(per_queue, "coverage-table", digits=1, headers=["queue", "required", "scheduled", "short", "over", "% covered"]))
+    body.append("<p>Agent-intervals over the week; <em>short</em> is the under-coverage the solver could not avoid; <em>logged in</em> "
+                "counts every agent whose routing profile holds the queue (primary or not), who can take its contacts.</p>")
+    headers = ["queue", "required", "scheduled", "short", "over", "% covered"] + (["logged in"] if "logged_in" in per_queue.columns else [])
+    body.append(table(per_queue, "coverage-table", digits=1, headers=headers))
     body.append("<details><summary>Day-by-time heatmap per queue</summary>")
     body.append(chart("gap-heatmap-queues", charts.svg(charts.gap_heatmap(run.coverage, closed, by_queue=True)), "The same scale, one panel per queue."))
     body.append("</details>")

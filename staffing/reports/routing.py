@@ -48,9 +48,9 @@ from staffing.errors import InputError, Problem
 from staffing.io import write_table
 from staffing.reports.run import RunFolder
 from staffing.site.tables import read_toml
+from staffing.routing.profiles import PROFILE_SEPARATOR
 
 MAX_PROFICIENCY = 5.0  # top of the HR proficiency scale (docs/contracts.md, agent_skills)
-PROFILE_SEPARATOR = "|"
 
 
 @dataclass(frozen=True)

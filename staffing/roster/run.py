@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +16,7 @@ from staffing.roster.params import ParamError, SolveParams
 from staffing.roster.problem import RosterProblem
 from staffing.roster.solve import RosterResult, solve
 from staffing.routing import missed_targets, raise_requirements, requirement_pools, routing_profiles
-from staffing.simulate.run import write_simulation
+from staffing.simulate.run import SimPlan, simulate_plan, write_simulation
 from staffing.site import Site
 
 
@@ -48,7 +49,9 @@ def roster_run_folder(
     for round_no in range(rounds + 1):
         result = roster_result(site, req, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=solver_progress)
         result.activities = routing_profiles(result.activities, fit, requirement_pools(req), req)
-        service = _simulate(site, req, result, week, pooling.replications, run_seed) if simulate else None
+        plan = _sim_plan(site, req, result, week)
+        result.coverage = with_logged_in(result.coverage, plan.logged_in() if plan is not None else None)
+        service = simulate_plan(plan, pooling.replications, run_seed, workers=1) if simulate and plan is not None else None
         if service is None:
             break
         missed = missed_targets(service.service)
@@ -83,22 +86,32 @@ def roster_run_folder(
     return result.summary
 
 
-def _simulate(site: Site, requirements: pl.DataFrame, result: RosterResult, week: dt.date, replications: int, seed: int) -> object:
-    """The routing simulation of a roster (staffing.simulate), in memory. The requirements'
-    handle times already carry a site calibration (docs/calibration.md); its patience factor
-    is applied to the targets here, as the requirements did."""
-    from dataclasses import replace
-
+def _sim_plan(site: Site, requirements: pl.DataFrame, result: RosterResult, week: dt.date) -> SimPlan | None:
+    """The routing-simulation plan of a roster (staffing.simulate), in memory; None when the
+    requirements have no rows. The requirements' handle times already carry a site
+    calibration (docs/calibration.md); its patience factor is applied to the targets here,
+    as the requirements did."""
     from staffing.calibration import apply_calibration
-    from staffing.simulate.run import SimPlan, simulate_plan
 
     forecast = requirements.select("queue_id", "interval_start", "contacts", "aht_seconds")
+    if forecast.height == 0:
+        return None
     _, targets, note = apply_calibration(site, forecast.head(0), site.targets())
     plan = SimPlan.from_tables(
         forecast, targets, result.activities, result.shifts, site.interval_minutes,
         open_hours=site.open_hours(week), routing=site.config.routing,
     )
-    return simulate_plan(replace(plan, calibration=note), replications, seed, workers=1)
+    return replace(plan, calibration=note)
+
+
+def with_logged_in(coverage: pl.DataFrame, logged_in: pl.DataFrame | None) -> pl.DataFrame:
+    """The coverage table with `logged_in`: agents whose routing profile holds the queue,
+    time-averaged like `scheduled` (docs/contracts.md); `scheduled` where the plan has no
+    figure for the queue (a queue the routing simulation does not model)."""
+    cov = coverage.drop("logged_in", strict=False)
+    if logged_in is None:
+        return cov.with_columns(pl.col("scheduled").alias("logged_in"))
+    return cov.join(logged_in, on=["queue_id", "interval_start"], how="left").with_columns(pl.col("logged_in").fill_null(pl.col("scheduled")))
 
 
 def _service_text(sim: dict) -> str:

@@ -8,7 +8,7 @@ import polars as pl
 
 from forecasts.pooling import POOLED_METHODS
 
-PoolingMode = Literal["skills", "channel", "none"]
+PoolingMode = Literal["reach", "skills", "channel", "none"]
 
 
 def skill_pools(fit: pl.DataFrame, targets: pl.DataFrame, mode: PoolingMode = "skills", min_overlap: float = 0.5) -> pl.DataFrame:
@@ -19,6 +19,9 @@ def skill_pools(fit: pl.DataFrame, targets: pl.DataFrame, mode: PoolingMode = "s
 
     - ``none``: every queue alone (its pool is its own id);
     - ``channel``: all of them together (the fully pooled limit);
+    - ``reach``: queues q and r are linked when any agent is skilled for both (the pool's
+      requirements are then sized subset by subset with each queue's reach,
+      ``forecasts.pooling`` "Reach", so a pool here may be loosely knit);
     - ``skills``: queues q and r are linked when at least ``min_overlap`` of the smaller
       one's skilled agents (``fit.eligible``) are skilled for the other too; a pool is a
       connected group of links. A queue nobody is skilled for stays alone.
@@ -56,7 +59,10 @@ def skill_pools(fit: pl.DataFrame, targets: pl.DataFrame, mode: PoolingMode = "s
                     union(a, b)
                     continue
                 small = min(len(skilled[a]), len(skilled[b]))
-                if small and len(skilled[a] & skilled[b]) >= min_overlap * small:
+                shared = len(skilled[a] & skilled[b])
+                if mode == "reach" and shared:
+                    union(a, b)
+                elif mode == "skills" and small and shared >= min_overlap * small:
                     union(a, b)
     members: dict[str, list[str]] = {}
     for q in queues:

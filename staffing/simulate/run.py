@@ -30,12 +30,12 @@ from staffing.simulate.replicate import ratio_halfwidth, replicate
 from staffing.simulate.sampling import EXPONENTIAL, NONE, ArrivalPlan, DistTable
 from staffing.site.config import RoutingConfig
 from staffing.validate.data import SUMMARY, resolve_site_dir
+from staffing.routing.profiles import PROFILE_SEPARATOR
 
 PAUSES = ("break", "lunch")
 #: Queue models the simulator routes contact by contact (deferred work: a FIFO backlog).
 SIMULATED_MODELS = ("erlang_c", "erlang_a", "chat", "deferred")
 DEFERRED = "deferred"
-PROFILE_SEPARATOR = "|"
 SECONDS_PER_MINUTE = 60
 SL_DEFINITION = ("service level = contacts answered within answer_seconds / all contacts offered "
                  "(abandoned contacts count as missed), as the requirements model's Erlang A; for deferred work "
@@ -223,6 +223,32 @@ class SimPlan:
         )
         return replace(plan, calibration=note)
 
+    def logged_in(self) -> pl.DataFrame:
+        """queue_id, interval_start, logged_in: agents logged into each queue of the plan in
+        each interval, time-averaged (an agent logged in for 15 minutes of a 30-minute
+        interval counts 0.5; the coverage table's unit, docs/contracts.md), from the staffing
+        step functions of the routing-profile groups (slots / the group's capacity)."""
+        K, S = len(self.queue_ids), self.n_intervals
+        step_s = float(self.interval_minutes * SECONDS_PER_MINUTE)
+        per_group = np.zeros((len(self.profiles), S))
+        since = [0.0] * len(self.profiles)
+        agents = [0.0] * len(self.profiles)
+        for t, g, slots in self.staffing_events:
+            _integrate(per_group[g], since[g], float(t), agents[g], step_s)
+            since[g], agents[g] = float(t), slots / self.capacities[g]
+        for g in range(len(self.profiles)):
+            _integrate(per_group[g], since[g], S * step_s, agents[g], step_s)
+        out = np.zeros((K, S))
+        for g, prof in enumerate(self.profiles):
+            for k in prof:
+                out[k] += per_group[g]
+        starts = self.interval_starts()
+        return pl.DataFrame(
+            {"queue_id": np.repeat(np.array(self.queue_ids, dtype=object), S).tolist(), "interval_start": starts * K,
+             "logged_in": (out / step_s).reshape(-1)},
+            schema={"queue_id": pl.Utf8, "interval_start": pl.Datetime("us"), "logged_in": pl.Float64},
+        )
+
     def with_added_service(self, seconds: np.ndarray, patience_factor: float = 1.0) -> "SimPlan":
         """The same plan with `seconds` (per queue and interval, shape (K, S), or a scalar)
         added to every contact's mean service time (a calibrated unavailable time per
@@ -260,6 +286,7 @@ class SimPlan:
         )
 
 
+<<<<<<< HEAD
 def shift_pauses(date: dt.date, start: dt.datetime, lunch_start: dt.datetime | None, lunch_end: dt.datetime | None,
                  breaks: str | None) -> list[tuple[dt.datetime, dt.datetime]]:
     """The lunch and breaks of one `shifts` row (docs/contracts.md: breaks `HH:MM-HH:MM;...`
@@ -283,6 +310,18 @@ def shift_on_queue(date: dt.date, start: dt.datetime, end: dt.datetime, lunch_st
     pauses = shift_pauses(date, start, lunch_start, lunch_end, breaks)
     pieces = _subtract((0.0, (end - start).total_seconds()), [((a - start).total_seconds(), (b - start).total_seconds()) for a, b in pauses])
     return [(start + dt.timedelta(seconds=a), start + dt.timedelta(seconds=b)) for a, b in pieces]
+=======
+def _integrate(row: np.ndarray, a: float, b: float, value: float, step_s: float) -> None:
+    """Add `value` x seconds of [a, b) to the intervals of `row` (interval i = [i, i+1) x step_s)."""
+    if value == 0.0 or b <= a:
+        return
+    i = max(int(a // step_s), 0)
+    while i < row.shape[0] and i * step_s < b:
+        lo, hi = max(a, i * step_s), min(b, (i + 1) * step_s)
+        if hi > lo:
+            row[i] += value * (hi - lo)
+        i += 1
+>>>>>>> main
 
 
 def _groups(activities: pl.DataFrame, shifts: pl.DataFrame, queue_ids: tuple[str, ...], concurrency: list[int],

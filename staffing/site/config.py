@@ -354,9 +354,12 @@ class Costs(_Strict):
 class Pooling(_Strict):
     """How requirements pool across queues served by the same agents (docs/multiskill.md).
 
-    ``mode``: ``skills`` (default) pools queues of one channel and model whose skilled
-    agents overlap (the share of the smaller queue's skilled agents who also have the
-    other skill is at least ``min_overlap``; pools are the connected groups); ``channel``
+    ``mode``: ``reach`` (default) pools queues of one channel and model that share any
+    skilled agent and sizes each pool subset by subset with each queue's reach (the share
+    of other queues' agents who can serve it: a queue few can serve keeps part of its own
+    buffer); ``skills`` pools queues of one channel and model whose skilled agents overlap
+    (the share of the smaller queue's skilled agents who also have the other skill is at
+    least ``min_overlap``; pools are the connected groups) and pools them fully; ``channel``
     pools every queue of a channel and model (the fully pooled limit); ``none`` sizes each
     queue alone (one queue per routing profile). ``correction_rounds``: after the roster,
     simulate it and raise the requirement where a queue-interval misses its target by more
@@ -365,7 +368,7 @@ class Pooling(_Strict):
     no correction).
     """
 
-    mode: Literal["skills", "channel", "none"] = "skills"
+    mode: Literal["reach", "skills", "channel", "none"] = "reach"
     min_overlap: float = Field(default=0.5, gt=0, le=1)
     correction_rounds: int = Field(default=1, ge=0, le=5)
     replications: int = Field(default=10, ge=0, le=1000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from staffing.validate.activities import PROFILE_SEPARATOR
 from staffing.validate.data import RunData, num
 
 # Largest difference accepted between a figure of summary.json and its recomputed value.
@@ -74,6 +75,39 @@ def check_coverage(run: RunData) -> list[str]:
         if diffs:
             out.append(f"{where}: " + "; ".join(diffs))
     return out
+
+
+def recompute_logged_in(run: RunData) -> pl.DataFrame:
+    """queue_id, interval_start, logged_in: the duty weight of every on-queue activity row
+    whose routing profile holds the queue (the activity itself when a row has no profile),
+    summed per queue and interval (docs/contracts.md, `coverage.logged_in`)."""
+    acts = run.queue_activities.filter(pl.col("shift_idx").is_not_null())
+    profile = pl.col("profile").fill_null(pl.col("queue_id")) if "profile" in acts.columns else pl.col("queue_id")
+    return (
+        acts.select("agent_id", "interval_start", "weight", profile.str.split(PROFILE_SEPARATOR).alias("member"))
+        .explode("member")
+        .unique(["agent_id", "interval_start", "member"], keep="first", maintain_order=True)
+        .group_by(pl.col("member").alias("queue_id"), "interval_start")
+        .agg(pl.col("weight").sum().alias("logged_in"))
+    )
+
+
+def check_logged_in(run: RunData) -> list[str]:
+    """`coverage.logged_in`, when the run has it, equals the recomputed agents logged into
+    each queue (a run written before the column existed has none: nothing to check)."""
+    if "logged_in" not in run.coverage.columns:
+        return []
+    mine = recompute_logged_in(run)
+    theirs = run.coverage.select("queue_id", "interval_start", "logged_in").unique(["queue_id", "interval_start"], keep="first")
+    both = theirs.join(mine, on=["queue_id", "interval_start"], how="full", coalesce=True, suffix="_expected").with_columns(
+        pl.col("logged_in_expected").fill_null(0.0)
+    )
+    bad = both.filter(pl.col("logged_in").is_null() & (pl.col("logged_in_expected") > COVERAGE_TOLERANCE)
+                      | ((pl.col("logged_in") - pl.col("logged_in_expected")).abs() > COVERAGE_TOLERANCE))
+    return [
+        f"logged_in: queue {q} at {t:%Y-%m-%d %H:%M}: expected coverage.logged_in {num(e)} (from activities.profile), found {'none' if f is None else num(f)}"
+        for q, t, f, e in bad.sort("queue_id", "interval_start").select("queue_id", "interval_start", "logged_in", "logged_in_expected").iter_rows()
+    ]
 
 
 def recompute_figures(run: RunData) -> dict:

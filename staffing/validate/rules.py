@@ -53,6 +53,7 @@ CHECKS: tuple[Check, ...] = (
     Check("routing_profiles", activities.check_profiles),
     # figures
     Check("coverage", figures.check_coverage),
+    Check("logged_in", figures.check_logged_in),
     Check("summary", figures.check_summary),
     # the folder itself
     Check("files", integrity.check_files),
