@@ -286,7 +286,6 @@ class SimPlan:
         )
 
 
-<<<<<<< HEAD
 def shift_pauses(date: dt.date, start: dt.datetime, lunch_start: dt.datetime | None, lunch_end: dt.datetime | None,
                  breaks: str | None) -> list[tuple[dt.datetime, dt.datetime]]:
     """The lunch and breaks of one `shifts` row (docs/contracts.md: breaks `HH:MM-HH:MM;...`
@@ -310,7 +309,8 @@ def shift_on_queue(date: dt.date, start: dt.datetime, end: dt.datetime, lunch_st
     pauses = shift_pauses(date, start, lunch_start, lunch_end, breaks)
     pieces = _subtract((0.0, (end - start).total_seconds()), [((a - start).total_seconds(), (b - start).total_seconds()) for a, b in pauses])
     return [(start + dt.timedelta(seconds=a), start + dt.timedelta(seconds=b)) for a, b in pieces]
-=======
+
+
 def _integrate(row: np.ndarray, a: float, b: float, value: float, step_s: float) -> None:
     """Add `value` x seconds of [a, b) to the intervals of `row` (interval i = [i, i+1) x step_s)."""
     if value == 0.0 or b <= a:
@@ -321,7 +321,6 @@ def _integrate(row: np.ndarray, a: float, b: float, value: float, step_s: float)
         if hi > lo:
             row[i] += value * (hi - lo)
         i += 1
->>>>>>> main
 
 
 def _groups(activities: pl.DataFrame, shifts: pl.DataFrame, queue_ids: tuple[str, ...], concurrency: list[int],
