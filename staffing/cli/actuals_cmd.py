@@ -7,7 +7,7 @@ import click
 from pathlib import Path
 
 from staffing.actuals import day_table, interval_table, plan_vs_actual, read_actuals, site_summary
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import resolve_week, site_argument, week_option
 from staffing.io import atomic_folder, write_table
 from staffing.site import load_site
 
@@ -18,15 +18,15 @@ from staffing.site import load_site
 @click.option("--actuals", "actuals_file", type=click.Path(dir_okay=False), help="Actuals table [default: DIR/actuals.csv from 'staffing import calls'].")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also write the per queue and interval comparison here (.csv or .parquet).")
 @click.option("--out-dir", "out_dir", type=click.Path(file_okay=False),
-              help="Folder for the report and its tables [default: DIR/runs/actuals-MON].")
+              help="Folder for the report and its tables [default: DIR/runs/actuals-DAY].")
 def command(site_dir: str, week, actuals_file: str | None, out: str | None, out_dir: str | None) -> None:
-    """Plan versus actual: plan the past week MON from the history before it and compare
+    """Plan versus actual: plan the past week DAY (the site's week start) from the history before it and compare
     it with what the centre did (forecast error, staffing and service achieved vs planned).
 
     The site-wide check asks Erlang A what service level the actual load and the agents
     actually on duty should have given (voice queues pooled), next to the level achieved.
 
-    Writes, as one unit, DIR/runs/actuals-MON/ (or --out-dir): actuals.html (charts per
+    Writes, as one unit, DIR/runs/actuals-DAY/ (or --out-dir): actuals.html (charts per
     day and per half-hour), intervals.csv (per queue and interval), queues.csv, days.csv,
     half_hours.csv (all queues per interval) and site_check.csv (Erlang A at the actuals).
 
@@ -36,6 +36,7 @@ def command(site_dir: str, week, actuals_file: str | None, out: str | None, out_
       staffing actuals bank --week 1999-02-15
     """
     site = load_site(site_dir)
+    week = resolve_week(site, week)
     result = plan_vs_actual(site, week, read_actuals(site, actuals_file))
     click.echo(f"Plan versus actual, week of {week} (plan from the history before it):")
     click.echo(f"  {'queue':<24} {'forecast':>9} {'offered':>8} {'WAPE int':>8} {'WAPE day':>8} {'SL plan':>7} {'SL real':>7} {'req h':>7} {'serving h':>9} {'busy h':>7}")

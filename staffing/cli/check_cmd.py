@@ -25,6 +25,7 @@ def command(site_dir: str) -> None:
     site = load_site(site_dir)
     s = site_summary(site)
     click.echo(f"Site {s['site']} ({s['timezone']}, {s['interval_minutes']}-minute intervals): OK")
+    click.echo(f"Weeks start on {s['week_start']} (weekend {', '.join(s['weekend']) or 'none'}); default plan week {s['plan_week']}")
     click.echo("Queues:")
     for row in s["queues"]:
         click.echo(f"  {row['channel']:<12} {row['queues']:>2} queues, languages {', '.join(row['languages'])}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from forecasts.weeks import MONDAY, week_start_problem
 from staffing.cli.options import SEED, parse_week
 from staffing.site.generate import DEFAULT_PLAN_WEEK, write_demo_site
 
@@ -29,6 +30,9 @@ def command(site_dir: str, agents: int, weeks: int, seed: int, plan_week: str, f
       staffing check mysite
     """
     week = parse_week(plan_week)
+    problem = week_start_problem(week, MONDAY)  # the demo site's weeks start on Monday
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--plan-week'")
     path = write_demo_site(site_dir, agents=agents, weeks=weeks, seed=seed, plan_week=week, force=force)
     click.echo(f"Wrote demo site to {path} ({agents} agents, {weeks} weeks of history, plan week {week}).")
     click.echo(f"Next: staffing check {path}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from staffing.cli.options import SEED, echo_warnings, TIME_LIMIT, WORKERS, site_argument, week_option
+from staffing.cli.options import SEED, echo_warnings, TIME_LIMIT, WORKERS, site_argument, resolve_week, week_option
 
 
 @click.command("roster")
@@ -40,7 +40,7 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     err = Console(stderr=True)
     site = load_site(site_dir)
     echo_warnings(site.warnings)
-    week = week or site.plan_week()
+    week = resolve_week(site, week)
     target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
     check_run_target(target)  # refused before the solve, not after it
     # One unit: the run (roster, simulation) is staged and switched in at the end; the folder's

@@ -120,7 +120,7 @@ def _assemble(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[
 
 
 def _at(p: RosterProblem, minute: int) -> dt.datetime:
-    """The datetime `minute` minutes after Monday 00:00 of the planned week."""
+    """The datetime `minute` minutes after 00:00 of the planned week's first day."""
     return dt.datetime.combine(p.week_start, dt.time()) + dt.timedelta(minutes=int(minute))
 
 
@@ -145,7 +145,7 @@ def _shifts_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
                 lunch = (_at(p, s), _at(p, s + pause.minutes))
             else:
                 breaks.append(f"{_at(p, s):%H:%M}-{_at(p, s + pause.minutes):%H:%M}")
-        rows.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, _at(p, o.start_minute), _at(p, o.start_minute + t.length_minutes), t.paid_minutes, lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
+        rows.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, _at(p, o.start_minute), _at(p, o.start_minute + t.length_minutes), p.paid_minutes(o), lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
     return pl.DataFrame(rows, schema=SHIFTS_SCHEMA, orient="row")
 
 
@@ -230,7 +230,7 @@ def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[P
     ).item() or 0)
     fits = acts_df.get_column("fit").drop_nulls()
     paid = float(shifts_df.get_column("paid_minutes").sum() or 0) / 60
-    cost = sum(p.templates[a.options[sp.day][sp.option].template].paid_minutes / 60 * a.hourly_cost for sp in plans for a in [p.agents[sp.agent]])
+    cost = sum(p.paid_minutes(a.options[sp.day][sp.option]) / 60 * a.hourly_cost for sp in plans for a in [p.agents[sp.agent]])
     return {
         "status": status,
         "objective": round(objective, 4),

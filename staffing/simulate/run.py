@@ -42,9 +42,10 @@ SL_DEFINITION = ("service level = contacts answered within answer_seconds / all 
                  "(email, back office): items whose handling starts within response_minutes of arrival / items offered")
 
 
-def _monday(value: dt.datetime) -> dt.datetime:
-    day = value.date() - dt.timedelta(days=value.weekday())
-    return dt.datetime.combine(day, dt.time())
+def _week_start(value: dt.datetime) -> dt.datetime:
+    """00:00 of the day of `value`, the forecast's first interval: the forecast covers the
+    seven days from the plan week's first day, whatever weekday the site's weeks start on."""
+    return dt.datetime.combine(value.date(), dt.time())
 
 
 def _need_columns(frame: pl.DataFrame, name: str, columns: tuple[str, ...]) -> None:
@@ -135,7 +136,7 @@ class SimPlan:
                              headline="cannot simulate")
         step = int(interval_minutes)
         step_s = step * SECONDS_PER_MINUTE
-        week_start = _monday(forecast.get_column("interval_start").min())
+        week_start = _week_start(forecast.get_column("interval_start").min())
         S = 7 * 1440 // step
         targets = {r["queue_id"]: r for r in queue_targets.iter_rows(named=True)}
         declared = list(targets)
@@ -212,7 +213,7 @@ class SimPlan:
         summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
         site = load_site(resolve_site_dir(run_dir, site_dir, summary))
         forecast = pl.read_parquet(run_dir / "forecast.parquet")
-        week = _monday(forecast.get_column("interval_start").min()).date() if forecast.height else site.plan_week()
+        week = _week_start(forecast.get_column("interval_start").min()).date() if forecast.height else site.plan_week()
         from staffing.calibration import apply_calibration  # calibration.toml, when present
 
         forecast, targets, note = apply_calibration(site, forecast, site.targets())

@@ -56,6 +56,12 @@ class SiteInfo(_Strict):
     timezone: str = "UTC"
     interval_minutes: Literal[15, 30] = 30
     currency: str = "USD"
+    week_start: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"  # first day of the plan week
+
+    @property
+    def first_weekday(self) -> int:
+        """The plan week's first day as a weekday number, Monday = 0."""
+        return WEEKDAYS.index(self.week_start)
 
     @field_validator("timezone")
     @classmethod
