@@ -36,6 +36,7 @@ def command(site_dir: str) -> None:
         click.echo(f"  {row['channel']:<8} {row['driver']:<14} {row['contacts']:>8,} contacts, AHT {aht}")
     click.echo(f"Agents: {s['agents']}")
     for row in s["agents_by_contract"]:
-        click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, contract hours {row['min_hours']:,.0f}-{row['max_hours']:,.0f} a week")
+        click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, {row['least_hours']:g}-{row['most_hours']:g} h a week each "
+                   f"(together {row['min_hours']:,.0f}-{row['max_hours']:,.0f} h)")
     click.echo("  speaking (fluency >= 0.6): " + ", ".join(f"{r['language']} {r['agents']}" for r in s["agents_by_language"]))
     echo_warnings(s["warnings"] + plan_week_warnings(site))
