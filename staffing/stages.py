@@ -110,15 +110,19 @@ def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None =
         pl.col("contacts").fill_null(0.0), pl.col("aht_seconds").fill_null(300.0)
     )
     targets = site.targets()
-    from staffing.calibration import apply_calibration  # calibration.toml, when present (docs/calibration.md)
+    from staffing.calibration import apply_calibration, shrinkage_days  # calibration.toml, when present (docs/calibration.md)
 
     fc, targets, _ = apply_calibration(site, fc, targets)
-    alone = requirements(fc, targets, open_hours, site.interval_minutes)
     pooling = site.config.pooling
     fit = site_fit(site) if fit is None and pooling.mode != "none" else fit
     pools = site_pools(site, fit)
     skills = fit.filter(pl.col("eligible")).select("agent_id", "queue_id") if pooling.mode == "reach" and fit is not None else None
-    return pool_requirements(alone, targets, pools, site.interval_minutes, skills=skills)
+    parts = []
+    # one part per shrinkage: the site's, or each weekday's calibrated shrinkage on voice and chat
+    for rows, part_targets in shrinkage_days(site, fc, targets):
+        alone = requirements(rows, part_targets, open_hours, site.interval_minutes)
+        parts.append(pool_requirements(alone, part_targets, pools, site.interval_minutes, skills=skills))
+    return parts[0] if len(parts) == 1 else pl.concat(parts).sort("queue_id", "interval_start")
 
 
 def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:

@@ -154,6 +154,7 @@ class QueueMap(_Strict):
     channel: str
     driver: str
     language: str
+    priority: int | None = Field(default=None, ge=0, le=100)  # ACD queue priority class -> site.toml [routing] priorities
 
     @field_validator("channel")
     @classmethod

@@ -286,6 +286,10 @@ def starter_toml(imap: ImportMap, log: CallLog, patience: pl.DataFrame, hours: d
         rules = ["[rules]", f"weekend = {json.dumps(shape.weekend)}   # the site's weekend ({source})", ""]
     else:
         rules = ["[rules]", "# review: no weekend in the map; set weekend = [...] and turn weekend_off back on", 'weekend_off = { mode = "off" }', ""]
+    priorities = {q.id: q.priority for q in log.queue_map.values() if q.priority is not None}
+    if priorities:
+        cells = ", ".join(f'"{q}" = {v}' for q, v in sorted(priorities.items()))
+        rules += ["[routing]", f"priorities = {{ {cells} }}   # queue priority classes from the map (higher first)", ""]
     lines += rules + [
         "[culture]",
         "dimensions = { " + ", ".join(f"{d} = 1.0" for d in STARTER_DIMENSIONS) + " }",
