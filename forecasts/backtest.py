@@ -1,6 +1,6 @@
 """Rolling-origin backtest of the weekly interval forecast.
 
-For each of the last ``weeks`` complete calendar weeks (Monday to Sunday) of the
+For each of the last ``weeks`` complete weeks (seven days from the site's week start, Monday by default) of the
 history, the forecast is trained on the data strictly before that week, the week is
 forecast, and the forecast is compared with what happened:
 
@@ -25,6 +25,7 @@ import math
 
 import polars as pl
 
+from forecasts.weeks import MONDAY, WEEKDAY_NAMES, week_start_of
 from forecasts.forecast import (
     ForecastParams,
     _check_interval,
@@ -53,9 +54,10 @@ def noise_floor(lam: pl.Expr | str) -> pl.Expr:
     return pl.when(total > 0).then((x.sqrt() * _SQRT_2_OVER_PI).sum() / total).otherwise(None)
 
 
-def target_weeks(history: pl.DataFrame, weeks: int, interval_minutes: int) -> list[dt.date]:
-    """Mondays of the last ``weeks`` calendar weeks lying wholly inside the history span
-    and having at least one earlier week of history, oldest first."""
+def target_weeks(history: pl.DataFrame, weeks: int, interval_minutes: int, first_weekday: int = MONDAY) -> list[dt.date]:
+    """First days of the last ``weeks`` weeks (starting on weekday ``first_weekday``,
+    Monday = 0) lying wholly inside the history span and having at least one earlier week
+    of history, oldest first."""
     if weeks < 1:
         raise ValueError(f"weeks must be >= 1, got {weeks}")
     _check_interval(interval_minutes)
@@ -64,12 +66,12 @@ def target_weeks(history: pl.DataFrame, weeks: int, interval_minutes: int) -> li
     ts = history["interval_start"].cast(pl.Datetime("us"))
     first, last = ts.min(), ts.max()
     end = last + dt.timedelta(minutes=interval_minutes)  # exclusive end of the history
-    monday = end.date() - dt.timedelta(days=end.weekday())
-    if dt.datetime.combine(monday, dt.time(0)) + dt.timedelta(days=7) > end:
-        monday -= dt.timedelta(days=7)
+    last_start = week_start_of(end.date(), first_weekday)
+    if dt.datetime.combine(last_start, dt.time(0)) + dt.timedelta(days=7) > end:
+        last_start -= dt.timedelta(days=7)
     out = []
     for i in range(weeks):
-        m = monday - dt.timedelta(days=7 * i)
+        m = last_start - dt.timedelta(days=7 * i)
         if dt.datetime.combine(m, dt.time(0)) - dt.timedelta(days=7) < first:
             break
         out.append(m)
@@ -83,6 +85,7 @@ def backtest_weeks(
     params: ForecastParams | None = None,
     *,
     special_days: dict[dt.date, float] | None = None,
+    first_weekday: int = MONDAY,
 ) -> pl.DataFrame:
     """One row per queue and target week: evaluable flag and reason, sums of actual,
     absolute errors of the method and of seasonal naive, the noise-floor numerator
@@ -103,17 +106,17 @@ def backtest_weeks(
     )
     queues = hist.select("queue_id").unique()
     rows = []
-    for monday in target_weeks(hist, weeks, interval_minutes):
-        start = dt.datetime.combine(monday, dt.time(0))
+    for first_day in target_weeks(hist, weeks, interval_minutes, first_weekday):
+        start = dt.datetime.combine(first_day, dt.time(0))
         actual = hist.filter(
             (pl.col("interval_start") >= start)
             & (pl.col("interval_start") < start + dt.timedelta(days=7))
         ).select("queue_id", "interval_start", pl.col("contacts").alias("actual"))
         fc = forecast_week(
-            hist, monday, interval_minutes, special_days=special_days, params=params
+            hist, first_day, interval_minutes, special_days=special_days, params=params
         ).select("queue_id", "interval_start", pl.col("contacts").alias("forecast"))
         naive = (
-            seasonal_naive_week(hist, monday, interval_minutes)
+            seasonal_naive_week(hist, first_day, interval_minutes)
             .with_columns(pl.col("interval_start").dt.date().alias("date"))
             .join(mult, on="date", how="left")
             .select(
@@ -143,7 +146,7 @@ def backtest_weeks(
             .join(queues, on="queue_id", how="right")
             .join(trained, on="queue_id", how="left")
             .with_columns(
-                pl.lit(monday).alias("week_start"),
+                pl.lit(first_day).alias("week_start"),
                 pl.when(pl.col("n_train").fill_null(0) == 0)
                 .then(pl.lit("no history before the week"))
                 .when(pl.col("n_actual") < slots)
@@ -252,25 +255,27 @@ def backtest(
     params: ForecastParams | None = None,
     *,
     special_days: dict[dt.date, float] | None = None,
+    first_weekday: int = MONDAY,
 ) -> pl.DataFrame:
-    """Rolling-origin backtest over the last ``weeks`` complete weeks of ``history``.
+    """Rolling-origin backtest over the last ``weeks`` complete weeks of ``history``
+    (weeks start on weekday ``first_weekday``, Monday = 0).
 
     Returns one row per queue plus a pooled row with queue_id 'ALL': weeks_evaluated,
     weeks_not_evaluable, actual (contacts in evaluated weeks), wape, wape_seasonal_naive,
     noise_floor (lambda = actual contacts), ratio_to_naive, ratio_to_floor. Metrics are
     null where no week was evaluable. See the module docstring for the definitions.
     """
-    return summarise(backtest_weeks(history, weeks, interval_minutes, params, special_days=special_days))
+    return summarise(backtest_weeks(history, weeks, interval_minutes, params, special_days=special_days, first_weekday=first_weekday))
 
 
-def explain_coverage(history: pl.DataFrame, weeks: int, interval_minutes: int, per_week: pl.DataFrame) -> list[str]:
+def explain_coverage(history: pl.DataFrame, weeks: int, interval_minutes: int, per_week: pl.DataFrame, first_weekday: int = MONDAY) -> list[str]:
     """How many weeks a backtest asked for and evaluated, and why any were not.
 
     One line for the weeks asked vs the calendar weeks available (a week is available
     when it lies wholly inside the history and at least one week of history precedes it),
     then one line per week not evaluated for every queue, with the reasons of
     :func:`backtest_weeks`."""
-    available = target_weeks(history, weeks, interval_minutes) if history.height else []
+    available = target_weeks(history, weeks, interval_minutes, first_weekday) if history.height else []
     evaluated = per_week.filter("evaluable").get_column("week_start").unique().len() if per_week.height else 0
     lines = [f"asked for {weeks} week(s), evaluated {evaluated}"]
     if len(available) < weeks:
@@ -280,7 +285,7 @@ def explain_coverage(history: pl.DataFrame, weeks: int, interval_minutes: int, p
         else:
             span = "empty"
         lines.append(
-            f"only {len(available)} complete Monday-to-Sunday week(s) of the history ({span}) have a week of history before them to train on"
+            f"only {len(available)} complete {WEEKDAY_NAMES[first_weekday]}-to-{WEEKDAY_NAMES[(first_weekday + 6) % 7]} week(s) of the history ({span}) have a week of history before them to train on"
         )
     if per_week.height:
         skipped = (

@@ -175,12 +175,12 @@ def _check_interval(interval_minutes: int) -> None:
 
 
 def _check_week_start(week_start: dt.date) -> dt.datetime:
+    """00:00 of the week's first day. A week may start on any weekday (the site's
+    `week_start`, forecasts.weeks); the forecast covers the seven days from it."""
     if isinstance(week_start, dt.datetime):
         if week_start.time() != dt.time(0):
-            raise ValueError(f"week_start must be a Monday 00:00, got {week_start}")
+            raise ValueError(f"week_start must be a date at 00:00, got {week_start}")
         week_start = week_start.date()
-    if week_start.weekday() != 0:
-        raise ValueError(f"week_start must be a Monday, got {week_start} ({week_start:%A})")
     return dt.datetime.combine(week_start, dt.time(0))
 
 
@@ -526,7 +526,7 @@ def forecast_week(
 ) -> pl.DataFrame:
     """Forecast every queue of ``history`` for every interval of the week at ``week_start``.
 
-    Only history strictly before ``week_start`` (a Monday, 00:00) is used. ``history``
+    Only history strictly before ``week_start`` (00:00 of the week's first day, any weekday) is used. ``history``
     follows the ``history`` contract; rows finer than ``interval_minutes`` are summed.
     Missing intervals are treated as unknown (the day drops out), never as zero.
     ``special_days`` maps a date to a multiplier of its forecast contacts (0.0 = closed).

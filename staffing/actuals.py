@@ -86,9 +86,11 @@ def plan_vs_actual(site: Site, week: dt.date, actuals: pl.DataFrame) -> PlanVsAc
         req.select(
             "queue_id", "interval_start", "channel", pl.col("contacts").alias("forecast"), pl.col("aht_seconds").alias("forecast_aht_seconds"),
             "required_agents", "agents_occupancy", pl.col("service_level").alias("planned_service_level"),
+            pl.col("abandon_rate").alias("planned_abandon_rate"),
         )
         .join(act, on=["queue_id", "interval_start"], how="left")
         .join(history, on=["queue_id", "interval_start"], how="left")
+        .join(site.targets().select("queue_id", pl.col("service_level").alias("target_service_level")), on="queue_id", how="left")
         .with_columns(pl.col("offered", "answered", "answered_within_target", "abandoned", "agents_serving", "agents_on_duty").fill_null(0), pl.col("busy_erlangs").fill_null(0.0))
         .sort("queue_id", "interval_start")
     )
@@ -170,3 +172,61 @@ def site_summary(check: pl.DataFrame) -> dict[str, float]:
         "agents_on_duty_mean": float((check.get_column("agents_on_duty") * w).sum() / w.sum()),
         "required_agents_mean": float((check.get_column("required_agents") * w).sum() / w.sum()),
     }
+
+
+def _weighted(value: str, weight: str) -> pl.Expr:
+    """Sum of value x weight over the rows where value is known, divided by their weight (null when none)."""
+    known = pl.col(value).is_not_null() & pl.col(value).is_not_nan()
+    w = pl.col(weight).filter(known).sum()
+    return pl.when(w > 0).then((pl.col(value) * pl.col(weight)).filter(known).sum() / w).otherwise(None)
+
+
+def _period_figures(frame: pl.DataFrame, keys: list[str], step: int) -> pl.DataFrame:
+    """Forecast and offered contacts, planned and achieved service level and abandonment
+    (over the queues with a service-level target), planned and actual staffing, per `keys`."""
+    hours = step / 60
+    targeted = pl.col("target_service_level").is_not_null()
+    return (
+        frame.group_by(keys)
+        .agg(
+            pl.col("forecast").sum(),
+            pl.col("offered").sum(),
+            _weighted("planned_service_level", "forecast").alias("planned_service_level"),
+            pl.when(pl.col("offered").filter(targeted).sum() > 0)
+            .then(pl.col("answered_within_target").filter(targeted).sum() / pl.col("offered").filter(targeted).sum())
+            .otherwise(None).alias("achieved_service_level"),
+            _weighted("planned_abandon_rate", "forecast").alias("planned_abandon_rate"),
+            pl.when(pl.col("offered").filter(targeted).sum() > 0)
+            .then(pl.col("abandoned").filter(targeted).sum() / pl.col("offered").filter(targeted).sum())
+            .otherwise(None).alias("achieved_abandon_rate"),
+            (pl.col("required_agents").sum() * hours).alias("required_agent_hours"),
+        )
+        .sort(keys)
+    )
+
+
+def day_table(result: PlanVsActual, step: int) -> pl.DataFrame:
+    """Per day of the week, all queues: forecast vs offered (with the day's WAPE over queues),
+    planned vs achieved service level and abandonment, agent-hours to schedule (pooled, with
+    shrinkage) and actually on duty (site-wide, from the actuals' agents_on_duty)."""
+    rows = result.intervals.with_columns(pl.col("interval_start").dt.date().alias("date"))
+    per = _period_figures(rows, ["date"], step)
+    per_queue_day = rows.group_by("date", "queue_id").agg(pl.col("offered").sum(), pl.col("forecast").sum())
+    wape_day = per_queue_day.group_by("date").agg(wape("offered", "forecast").alias("wape"))
+    duty = (rows.group_by("interval_start").agg(pl.col("agents_on_duty").max(), pl.col("date").first())
+            .group_by("date").agg((pl.col("agents_on_duty").sum() * step / 60).alias("on_duty_agent_hours")))
+    return per.join(wape_day, on="date", how="left").join(duty, on="date", how="left").sort("date")
+
+
+def interval_table(result: PlanVsActual, step: int) -> pl.DataFrame:
+    """Per interval, all queues: the figures of `day_table`, agents on duty, and the Erlang A
+    service level at the actual load and headcount (voice pooled, `PlanVsActual.site`)."""
+    per = _period_figures(result.intervals, ["interval_start"], step)
+    duty = result.intervals.group_by("interval_start").agg(pl.col("agents_on_duty").max(), pl.col("required_agents").sum())
+    out = per.join(duty, on="interval_start", how="left")
+    if result.site.height:
+        out = out.join(result.site.select("interval_start", pl.col("predicted_service_level").alias("erlang_a_service_level")),
+                       on="interval_start", how="left")
+    else:
+        out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("erlang_a_service_level"))
+    return out.sort("interval_start")

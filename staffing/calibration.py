@@ -39,7 +39,7 @@ import polars as pl
 
 from staffing.errors import InputError, Problem
 from staffing.io import write_table, write_text
-from staffing.simulate.run import SimPlan, SimResult, simulate_plan
+from staffing.simulate.run import SimPlan, SimResult, shift_on_queue, simulate_plan
 from staffing.site import Site
 from staffing.site.config import WEEKDAYS
 from staffing.site.tables import Column, TableSchema, read_raw, validate_table
@@ -51,11 +51,25 @@ ON_DUTY_FILE = "on_duty.csv"
 CALIBRATED_MODELS = ("erlang_c", "erlang_a", "chat")
 DAYS_FILE = "calibration_days.csv"
 INTERVALS_FILE = "calibration_intervals.csv"
+SCHEDULE_FILE = "schedule.csv"  # the paid shifts the plan assumed (a WFM export or a run's shifts.csv)
+SHRINKAGE_FILE = "calibration_shrinkage.csv"
 
 ON_DUTY = TableSchema(
     name="on_duty",
     columns=(Column("agent_id", "str"), Column("start", "datetime"), Column("end", "datetime"), Column("profile", "str", nullable=True)),
     key=(),
+)
+
+SCHEDULE = TableSchema(
+    name="schedule",
+    columns=(
+        Column("agent_id", "str"), Column("start", "datetime"), Column("end", "datetime"),
+        Column("date", "str", required=False, nullable=True),
+        Column("lunch_start", "datetime", required=False, nullable=True), Column("lunch_end", "datetime", required=False, nullable=True),
+        Column("breaks", "str", required=False, nullable=True),
+    ),
+    key=(),
+    allow_extra=True,  # a run's shifts.csv also has template and paid_minutes
 )
 
 
@@ -79,8 +93,12 @@ class CalibrationSettings:
     max_outer_iterations: int = 5
     warm_bracket_seconds: float = 25.0  # inner search bracket around the previous solution
     min_day_offered: int = 200  # a weekday with fewer offered contacts (training weeks) is not fitted alone
+    max_u_standard_error: float = 30.0  # s: a weekday whose u is less certain than this is not fitted alone
+    slope_step_seconds: float = 10.0  # +- this around the fit gives the slope of service level in u
     min_interval_offered: int = 1  # half-hours with fewer offered contacts are left out of the half-hour MAE
     workers: int = 1
+    min_day_planned_hours: float = 8.0  # a weekday with fewer planned on-queue agent-hours (training weeks) takes the others' mean
+    max_shrinkage: float = 0.95  # an estimate above this is capped (the schedule and the sessions hardly overlap)
 
 
 @dataclass
@@ -126,6 +144,118 @@ def read_on_duty(site: Site) -> pl.DataFrame:
         raise InputError([Problem(path.name, f"session ends at {r['end']:%Y-%m-%dT%H:%M:%S} before it starts; expected end >= start",
                                   row=r["__row"] + 2, column="end")], headline=f"invalid on-duty staffing {path}")
     return typed.drop("__row")
+
+
+def read_schedule(site: Site, path: str | Path | None = None) -> tuple[pl.DataFrame, str] | None:
+    """The paid shifts the plan assumed, typed and checked, and the file's name: `path`, else
+    the site's `schedule.csv` when present, else None (shrinkage is then not estimated).
+
+    Columns: agent_id, start, end (datetimes), optional date (the day the shift starts),
+    lunch_start, lunch_end and breaks (`HH:MM-HH:MM;...`): a run's `shifts.csv` is one."""
+    explicit = path is not None
+    path = Path(path) if explicit else site.root / SCHEDULE_FILE
+    if not path.is_file():
+        if explicit:
+            raise InputError([Problem(path.name, f"not found at {path}; expected the scheduled shifts (agent_id, start, end, "
+                                                 "optional lunch_start, lunch_end, breaks), e.g. a run's shifts.csv")],
+                             headline="no schedule")
+        return None
+    warnings: list[str] = []
+    typed, problems = validate_table(read_raw(path), SCHEDULE, path, warnings)
+    if problems:
+        raise InputError(problems, headline=f"invalid schedule {path}")
+    offset = 2 if path.suffix.lower() != ".parquet" else 1
+    bad = typed.filter(pl.col("end") <= pl.col("start"))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise InputError([Problem(path.name, f"shift ends at {r['end']:%Y-%m-%dT%H:%M} at or before it starts; expected end > start",
+                                  row=r["__row"] + offset, column="end")], headline=f"invalid schedule {path}")
+    for name in ("lunch_start", "lunch_end", "breaks", "date"):
+        if name not in typed.columns:
+            typed = typed.with_columns(pl.lit(None, dtype=pl.Datetime("us") if name.startswith("lunch") else pl.Utf8).alias(name))
+    typed = typed.with_columns(pl.coalesce(pl.col("date").str.to_date(strict=False), pl.col("start").dt.date()).alias("date"))
+    bad_breaks = typed.filter(pl.col("breaks").is_not_null() & ~pl.col("breaks").str.strip_chars().str.contains(
+        r"^(\d{1,2}:\d{2}-\d{1,2}:\d{2})?(\s*;\s*\d{1,2}:\d{2}-\d{1,2}:\d{2})*\s*;?$"))
+    if bad_breaks.height:
+        r = bad_breaks.row(0, named=True)
+        raise InputError([Problem(path.name, f"expected breaks as HH:MM-HH:MM separated by ';', got {r['breaks']!r}",
+                                  row=r["__row"] + offset, column="breaks")], headline=f"invalid schedule {path}")
+    return typed.drop("__row"), path.name
+
+
+def _seconds_per_day(pieces: list[tuple[dt.datetime, dt.datetime]]) -> dict[dt.date, float]:
+    """Seconds of the time windows on each calendar day (windows split at midnight)."""
+    out: dict[dt.date, float] = {}
+    for a, b in pieces:
+        while a < b:
+            midnight = dt.datetime.combine(a.date() + dt.timedelta(days=1), dt.time())
+            cut = min(b, midnight)
+            out[a.date()] = out.get(a.date(), 0.0) + (cut - a).total_seconds()
+            a = cut
+    return out
+
+
+@dataclass
+class ShrinkageEstimate:
+    """Shrinkage per weekday: the share of the on-queue time the schedule planned that no
+    agent session covered (docs/calibration.md, "Shrinkage and u")."""
+
+    shrinkage: dict[str, float]  # weekday key -> share
+    fitted: dict[str, bool]  # weekday estimated on its own data (False: the others' weighted mean)
+    days: pl.DataFrame  # date, weekday, planned_hours, on_duty_hours, shrinkage
+    source: str
+    first_day: dt.date
+    last_day: dt.date
+    notes: list[str] = field(default_factory=list)
+
+
+def estimate_shrinkage(schedule: pl.DataFrame, on_duty: pl.DataFrame, weeks: list[dt.date], settings: CalibrationSettings,
+                       source: str = SCHEDULE_FILE) -> ShrinkageEstimate | None:
+    """Per weekday, 1 - (agent-seconds on duty) / (agent-seconds the schedule planned on queue:
+    shift minus lunch and breaks), over the days of `weeks` the schedule covers; both split
+    at midnight. The sessions are those the calibration replays (with a routing profile), so
+    time inside a session is the simulation's (and `u`'s) and time outside it is shrinkage:
+    the two never count the same minute. None when the schedule covers none of the weeks."""
+    days_wanted = {w + dt.timedelta(days=i) for w in weeks for i in range(7)}
+    planned: dict[dt.date, float] = {}
+    for r in schedule.iter_rows(named=True):
+        for day, sec in _seconds_per_day(shift_on_queue(r["date"], r["start"], r["end"], r["lunch_start"], r["lunch_end"], r["breaks"])).items():
+            planned[day] = planned.get(day, 0.0) + sec
+    planned = {d: v for d, v in planned.items() if d in days_wanted and v > 0}
+    if not planned:
+        return None
+    sessions = on_duty.filter(pl.col("profile").is_not_null() & (pl.col("end") > pl.col("start")))
+    duty = _seconds_per_day(list(sessions.select("start", "end").iter_rows()))
+    dates = sorted(planned)
+    weekday = np.array([d.weekday() for d in dates])
+    p = np.array([planned[d] for d in dates])
+    o = np.array([duty.get(d, 0.0) for d in dates])
+    p_wd, o_wd = np.bincount(weekday, weights=p, minlength=7), np.bincount(weekday, weights=o, minlength=7)
+    fit = p_wd >= settings.min_day_planned_hours * 3600
+    notes: list[str] = []
+    if not fit.any():
+        return None
+    raw = np.where(p_wd > 0, 1.0 - o_wd / np.maximum(p_wd, 1e-9), 0.0)
+    for d in np.flatnonzero(fit & (raw < 0)):
+        notes.append(f"{WEEKDAYS[d]}: {o_wd[d] / 3600:,.0f} agent-hours on duty against {p_wd[d] / 3600:,.0f} planned on queue "
+                     "(overtime or sessions the schedule does not hold); shrinkage 0")
+    for d in np.flatnonzero(fit & (raw > settings.max_shrinkage)):
+        notes.append(f"{WEEKDAYS[d]}: only {o_wd[d] / 3600:,.0f} of {p_wd[d] / 3600:,.0f} planned agent-hours on duty; capped at {settings.max_shrinkage}")
+    value = np.clip(raw, 0.0, settings.max_shrinkage)
+    pooled = float((value * np.where(fit, p_wd, 0.0)).sum() / p_wd[fit].sum())
+    for d in np.flatnonzero(~fit):
+        notes.append(f"{WEEKDAYS[d]}: {p_wd[d] / 3600:,.1f} planned agent-hours (< {settings.min_day_planned_hours:g}); uses the other days' weighted mean")
+    value = np.where(fit, value, pooled)
+    table = pl.DataFrame({
+        "date": dates, "weekday": [WEEKDAYS[w] for w in weekday],
+        "planned_hours": np.round(p / 3600, 3), "on_duty_hours": np.round(o / 3600, 3),
+        "shrinkage": np.round(1.0 - o / p, 4),
+    })
+    return ShrinkageEstimate(
+        shrinkage={WEEKDAYS[d]: round(float(value[d]), 4) for d in range(7)},
+        fitted={WEEKDAYS[d]: bool(fit[d]) for d in range(7)},
+        days=table, source=source, first_day=dates[0], last_day=dates[-1], notes=notes,
+    )
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -175,7 +305,7 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, rep
             raise InputError([Problem(ON_DUTY_FILE, f"no agent session in the week of {monday} although {week.get_column('offered').sum():,} contacts "
                                                      "were offered; expected the sessions written by 'staffing import calls'")],
                              headline="no on-duty staffing")
-        plan = _week_plan(site, week, ses, targets, step, start, replay_counts)
+        plan = replay_plan(site, week, ses, targets, step, start, replay_counts)
         K, S = len(plan.queue_ids), plan.n_intervals
         arrays = {}
         qix = {q: k for k, q in enumerate(plan.queue_ids)}
@@ -189,7 +319,7 @@ def observed_weeks(site: Site, actuals: pl.DataFrame, on_duty: pl.DataFrame, rep
     return out
 
 
-def _week_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime,
+def replay_plan(site: Site, week: pl.DataFrame, sessions: pl.DataFrame, targets: pl.DataFrame, step: int, start: dt.datetime,
                replay_counts: bool) -> SimPlan:
     """The simulation plan of one past week: actual offered contacts and handle times,
     the actual sessions as shifts, each session's routing profile in every interval it covers."""
@@ -335,6 +465,25 @@ def fit_unavailable(weeks: list[ObservedWeek], settings: CalibrationSettings) ->
         factor = float(f[0])
     x, clipped, _ = fit_u(factor)
     notes: list[str] = []
+    # A weekday whose service level hardly moves with u pins it poorly: the binomial spread of
+    # its achieved service level over the slope of the simulated one in u is a (lower-bound)
+    # standard error of its u; above `max_u_standard_error` it takes the others' weighted mean.
+    inside = fit & (clipped != 1)  # also a day at 0 s: "at or above the simulation with no u" may be all it can say
+    if inside.any():
+        below = np.maximum(x - settings.slope_step_seconds, settings.low_seconds)
+        above = np.minimum(x + settings.slope_step_seconds, settings.high_seconds)
+        slope = (run(below, factor)[0] - run(above, factor)[0]) / np.maximum(above - below, 1e-9)
+        evals += 2
+        spread = np.sqrt(np.clip(np.nan_to_num(achieved * (1 - achieved)), 0, None) / np.maximum(offered, 1))
+        se = np.where(slope > 0, spread / np.maximum(slope, 1e-12), np.inf)
+        vague = inside & (se > settings.max_u_standard_error)
+        if vague.any() and (fit & ~vague).any():
+            clipped = np.where(vague, 0, clipped)  # its note is the one below, not "0 s"
+            for d in np.flatnonzero(vague):
+                how = f"is uncertain by at least +-{se[d]:.0f} s" if np.isfinite(se[d]) else "is not determined by it"
+                notes.append(f"{WEEKDAYS[d]}: service level moves only {100 * max(slope[d], 0):.3f} pp per second of u, so {x[d]:.0f} s "
+                             f"{how} (limit +-{settings.max_u_standard_error:g} s); uses the other days' weighted mean")
+            fit = fit & ~vague
     for d in np.flatnonzero(clipped == -1):
         notes.append(f"{WEEKDAYS[d]}: achieved service level {achieved[d]:.1%} is at or above the simulation with no unavailable time; 0 s")
     for d in np.flatnonzero(clipped == 1):
@@ -344,7 +493,7 @@ def fit_unavailable(weeks: list[ObservedWeek], settings: CalibrationSettings) ->
     weights = np.where(fit, offered, 0.0)
     pooled = float((x * weights).sum() / weights.sum())
     values = np.where(fit, x, pooled)
-    for d in np.flatnonzero(~fit & (offered > 0)):
+    for d in np.flatnonzero((offered < settings.min_day_offered) & (offered > 0)):
         notes.append(f"{WEEKDAYS[d]}: {offered[d]:.0f} offered contacts (< {settings.min_day_offered}); uses the other days' weighted mean")
     starts = sorted(w.week_start for w in weeks)
     return Calibration(
@@ -440,7 +589,8 @@ def leave_one_week_out(weeks: list[ObservedWeek], settings: CalibrationSettings)
     return Validation(folds)
 
 
-def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: dict[str, float | None], validation: Validation | None) -> str:
+def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: dict[str, float | None], validation: Validation | None,
+                     shrinkage: ShrinkageEstimate | None = None) -> str:
     """The text of calibration.toml."""
     lines = [
         "# Written by 'staffing calibrate service' (docs/calibration.md). Requirements and simulation",
@@ -453,6 +603,8 @@ def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: 
         f"patience_factor = {cal.patience_factor}  # multiplies every simulated queue's patience_seconds",
         f"seed = {settings.seed}",
         f"replications = {settings.replications}",
+        *([f'shrinkage_source = "{shrinkage.source}"', f'shrinkage_from = "{shrinkage.first_day}"', f'shrinkage_to = "{shrinkage.last_day}"']
+          if shrinkage is not None else []),
         "",
         "[calibration.unavailable_seconds]",
         *[f"{d} = {v}" for d, v in cal.unavailable_seconds.items()],
@@ -463,6 +615,16 @@ def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: 
         "[calibration.patience_seconds]  # maximum-likelihood patience per queue from the import (site.toml), for reference",
         *[f'"{q}" = {v}' for q, v in patience.items() if v is not None],
     ]
+    if shrinkage is not None:
+        lines += [
+            "",
+            "[calibration.shrinkage]  # share of the planned on-queue time (shift minus lunch and breaks) with no agent on duty;",
+            "# replaces site.toml [staffing] shrinkage for voice and chat queues (u covers the time inside sessions)",
+            *[f"{d} = {v}" for d, v in shrinkage.shrinkage.items()],
+            "",
+            "[calibration.shrinkage_fitted]  # false: too few planned hours, the other days' weighted mean",
+            *[f"{d} = {'true' if v else 'false'}" for d, v in shrinkage.fitted.items()],
+        ]
     if validation is not None:
         lines += ["", "# leave-one-week-out: held-out week, achieved vs simulated"]
         for cal_i, chk, _ in validation.folds:
@@ -481,15 +643,23 @@ def calibration_toml(cal: Calibration, settings: CalibrationSettings, patience: 
 
 
 def write_calibration(site: Site, cal: Calibration, settings: CalibrationSettings, validation: Validation | None,
-                      final_check: list[WeekCheck]) -> list[str]:
-    """Write calibration.toml and the fit tables (per day, per half-hour) into the site folder."""
+                      final_check: list[WeekCheck], shrinkage: ShrinkageEstimate | None = None) -> list[str]:
+    """Write calibration.toml and the fit tables (per day, per half-hour; per date the
+    shrinkage when estimated) into the site folder."""
     patience = dict(site.targets().select("queue_id", "patience_seconds").iter_rows())
-    write_text(calibration_toml(cal, settings, patience, validation), site.root / CALIBRATION_FILE)
+    write_text(calibration_toml(cal, settings, patience, validation, shrinkage), site.root / CALIBRATION_FILE)
     days = pl.concat([c.days for c in final_check]) if final_check else pl.DataFrame()
     intervals = pl.concat([c.intervals for c in final_check]) if final_check else pl.DataFrame()
     write_table(days, site.root / DAYS_FILE)
     write_table(intervals, site.root / INTERVALS_FILE)
-    return [CALIBRATION_FILE, DAYS_FILE, INTERVALS_FILE]
+    written = [CALIBRATION_FILE, DAYS_FILE, INTERVALS_FILE]
+    stale = site.root / SHRINKAGE_FILE
+    if shrinkage is not None:
+        write_table(shrinkage.days, stale)
+        written.append(SHRINKAGE_FILE)
+    elif stale.is_file():
+        stale.unlink()  # from an earlier calibration with a schedule: no longer what calibration.toml says
+    return written
 
 
 # --- use of a calibration by requirements and simulation ---------------------------------------
@@ -502,11 +672,17 @@ class SiteCalibration:
     patience_factor: float
     fitted_from: str
     fitted_to: str
+    shrinkage: dict[str, float] | None = None  # weekday -> share, replacing site.toml's for voice and chat
+    shrinkage_source: str = ""
 
     def note(self) -> str:
         values = ", ".join(f"{d} {v:.0f}" for d, v in self.unavailable_seconds.items())
-        return (f"calibrated service model ({CALIBRATION_FILE}, fitted on {self.fitted_from} to {self.fitted_to}): "
+        text = (f"calibrated service model ({CALIBRATION_FILE}, fitted on {self.fitted_from} to {self.fitted_to}): "
                 f"unavailable time per contact added to handle time {values} s; patience x {self.patience_factor:g}")
+        if self.shrinkage is not None:
+            shares = ", ".join(f"{d} {100 * v:.0f}%" for d, v in self.shrinkage.items())
+            text += f"; calibrated shrinkage (vs {self.shrinkage_source}) instead of site.toml's for voice and chat: {shares}"
+        return text
 
 
 def read_calibration(root: str | Path) -> SiteCalibration | None:
@@ -523,9 +699,16 @@ def read_calibration(root: str | Path) -> SiteCalibration | None:
                 for k in seconds if k not in WEEKDAYS]
     problems += [Problem(path.name, f"{v!r} is not a number of seconds >= 0", column=f"calibration.unavailable_seconds.{k}")
                  for k, v in seconds.items() if k in WEEKDAYS and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0)]
+    shrink = data.get("shrinkage")
+    if shrink is not None:
+        problems += [Problem(path.name, f"unknown weekday {k!r}; expected one of {', '.join(WEEKDAYS)}", column=f"calibration.shrinkage.{k}")
+                     for k in shrink if k not in WEEKDAYS]
+        problems += [Problem(path.name, f"{shrink.get(k)!r} is not a share from 0 to below 1", column=f"calibration.shrinkage.{k}")
+                     for k in WEEKDAYS if not isinstance(shrink.get(k), (int, float)) or isinstance(shrink.get(k), bool) or not 0 <= shrink.get(k) < 1]
     if problems:
         raise InputError(problems, headline="invalid calibration")
-    return SiteCalibration({d: float(seconds.get(d, 0.0)) for d in WEEKDAYS}, float(factor), str(data.get("fitted_from", "?")), str(data.get("fitted_to", "?")))
+    return SiteCalibration({d: float(seconds.get(d, 0.0)) for d in WEEKDAYS}, float(factor), str(data.get("fitted_from", "?")), str(data.get("fitted_to", "?")),
+                           {d: float(shrink[d]) for d in WEEKDAYS} if shrink is not None else None, str(data.get("shrinkage_source", "?")))
 
 
 def calibration_note(site: Site) -> str | None:
@@ -557,6 +740,29 @@ def apply_calibration(site: Site, forecast: pl.DataFrame, targets: pl.DataFrame)
     return out, targets, cal.note()
 
 
+def shrinkage_days(site: Site, forecast: pl.DataFrame, targets: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """`forecast` split into parts that share one shrinkage, each with its `targets`: the
+    whole forecast with the site's targets when calibration.toml has no shrinkage; else the
+    deferred queues (site.toml shrinkage, whole week: their backlog carries across days) and
+    the voice and chat queues of each weekday with that weekday's calibrated shrinkage.
+    Queueing and pooling are per interval, so sizing the parts apart gives the same rows."""
+    cal = read_calibration(site.root)
+    if cal is None or cal.shrinkage is None:
+        return [(forecast, targets)]
+    queues = targets.filter(pl.col("model").is_in(list(CALIBRATED_MODELS))).get_column("queue_id").to_list()
+    mine = pl.col("queue_id").is_in(queues)
+    parts = []
+    rest = forecast.filter(~mine)
+    if rest.height:
+        parts.append((rest, targets))
+    weekday = pl.col("interval_start").dt.weekday()
+    for d, key in enumerate(WEEKDAYS, start=1):
+        rows = forecast.filter(mine & (weekday == d))
+        if rows.height:
+            parts.append((rows, targets.with_columns(pl.when(mine).then(pl.lit(cal.shrinkage[key])).otherwise(pl.col("shrinkage")).alias("shrinkage"))))
+    return parts or [(forecast, targets)]
+
+
 @dataclass
 class CalibrationRun:
     """What `calibrate_site` fitted, checked and wrote."""
@@ -566,18 +772,28 @@ class CalibrationRun:
     checks: list[WeekCheck]  # every week replayed with the final values (in-sample fit)
     written: list[str]
     seconds: float = 0.0
+    shrinkage: ShrinkageEstimate | None = None  # None: no schedule, or it covers none of the weeks
+    schedule: str | None = None  # the schedule file read, if any
 
 
-def calibrate_site(site: Site, settings: CalibrationSettings, validate: bool = True, actuals_path: str | Path | None = None) -> CalibrationRun:
+def calibrate_site(site: Site, settings: CalibrationSettings, validate: bool = True, actuals_path: str | Path | None = None,
+                   schedule_path: str | Path | None = None) -> CalibrationRun:
     """Fit on every full week of the site's actuals, validate leave-one-week-out (when
-    `validate` and there are at least two weeks), replay every week with the result, and
-    write calibration.toml and the fit tables into the site folder."""
+    `validate` and there are at least two weeks), replay every week with the result,
+    estimate shrinkage per weekday when a schedule is given (`schedule_path`, else the
+    site's schedule.csv when present), and write calibration.toml and the fit tables into
+    the site folder."""
     from staffing.actuals import read_actuals
 
     actuals = read_actuals(site, actuals_path)
-    weeks = observed_weeks(site, actuals, read_on_duty(site))
+    on_duty = read_on_duty(site)
+    schedule = read_schedule(site, schedule_path)
+    weeks = observed_weeks(site, actuals, on_duty)
+    shrinkage = None
+    if schedule is not None:
+        shrinkage = estimate_shrinkage(schedule[0], on_duty, [w.week_start for w in weeks], settings, schedule[1])
     validation = leave_one_week_out(weeks, settings) if validate and len(weeks) >= 2 else None
     cal = fit_unavailable(weeks, settings)
     checks = [check_week(w, _seconds_array(cal), settings, cal.patience_factor) for w in weeks]
-    written = write_calibration(site, cal, settings, validation, checks)
-    return CalibrationRun(cal, validation, checks, written)
+    written = write_calibration(site, cal, settings, validation, checks, shrinkage)
+    return CalibrationRun(cal, validation, checks, written, shrinkage=shrinkage, schedule=schedule[1] if schedule else None)

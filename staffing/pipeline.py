@@ -27,61 +27,105 @@ def _quiet(_: str) -> None:
     pass
 
 
-PROGRESS_EVERY_SECONDS = 5.0  # at most one solver progress line per this many seconds (per phase)
-HEARTBEAT_SECONDS = 10.0  # a "still working" line when the engine has said nothing for this long
+PROGRESS_EVERY_SECONDS = 2.0  # a solver progress line at least this often while the engine reports (issue 12: <= 2 s)
+HEARTBEAT_SECONDS = 2.0  # and a "still working" line when the engine has been silent this long
+
+
+class RosterProgress:
+    """What the roster's `solver_progress` updates say, kept between updates: the round (a
+    simulation-correction round solves again), the phase, the lower bound, the shift phase's
+    own estimate and the best complete roster's under-coverage. The shift phase's estimate
+    (pauses at their nominal times) is shown apart from the best roster, so the "best" shown
+    only ever goes down within a round."""
+
+    def __init__(self) -> None:
+        self.round_no: int | None = None
+        self.rounds: int | None = None
+        self.phase: str | None = None
+        self.elapsed = 0.0
+        self.limit: float | None = None
+        self.shift_score: float | None = None
+        self.best: float | None = None
+        self.bound: float | None = None
+
+    def update(self, elapsed: float, limit: float, phase: str, short: float | None = None, bound: float | None = None, shift_score: float | None = None,
+               round_no: int | None = None, rounds: int | None = None, **_: object) -> bool:
+        """Take one update; True when it starts a new phase or a new solve."""
+        new_solve = (round_no is not None and round_no != self.round_no) or elapsed < self.elapsed
+        if new_solve:  # a new solve: nothing carried over
+            self.shift_score = self.best = self.bound = self.phase = None
+        self.round_no, self.rounds = round_no, rounds
+        self.elapsed, self.limit = elapsed, limit
+        if shift_score is not None:
+            self.shift_score = shift_score
+        if short is not None:
+            self.best = short if self.best is None else min(self.best, short)
+        if bound is not None:
+            self.bound = bound
+        changed = new_solve or phase != self.phase
+        self.phase = phase
+        return changed
+
+    def text(self, elapsed: float | None = None) -> str:
+        """One line: where the solve is and the figures known so far."""
+        elapsed = self.elapsed if elapsed is None else elapsed
+        where = "" if self.round_no is None or not self.rounds or self.rounds < 2 else f" round {self.round_no} of {self.rounds},"
+        limit = "" if self.limit is None else f" of {self.limit:g}"
+        parts = [f"roster{where} {elapsed:5.1f}{limit} s: {self.phase or 'starting'}"]
+        if self.shift_score is not None and self.best is None:
+            parts.append(f"shift phase estimate {self.shift_score:,.1f} short")
+        if self.best is not None:
+            parts.append(f"best roster {self.best:,.1f} agent-intervals short")
+        if self.bound is not None:
+            parts.append(f"lower bound {self.bound:,.1f}")
+        return ", ".join(parts)
 
 
 class SolverLines:
-    """A roster `solver_progress` callback that turns the engine's updates into plain lines:
-    one when a phase starts, then one every `every` seconds with the best under-coverage and
-    the lower bound so far; used as a context manager it also prints a "still working" line
-    when the engine is silent for `heartbeat` seconds (display only: it never touches the solve)."""
+    """A roster `solver_progress` callback that turns the engine's updates into plain lines
+    (`RosterProgress.text`): one when a phase or a round starts, then at most one every
+    `every` seconds; used as a context manager it also prints a "still working" line when
+    the engine is silent for `heartbeat` seconds, its time counted on from the engine's last
+    update (display only: it never touches the solve)."""
 
-    def __init__(self, progress: Progress, every: float = PROGRESS_EVERY_SECONDS, heartbeat: float = HEARTBEAT_SECONDS) -> None:
-        self.progress, self.every, self.heartbeat = progress, every, heartbeat
-        self.phase: str | None = None
+    def __init__(self, progress: Progress, every: float = PROGRESS_EVERY_SECONDS, heartbeat: float = HEARTBEAT_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.progress, self.every, self.heartbeat, self.clock = progress, every, heartbeat, clock
+        self.state = RosterProgress()
         self.printed = -every
-        self.short: float | None = None
-        self.bound: float | None = None
-        self.limit: float | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._last = time.monotonic()
-        self._start = self._last
+        self._last = clock()  # when the last line was printed
+        self._heard = self._last  # when the engine last reported
         self._thread: threading.Thread | None = None
 
-    def _line(self, elapsed: float) -> str:
-        best = "" if self.short is None else f", under-coverage so far {self.short:,.1f} agent-intervals"
-        bnd = "" if self.bound is None else f", lower bound {self.bound:,.1f}"
-        limit = "" if self.limit is None else f" of {self.limit:g}"
-        return f"  roster {elapsed:5.1f}{limit} s: {self.phase or 'starting'}{best}{bnd}"
-
-    def __call__(self, elapsed: float, limit: float, phase: str, short: float | None = None, bound: float | None = None, **_: object) -> None:
+    def __call__(self, elapsed: float, limit: float, phase: str, **fields: object) -> None:
         with self._lock:
-            self.limit = limit
-            if elapsed < self.printed:  # the clock went back: a new solve (a correction round) began
-                self.short = self.bound = self.phase = None
+            now = self.clock()
+            self._heard = now
+            changed = self.state.update(elapsed, limit, phase, **fields)
+            if changed:
                 self.printed = -self.every
-            if short is not None:
-                self.short = short
-            if bound is not None:
-                self.bound = bound
-            if phase == self.phase and elapsed - self.printed < self.every:
+            if not changed and elapsed - self.printed < self.every:
                 return
-            self.phase, self.printed = phase, elapsed
-            self._last = time.monotonic()
-            self.progress(self._line(elapsed))
+            self.printed = elapsed
+            self._last = now
+            self.progress("  " + self.state.text())
+
+    def beat(self) -> None:
+        """Print a "still working" line if nothing was printed for `heartbeat` seconds."""
+        with self._lock:
+            now = self.clock()
+            if now - self._last >= self.heartbeat:
+                self._last = now
+                self.progress("  " + self.state.text(self.state.elapsed + now - self._heard) + " (still working)")
 
     def _beat(self) -> None:
-        while not self._stop.wait(self.heartbeat):
-            with self._lock:
-                now = time.monotonic()
-                if now - self._last >= self.heartbeat:
-                    self._last = now
-                    self.progress(self._line(now - self._start) + " (still working)")
+        while not self._stop.wait(self.heartbeat / 4):
+            self.beat()
 
     def __enter__(self) -> SolverLines:
-        self._start = self._last = time.monotonic()
+        self._last = self._heard = self.clock()
         self._thread = threading.Thread(target=self._beat, name="roster-progress", daemon=True)
         self._thread.start()
         return self

@@ -12,6 +12,7 @@ import polars as pl
 from forecasts.backtest import backtest_weeks, explain_coverage, summarise
 from forecasts.forecast import ForecastInputError, ForecastParams, forecast_week, history_warnings, read_forecast
 from forecasts.pooling import pool_requirements
+from forecasts.weeks import week_start_of
 from forecasts.requirements import requirements, unmet_targets
 from staffing.errors import InputError, Problem
 from staffing.site import Site
@@ -39,8 +40,10 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
     """The `forecast` table for the plan week: the user's file if given (or named in
     site.toml [files] forecast), else forecast from the site's history. `check_week`: refuse
     a week the history cannot forecast (`check_plan_week`); plan versus actual turns it off
-    to report what the plan would have been (0 where no earlier history exists)."""
-    week = week or site.plan_week()
+    to report what the plan would have been (0 where no earlier history exists).
+    `week` must start on the site's `[site] week_start` weekday. Local times a spring-forward
+    change skips get 0 contacts (they do not exist; docs/forecasting.md, "Daylight saving")."""
+    week = site.check_week(week) if week else site.plan_week()
     path = forecast_file or (site.root / site.config.files.forecast if site.config.files.forecast else None)
     if path is not None:
         if Path(path).suffix.lower() != ".parquet":
@@ -55,7 +58,8 @@ def site_forecast(site: Site, week: dt.date | None = None, forecast_file: str | 
         return fc
     if check_week:
         check_plan_week(site, week)
-    return forecast_week(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes, special_days=site.special_days())
+    fc = forecast_week(site.history.select(HISTORY_COLUMNS), week, site.interval_minutes, special_days=site.special_days())
+    return fc.with_columns(pl.when(site.skipped_local_time(pl.col("interval_start"))).then(0.0).otherwise(pl.col("contacts")).alias("contacts"))
 
 
 def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = None) -> None:
@@ -75,8 +79,8 @@ def check_plan_week(site: Site, week: dt.date, params: ForecastParams | None = N
     else:
         what = f"starts {(start - last).days // 7} weeks after the history ends ({last:%Y-%m-%d}); the forecast looks back {lookback} weeks"
     end = (last + dt.timedelta(weeks=lookback)).date()
-    latest = end - dt.timedelta(days=end.weekday())
-    earliest = first.date() + dt.timedelta(days=7 - first.weekday())
+    latest = week_start_of(end, site.first_weekday)
+    earliest = week_start_of(first.date(), site.first_weekday) + dt.timedelta(days=7)
     raise InputError(
         [Problem("--week", f"{week.isoformat()} {what}, so it would be 0 everywhere; plan a week from {earliest.isoformat()} to {latest.isoformat()}, add recent history, or give a forecast file")],
         headline="cannot forecast the plan week",
@@ -106,15 +110,19 @@ def site_requirements(site: Site, forecast: pl.DataFrame, week: dt.date | None =
         pl.col("contacts").fill_null(0.0), pl.col("aht_seconds").fill_null(300.0)
     )
     targets = site.targets()
-    from staffing.calibration import apply_calibration  # calibration.toml, when present (docs/calibration.md)
+    from staffing.calibration import apply_calibration, shrinkage_days  # calibration.toml, when present (docs/calibration.md)
 
     fc, targets, _ = apply_calibration(site, fc, targets)
-    alone = requirements(fc, targets, open_hours, site.interval_minutes)
     pooling = site.config.pooling
     fit = site_fit(site) if fit is None and pooling.mode != "none" else fit
     pools = site_pools(site, fit)
     skills = fit.filter(pl.col("eligible")).select("agent_id", "queue_id") if pooling.mode == "reach" and fit is not None else None
-    return pool_requirements(alone, targets, pools, site.interval_minutes, skills=skills)
+    parts = []
+    # one part per shrinkage: the site's, or each weekday's calibrated shrinkage on voice and chat
+    for rows, part_targets in shrinkage_days(site, fc, targets):
+        alone = requirements(rows, part_targets, open_hours, site.interval_minutes)
+        parts.append(pool_requirements(alone, part_targets, pools, site.interval_minutes, skills=skills))
+    return parts[0] if len(parts) == 1 else pl.concat(parts).sort("queue_id", "interval_start")
 
 
 def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:
@@ -131,8 +139,8 @@ def site_pools(site: Site, fit: pl.DataFrame | None) -> pl.DataFrame:
 def site_backtest(site: Site, weeks: int) -> tuple[pl.DataFrame, list[str]]:
     """The backtest summary table and lines saying how many weeks were evaluated and why not more."""
     history = site.history.select(HISTORY_COLUMNS)
-    per_week = backtest_weeks(history, weeks, site.interval_minutes, special_days=site.special_days())
-    return summarise(per_week), explain_coverage(history, weeks, site.interval_minutes, per_week)
+    per_week = backtest_weeks(history, weeks, site.interval_minutes, special_days=site.special_days(), first_weekday=site.first_weekday)
+    return summarise(per_week), explain_coverage(history, weeks, site.interval_minutes, per_week, site.first_weekday)
 
 
 def forecast_warnings(site: Site, week: dt.date) -> list[str]:

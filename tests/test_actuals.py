@@ -69,3 +69,43 @@ def test_cli_actuals(small_site, tmp_path):
     assert pl.read_csv(tmp_path / "cmp.csv").height == 2 * 7 * 48
     missing = runner.invoke(cli, ["actuals", str(small_site), "--week", "2026-01-12"])
     assert missing.exit_code == 3 and "no actuals in the week of 2026-01-12" in missing.output
+
+
+def _figures(html: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r'data-key="([a-z_]+)" data-value="([^"]*)"', html))
+
+
+def test_report_html_and_tables_next_to_each_other(small_site, tmp_path):
+    """`staffing actuals` writes actuals.html and its tables as one folder. The week's figures
+    are those of test_queue_totals_service_and_forecast_error: 7 offered, 4 within 20 s
+    (sales 3 of 5, support 1 of 2), 2 abandoned; forecast 0 (no history before the week)."""
+    out = tmp_path / "report"
+    res = CliRunner().invoke(cli, ["actuals", str(small_site), "--week", "2026-01-05", "--out-dir", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["actuals.html", "days.csv", "half_hours.csv", "intervals.csv", "queues.csv", "site_check.csv"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+    html = (out / "actuals.html").read_text()
+    fig = _figures(html)
+    assert float(fig["offered"]) == 7 and float(fig["forecast"]) == 0 and fig["volume_error"] == ""
+    assert float(fig["achieved_service_level"]) == pytest.approx(4 / 7)
+    assert float(fig["achieved_abandon_rate"]) == pytest.approx(2 / 7)
+    for chart_id in ("day-volume", "day-service", "day-abandon", "day-staff", "interval-volume", "interval-staff", "interval-service"):
+        assert f'id="{chart_id}"><svg' in html
+    # per day, read independently from actuals.csv: Monday 5 offered (3 within, 1 abandoned), Tuesday 2 (1, 1)
+    raw = pl.read_csv(small_site / "actuals.csv", try_parse_dates=True).group_by(pl.col("interval_start").dt.date().alias("date")).agg(
+        pl.col("offered").sum(), pl.col("answered_within_target").sum(), pl.col("abandoned").sum(), pl.col("agents_on_duty").sum())
+    days = pl.read_csv(out / "days.csv", try_parse_dates=True).join(raw, on="date", suffix="_raw").sort("date").head(2)
+    assert days.get_column("offered").to_list() == days.get_column("offered_raw").to_list() == [5, 2]
+    assert days.get_column("achieved_service_level").to_list() == pytest.approx([3 / 5, 1 / 2])
+    assert days.get_column("achieved_abandon_rate").to_list() == pytest.approx([1 / 5, 1 / 2])
+    # on duty: agents on duty per interval (site-wide, once per interval) x 0.5 h
+    assert days.get_column("on_duty_agent_hours").to_list() == pytest.approx([1.5, 1.0])
+
+
+def test_default_report_folder_is_under_runs(small_site):
+    res = CliRunner().invoke(cli, ["actuals", str(small_site), "--week", "2026-01-05"])
+    assert res.exit_code == 0, res.output
+    assert (small_site / "runs" / "actuals-2026-01-05" / "actuals.html").is_file()
+    assert f"Wrote {small_site / 'runs' / 'actuals-2026-01-05' / 'actuals.html'}" in res.output

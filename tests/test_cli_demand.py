@@ -58,6 +58,7 @@ def test_bad_user_forecast_names_file_row_and_column(demo_site, tmp_path):
 
 
 def test_week_must_be_a_monday(demo_site):
+    """The demo site's weeks start on Monday ([site] week_start default)."""
     result = CliRunner().invoke(cli, ["forecast", str(demo_site), "--week", "2026-12-02"])
     assert result.exit_code == 2
-    assert "2026-12-02 is a Wednesday; weeks start on Monday, e.g. 2026-11-30" in result.output
+    assert "Invalid value for '--week': 2026-12-02 is a Wednesday; weeks of this site start on Monday ([site] week_start), so use 2026-11-30 or 2026-12-07" in result.output

@@ -266,9 +266,15 @@ def test_output_covers_every_interval_of_the_week_without_nulls():
     assert fc["aht_seconds"].min() > 0
 
 
-def test_forecast_rejects_week_start_not_monday():
-    with pytest.raises(ValueError, match="must be a Monday"):
-        forecast_week(make_history(2), MONDAY + dt.timedelta(days=15), 60)
+def test_forecast_week_starts_on_any_weekday():
+    """A Wednesday-start week: seven days from Wednesday 00:00; a start that is not 00:00 is refused."""
+    wednesday = MONDAY + dt.timedelta(days=16)
+    fc = forecast_week(make_history(2), wednesday, 60)
+    per_queue = fc.group_by("queue_id").agg(pl.col("interval_start").min().alias("first"), pl.col("interval_start").max().alias("last"), pl.len().alias("n"))
+    for first, last, n in per_queue.select("first", "last", "n").iter_rows():
+        assert (first, last, n) == (dt.datetime.combine(wednesday, dt.time()), dt.datetime.combine(wednesday + dt.timedelta(days=6), dt.time(23)), 7 * 24)
+    with pytest.raises(ValueError, match="must be a date at 00:00"):
+        forecast_week(make_history(2), dt.datetime.combine(wednesday, dt.time(6)), 60)
 
 
 @pytest.mark.parametrize("minutes", [0, 7, -30])

@@ -68,3 +68,44 @@ def test_outcomes_and_audit_are_written(demo_site):
     site = load_site(demo_site)
     assert site.outcomes.height > 1000
     assert set(site.audit.columns) >= {"agent_id", "sex", "race_ethnicity", "name"}
+
+
+def _speakers(agents: pl.DataFrame, lang: str) -> set[str]:
+    return {a for a, ls in zip(agents["agent_id"], agents["languages"]) if f"{lang}:" in ls}
+
+
+def test_drop_language_removes_the_language_and_its_skills_from_that_share_of_its_speakers(tmp_path):
+    base = pl.read_csv(write_demo_site(tmp_path / "base", agents=40, weeks=2, seed=4) / "agents.csv")
+    cut = pl.read_csv(write_demo_site(tmp_path / "cut", agents=40, weeks=2, seed=4, drop_language=("es", 0.5)) / "agents.csv")
+    again = pl.read_csv(write_demo_site(tmp_path / "again", agents=40, weeks=2, seed=4, drop_language=("es", 0.5)) / "agents.csv")
+    assert cut.equals(again)  # seeded
+    eligible = {a for a, ls in zip(base["agent_id"], base["languages"]) if "es:" in ls and ls.count(":") > 1}
+    lost = _speakers(base, "es") - _speakers(cut, "es")
+    assert lost <= eligible and len(lost) == round(0.5 * len(eligible))
+    changed = cut.join(base, on="agent_id", suffix="_base").filter((pl.col("languages") != pl.col("languages_base")) | (pl.col("skills") != pl.col("skills_base")))
+    assert set(changed["agent_id"]) == lost  # nobody else changes
+    for skills in changed["skills"]:
+        assert "/es:" not in skills and skills
+    assert cut.drop("languages", "skills").equals(base.drop("languages", "skills"))
+    assert (tmp_path / "cut" / "history.csv").read_bytes() == (tmp_path / "base" / "history.csv").read_bytes()
+
+
+def test_volume_multiplies_the_contact_history(tmp_path):
+    base = pl.read_csv(write_demo_site(tmp_path / "base", agents=40, weeks=4, seed=4) / "history.csv")
+    busy = pl.read_csv(write_demo_site(tmp_path / "busy", agents=40, weeks=4, seed=4, volume=1.15) / "history.csv")
+    ratio = busy["contacts"].sum() / base["contacts"].sum()
+    assert abs(ratio - 1.15) < 0.01  # Poisson noise on ~10^5 contacts: well under 1%
+
+
+def test_init_options_for_tight_sites_and_their_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from staffing.cli.main import cli
+
+    ok = CliRunner().invoke(cli, ["init", str(tmp_path / "s"), "--agents", "20", "--weeks", "2", "--volume", "1.15", "--drop-language", "es:0.5"])
+    assert ok.exit_code == 0 and "volume x1.15, es removed from 50% of its speakers" in ok.output
+    bad = CliRunner().invoke(cli, ["init", str(tmp_path / "t"), "--drop-language", "es:1.5"])
+    assert bad.exit_code == 2
+    assert "Invalid value for '--drop-language': 'es:1.5': expected LANG:SHARE with LANG one of en, es and SHARE from 0 to 1 (e.g. es:0.5)" in bad.output
+    bad = CliRunner().invoke(cli, ["init", str(tmp_path / "t"), "--volume", "0"])
+    assert bad.exit_code == 2 and "0.05" in bad.output

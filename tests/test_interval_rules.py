@@ -190,7 +190,7 @@ def _engine_problem(rules: Rules):
 
 
 def _plans(p, method: str):
-    params = SolveParams(time_limit_seconds=120, workers=1, max_passes=2)  # generous safety nets: deterministic budgets decide
+    params = SolveParams(time_limit_seconds=120, workers=1, max_passes=2, lns_dtime_per_second=0.005)  # generous safety nets: small deterministic budgets decide
     choice, _rows, _stats = choose_shifts(p, params, time.monotonic() + 120)
     if method == "flow":
         plans, rows, _ = plan_activities_flow(p, choice, params, deadline=time.monotonic() + 120)

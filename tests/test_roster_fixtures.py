@@ -13,13 +13,13 @@ from staffing.site.config import ObjectiveWeights, Rules, ShiftTemplate
 WEEK = dt.date(2025, 3, 3)
 
 
-def requirements(queues: dict[str, str], need, step: int = 30) -> pl.DataFrame:
-    """need(queue, day, minute_of_day) -> heads."""
+def requirements(queues: dict[str, str], need, step: int = 30, week: dt.date = WEEK) -> pl.DataFrame:
+    """need(queue, day, minute_of_day) -> heads; day 0 is `week` (any weekday)."""
     rows = []
     for q, ch in queues.items():
         for i in range(7 * 1440 // step):
             m = i * step
-            rows.append((q, dt.datetime.combine(WEEK, dt.time()) + dt.timedelta(minutes=m), ch, int(need(q, m // 1440, m % 1440))))
+            rows.append((q, dt.datetime.combine(week, dt.time()) + dt.timedelta(minutes=m), ch, int(need(q, m // 1440, m % 1440))))
     df = pl.DataFrame(rows, schema={"queue_id": pl.Utf8, "interval_start": pl.Datetime("us"), "channel": pl.Utf8, "required_agents": pl.Int64}, orient="row")
     return df.with_columns(
         pl.lit("erlang_c").alias("method"), pl.lit(1.0).alias("contacts"), pl.lit(300.0).alias("aht_seconds"), pl.lit(1.0).alias("workload_erlangs"),
@@ -57,15 +57,16 @@ TEMPLATE_8H = ShiftTemplate(name="day_8h", length_minutes=510, earliest_start="0
 TEMPLATE_4H = ShiftTemplate(name="short_4h", length_minutes=240, earliest_start="08:00", latest_start="16:00", breaks=1, break_minutes=15, contracts=["part_time"])
 
 
-def problem(agents, queues, need, templates=None, rules=None, weights=None, step=30) -> RosterProblem:
+def problem(agents, queues, need, templates=None, rules=None, weights=None, step=30, week=WEEK, timezone=None) -> RosterProblem:
     return RosterProblem.from_tables(
-        requirements=requirements(queues, need, step),
+        requirements=requirements(queues, need, step, week),
         templates=templates or [TEMPLATE_8H, TEMPLATE_4H],
         rules=rules or Rules(),
         weights=weights or ObjectiveWeights(),
         interval_minutes=step,
-        week_start=WEEK,
+        week_start=week,
         site="test",
+        timezone=timezone,
         **tables(agents, queues),
     )
 

@@ -13,7 +13,7 @@ from staffing.site.config import Rule, Rules
 from test_roster_fixtures import problem
 
 Q = {"voice/sales/en": "voice", "chat/service/en": "chat"}
-PARAMS = SolveParams(time_limit_seconds=60, bound=False, max_passes=2)  # wall clock only a safety net
+PARAMS = SolveParams(time_limit_seconds=60, bound=False, max_passes=2, lns_dtime_per_second=0.01)  # wall clock only a safety net; small deterministic budgets
 
 
 def week_of(p, values_fn=lambda o: 0):

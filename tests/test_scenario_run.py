@@ -15,12 +15,25 @@ from staffing.scenarios.runner import BASE, read_results, run_scenarios
 from staffing.scenarios.spec import scenario_from_dict
 from staffing.site.generate import write_demo_site
 
-TIME_LIMIT = 60.0  # a safety net: the deterministic budget (6 passes, the polishing windows) binds first, also with two plans sharing the cores under Dask
+TIME_LIMIT = 60.0  # with safety_net_factor 5 the wall clock stops nothing: the small deterministic budgets below bind, also with two plans sharing the cores under Dask
+# What these tests check (same results serial / pool / Dask, failures contained, comparisons) does not need a
+# polished roster, so the site's [roster] keeps every deterministic budget small: seconds per plan, not a minute.
+SMALL_BUDGETS = """
+[roster]
+lns_dtime_per_second = 0.005
+polish_max_windows = 4
+polish_min_windows = 2
+bound_iterations = 2000
+safety_net_factor = 5
+"""
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    return write_demo_site(tmp_path_factory.mktemp("scenrun") / "site", agents=30, weeks=3, seed=2)
+    root = write_demo_site(tmp_path_factory.mktemp("scenrun") / "site", agents=30, weeks=3, seed=2)
+    with (root / "site.toml").open("a", encoding="utf-8") as f:
+        f.write(SMALL_BUDGETS)
+    return root
 
 
 def _scenarios():

@@ -128,3 +128,22 @@ def test_a_group_specific_handle_time_is_drawn_when_that_group_serves():
     st = _run(_net(**two), [(0, 0, 10, math.inf), (1, 0, 10, math.inf)])
     assert st.busy.tolist() == pytest.approx([10.0, 3.0])
     assert st.end_time == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("rule", ["priority", "fifo"])
+def test_a_higher_priority_class_is_served_first_whatever_the_rule(rule):
+    # one agent serving types [1, 0, 2] with type 2 in class 0 (highest), types 1 and 0 in class 1;
+    # busy on [0, 10); type 1 arrives at 1, type 0 at 2, type 2 at 3 (each lasts 1): at 10 the
+    # agent takes type 2 (wait 7) although the others waited longer, then inside class 1 the
+    # rule decides: list order (type 1 first) and longest waiting (type 1 too, since 1 < 2)
+    net = _net(n_types=3, awt=(20.0,) * 3, arrival_tiers=(((0,),),) * 3, tier_choice=("longest_idle",) * 3,
+               pull=(((2, 0.0), (1, 0.0), (0, 0.0)),), pull_rule=(rule,), pull_class=((0, 1, 1),))
+    st = _run(net, [(0, 1, 10, math.inf), (1, 1, 1, math.inf), (2, 0, 1, math.inf), (3, 2, 1, math.inf)])
+    assert st.bins["wait_served"][2, 0] == pytest.approx(7.0)
+    assert st.bins["wait_served"][1, 0] == pytest.approx(10.0)  # served at 11, arrived 1
+    assert st.bins["wait_served"][0, 0] == pytest.approx(10.0)  # served at 12, arrived 2
+    # without classes the same lists serve type 2 first only under list order
+    plain = _run(_net(n_types=3, awt=(20.0,) * 3, arrival_tiers=(((0,),),) * 3, tier_choice=("longest_idle",) * 3,
+                      pull=(((2, 0.0), (1, 0.0), (0, 0.0)),), pull_rule=("fifo",)),
+                 [(0, 1, 10, math.inf), (1, 1, 1, math.inf), (2, 0, 1, math.inf), (3, 2, 1, math.inf)])
+    assert plain.bins["wait_served"][2, 0] == pytest.approx(9.0)  # fifo: last of the three

@@ -212,3 +212,35 @@ def test_routing_setting_in_site_toml_is_checked_by_key(base_site):
     assert "site.toml, key routing.arrival: Input should be 'longest_idle' or 'profile_order', got 'random'" in str(err.value)
     path.write_text(path.read_text().replace('arrival = "random"', 'arrival = "profile_order"\nagent_free = "longest_waiting"'))
     assert load_site(base_site).config.routing == RoutingConfig(arrival="profile_order", agent_free="longest_waiting")
+
+
+def test_queue_priorities_order_each_profile_by_class_then_profile_order(base_site):
+    acts = _activities(_on("A", VOICE, 8, 9, f"{VOICE}|{SPANISH}") + _on("B", SPANISH, 8, 9, f"{SPANISH}|{VOICE}"), profile=True)
+    plan = SimPlan.from_tables(_forecast({}), _targets(), acts, _shifts(*[_shift(a, "08:00", "09:00") for a in "AB"]), 30)
+    net = plan.network(RoutingConfig(priorities={SPANISH: 2}))
+    # Spanish (class 0, the highest priority present) first in both profiles; everything else class 1
+    assert net.pull == (((1, 0.0), (0, 0.0)), ((1, 0.0), (0, 0.0)))
+    assert net.pull_class == ((0, 1), (0, 1))
+    assert plan.network(RoutingConfig()).pull_class == ()  # no priorities: one class, the engine's plain loop
+    path = base_site / "site.toml"
+    path.write_text(path.read_text() + '\n[routing]\npriorities = { "voice/nope/en" = 1 }\n')
+    with pytest.raises(StaffingError) as err:
+        load_site(base_site)
+    assert "routing.priorities names queue 'voice/nope/en' that [[queues]] does not declare" in str(err.value)
+
+
+def test_import_map_priority_becomes_site_routing_priorities(tmp_path):
+    from pathlib import Path
+
+    from staffing.site.importer import import_calls
+
+    data = Path(__file__).parent / "data" / "import"
+    text = (data / "small_map.toml").read_text().replace(
+        'B = { channel = "voice", driver = "support", language = "en" }', 'B = { channel = "voice", driver = "support", language = "en", priority = 2 }')
+    (tmp_path / "map.toml").write_text(text)
+    import_calls(data / "small_log.tsv", tmp_path / "site", tmp_path / "map.toml")
+    assert load_site(tmp_path / "site").config.routing.priorities == {"voice/support/en": 2}
+    (tmp_path / "bad.toml").write_text(text.replace("priority = 2", "priority = -1"))
+    with pytest.raises(StaffingError) as err:
+        import_calls(data / "small_log.tsv", tmp_path / "site2", tmp_path / "bad.toml")
+    assert "queues.B.priority" in str(err.value) and "-1" in str(err.value)

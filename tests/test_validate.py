@@ -280,6 +280,17 @@ def test_clean_run_figures_are_recomputed(site, tmp_path):
     assert f["cost"] == pytest.approx(8 * 22 + 4 * 19)
 
 
+# --- the plan week --------------------------------------------------------------------------------
+
+
+def test_week_start_is_the_sites_weekday(site, tmp_path):
+    """The run's week 2026-11-30 is a Monday; a site whose weeks start on Sunday refuses it."""
+    (site / "site.toml").write_text((site / "site.toml").read_text().replace("[site]\n", '[site]\nweek_start = "sun"\n', 1))
+    assert only(validate(clean_run(site), tmp_path), "week_start") == [
+        'week_start: the run\'s week starts on 2026-11-30 (mon); expected a sun (site.toml [site] week_start = "sun")'
+    ]
+
+
 # --- shift templates, one shift per day, lunch, breaks --------------------------------------------
 
 
@@ -763,7 +774,7 @@ def test_cli_exit_0_prints_a_summary(site, tmp_path):
     run = clean_run(site).write(tmp_path / "run")
     result = CliRunner().invoke(cli, ["validate", str(run), "--no-recompute"])
     assert result.exit_code == 0, result.output
-    assert f"Run {run}: valid (21 hard and 5 soft checks; 0 soft finding(s))" in result.output
+    assert f"Run {run}: valid (22 hard and 5 soft checks; 0 soft finding(s))" in result.output
     assert "under-coverage 0.5 of 14 agent-intervals (3.57%)" in result.output
 
 

@@ -25,6 +25,7 @@ def command(site_dir: str) -> None:
     site = load_site(site_dir)
     s = site_summary(site)
     click.echo(f"Site {s['site']} ({s['timezone']}, {s['interval_minutes']}-minute intervals): OK")
+    click.echo(f"Weeks start on {s['week_start']} (weekend {', '.join(s['weekend']) or 'none'}); default plan week {s['plan_week']}")
     click.echo("Queues:")
     for row in s["queues"]:
         click.echo(f"  {row['channel']:<12} {row['queues']:>2} queues, languages {', '.join(row['languages'])}")
@@ -35,6 +36,7 @@ def command(site_dir: str) -> None:
         click.echo(f"  {row['channel']:<8} {row['driver']:<14} {row['contacts']:>8,} contacts, AHT {aht}")
     click.echo(f"Agents: {s['agents']}")
     for row in s["agents_by_contract"]:
-        click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, contract hours {row['min_hours']:,.0f}-{row['max_hours']:,.0f} a week")
+        click.echo(f"  {row['contract']:<10} {row['agents']:>5} agents, {row['least_hours']:g}-{row['most_hours']:g} h a week each "
+                   f"(together {row['min_hours']:,.0f}-{row['max_hours']:,.0f} h)")
     click.echo("  speaking (fluency >= 0.6): " + ", ".join(f"{r['language']} {r['agents']}" for r in s["agents_by_language"]))
     echo_warnings(s["warnings"] + plan_week_warnings(site))

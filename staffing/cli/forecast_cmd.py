@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import site_argument, resolve_week, week_option
 from staffing.io import write_table
 from staffing.site import load_site
 from staffing.stages import forecast_warnings, site_backtest, site_forecast
@@ -50,7 +50,7 @@ def command(site_dir: str, week, out: str | None, backtest_weeks: int | None) ->
             write_table(table, out)
             click.echo(f"Wrote {out}")
         return
-    week = week or site.plan_week()
+    week = resolve_week(site, week)
     fc = site_forecast(site, week)
     if out:  # the file first: a reader that stops early (| head) must not cost the output
         write_table(fc, out)

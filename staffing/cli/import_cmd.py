@@ -48,6 +48,9 @@ def calls(log: str, site_dir: str, map_path: str | None) -> None:
         click.echo(f"  {row['queue_id']:<28} {value:>8}  ({row['abandoned']:,} of {row['offered']:,} abandoned)")
     for ch, per in result.hours.items():
         click.echo(f"Opening hours {ch}: " + ", ".join(f"{d} {a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for d, (a, b) in per.items()))
+    for note in s["week_notes"]:
+        click.echo(f"Week: {note}; set [site] week_start / weekend in the map to override")
+    click.echo(f"Week starts on {s['week_start']}, weekend {', '.join(s['weekend']) if s['weekend'] else 'none'} (site.toml [site] week_start, [rules] weekend)")
     click.echo(f"Wrote {', '.join(s['written'])} to {result.site_dir}")
     if result.new_site:
         click.echo("The agents file is a DRAFT: confirm contracts, hours and proficiencies with HR, then 'staffing check'.")

@@ -89,7 +89,8 @@ def _register() -> None:
     import importlib
 
     for name in ("forecast_cmd", "requirements_cmd", "fit_cmd", "roster_cmd", "validate_cmd",
-                 "report_cmd", "export_cmd", "scenario_cmd", "simulate_cmd", "import_cmd", "actuals_cmd", "calibrate_cmd"):
+                 "report_cmd", "export_cmd", "scenario_cmd", "simulate_cmd", "import_cmd", "actuals_cmd", "calibrate_cmd",
+                 "demo_actuals_cmd"):
         try:
             module = importlib.import_module(f"staffing.cli.{name}")
         except ModuleNotFoundError as exc:

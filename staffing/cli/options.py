@@ -5,19 +5,29 @@ from __future__ import annotations
 import datetime as dt
 
 import math
+from typing import TYPE_CHECKING
 
 import click
 
+from forecasts.weeks import week_start_problem
 from staffing.site.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS, MIN_TIME_LIMIT
+
+if TYPE_CHECKING:
+    from staffing.site import Site
 
 
 class FiniteFloatRange(click.FloatRange):
-    """A FloatRange that also refuses 'nan' and 'inf' (click's own range lets NaN through)."""
+    """A FloatRange that also refuses 'nan' and 'inf' (click's own range lets NaN through);
+    `unit` names what the number counts in the message ("seconds", "a factor", ...)."""
+
+    def __init__(self, *args: object, unit: str = "seconds", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
 
     def convert(self, value, param, ctx):
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number; expected seconds from {self.min:g} to {self.max:g}", param, ctx)
+            self.fail(f"{value!r} is not a finite number; expected {self.unit} from {self.min:g} to {self.max:g}", param, ctx)
         return number
 
 
@@ -41,10 +51,19 @@ def parse_week(value: str | None) -> dt.date | None:
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
-    if day.weekday() != 0:
-        monday = day - dt.timedelta(days=day.weekday())
-        raise click.BadParameter(f"{value} is a {day:%A}; weeks start on Monday, e.g. {monday.isoformat()}")
     return day
+
+
+def resolve_week(site: "Site", week: dt.date | None) -> dt.date:
+    """The plan week of a command: `--week` when it starts a week of the site ([site]
+    week_start; else a usage error naming the date, its weekday, the expected weekday and
+    the nearest valid dates), or the site's default plan week."""
+    if week is None:
+        return site.plan_week()
+    problem = week_start_problem(week, site.first_weekday)
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--week'")
+    return week
 
 
 def week_option(required: bool = False):
@@ -54,7 +73,7 @@ def week_option(required: bool = False):
         callback=lambda ctx, param, value: parse_week(value),
         required=required,
         metavar="YYYY-MM-DD",
-        help="Monday that starts the planned week [default: the week after the history ends].",
+        help="First day of the planned week, on the site's [site] week_start weekday (Monday by default) [default: the week after the history ends].",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from staffing.cli.options import site_argument, week_option
+from staffing.cli.options import site_argument, resolve_week, week_option
 from staffing.io import write_table
 from staffing.site import load_site
 from staffing.stages import requirement_notes, site_forecast, site_requirements
@@ -30,7 +30,7 @@ def command(site_dir: str, week, forecast_file: str | None, out: str | None) -> 
       staffing requirements mysite --forecast my_forecast.csv
     """
     site = load_site(site_dir)
-    week = week or site.plan_week()
+    week = resolve_week(site, week)
     fc = site_forecast(site, week, forecast_file)
     req = site_requirements(site, fc, week)
     if out:  # the file first: a reader that stops early (| head) must not cost the output

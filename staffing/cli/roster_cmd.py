@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from staffing.cli.options import SEED, echo_warnings, TIME_LIMIT, WORKERS, site_argument, week_option
+from staffing.cli.options import SEED, echo_warnings, TIME_LIMIT, WORKERS, site_argument, resolve_week, week_option
 
 
 @click.command("roster")
@@ -40,7 +40,7 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     err = Console(stderr=True)
     site = load_site(site_dir)
     echo_warnings(site.warnings)
-    week = week or site.plan_week()
+    week = resolve_week(site, week)
     target = Path(out) if out else Path(site_dir) / "runs" / f"roster-{week.isoformat()}"
     check_run_target(target)  # refused before the solve, not after it
     # One unit: the run (roster, simulation) is staged and switched in at the end; the folder's
@@ -52,20 +52,13 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
         req = site_requirements(site, forecast, week, fit=fit)
         if not req.get_column("required_agents").sum():
             echo_warnings([f"the forecast for the week of {week.isoformat()} needs no agents on any queue; the roster will only follow the contract rules"])
-        state = {"bound": None, "short": None}
-
-        def progress(elapsed, limit, phase, short=None, bound=None):
-            if short is not None:
-                state["short"] = short
-            if bound is not None:
-                state["bound"] = bound
-            best = "-" if state["short"] is None else f"{state['short']:g}"
-            bnd = "-" if state["bound"] is None else f"{state['bound']:.1f}"
-            status.update(f"{elapsed:5.1f}/{limit:g} s  {phase}  under-coverage best {best}  bound {bnd} agent-intervals")
+        from staffing.pipeline import SolverLines
 
         lines: list[str] = []
-        summary = roster_run_folder(site, req, fit, stage, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
-                                    progress=lines.append, solver_progress=progress)
+        # the status line shows the solver's progress (round, phase, bound, best roster), refreshed at least every 2 s
+        with SolverLines(lambda text: status.update(text.strip())) as progress:
+            summary = roster_run_folder(site, req, fit, stage, week, time_limit=time_limit, workers=workers, seed=seed, log=log,
+                                        progress=lines.append, solver_progress=progress)
     from staffing.reports.labels import status_words
 
     lines.append(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from staffing.cli.options import SEED, TIME_LIMIT, WORKERS, site_argument, week_option
+from staffing.cli.options import SEED, TIME_LIMIT, WORKERS, site_argument, resolve_week, week_option
 from staffing.errors import EXIT_INPUT, InputError, Problem
 from staffing.scenarios.compare import FTE_HOURS_PER_WEEK, compare, format_table, write_comparison
 from staffing.scenarios.html import write_comparison_html
@@ -84,7 +84,7 @@ def command(site_dir: str, scenario_files: tuple[str, ...], sweeps: tuple[str, .
         raise click.UsageError("give at least one SCENARIO.toml or --sweep TARGET=VALUES")
     scenarios, sources = collect_scenarios(scenario_files, sweeps)
     site = load_site(site_dir)
-    week = week or site.plan_week()
+    week = resolve_week(site, week)
     results = run_scenarios(site_dir, scenarios, out, week=week, parallel=mode, scheduler=scheduler, time_limit=time_limit,
                             workers=workers, seed=seed, sources=sources, progress=_err)
     table = compare(results, fte_hours=fte_hours)

@@ -221,3 +221,45 @@ def service_chart(service: pl.DataFrame) -> alt.Chart:
     return (band + line + target).properties(width=WIDTH, height=70).facet(
         row=alt.Row("queue_id:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold"))
     )
+
+
+def series_chart(frame: pl.DataFrame, series: dict[str, str], title: str, share: bool = False, height: int = 140) -> alt.Chart:
+    """Lines over the week, one per entry of `series` (legend label -> column of `frame`, which
+    has `interval_start`); `share` formats the axis as a percentage from 0 to 100%. Missing
+    values leave gaps. Used by the plan-versus-actual report."""
+    long = _times(frame.select("interval_start", *[pl.col(c).cast(pl.Float64).alias(label) for label, c in series.items()])).unpivot(
+        index="interval_start", variable_name="series", value_name="value")
+    palette = ["#8C8C8C", "#2F6EBA", "#B22222", "#3C9A5F"]
+    y = alt.Y("value:Q", title=title, axis=alt.Axis(format="%") if share else alt.Axis(), scale=alt.Scale(domain=[0, 1]) if share else alt.Scale())
+    return (
+        alt.Chart(long)
+        .mark_line(interpolate="step-after", strokeWidth=1.2)
+        .encode(
+            x=alt.X("interval_start:T", title=None, axis=alt.Axis(format="%a %H:%M", labelAngle=0, tickCount=7)),
+            y=y,
+            color=alt.Color("series:N", title=None, sort=list(series), scale=alt.Scale(domain=list(series), range=palette[: len(series)]),
+                            legend=alt.Legend(orient="top")),
+            tooltip=["series", "interval_start", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=WIDTH, height=height)
+    )
+
+
+def day_bars(frame: pl.DataFrame, series: dict[str, str], title: str, share: bool = False) -> alt.Chart:
+    """Side-by-side bars per day (`date` column), one per entry of `series` (label -> column)."""
+    long = frame.select(pl.col("date").dt.strftime("%a %d").alias("date"), *[pl.col(c).cast(pl.Float64).alias(label) for label, c in series.items()]).unpivot(
+        index="date", variable_name="series", value_name="value")
+    palette = ["#8C8C8C", "#2F6EBA", "#B22222", "#3C9A5F"]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("date:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("series:N", sort=list(series)),
+            y=alt.Y("value:Q", title=title, axis=alt.Axis(format="%") if share else alt.Axis()),
+            color=alt.Color("series:N", title=None, sort=list(series), scale=alt.Scale(domain=list(series), range=palette[: len(series)]),
+                            legend=alt.Legend(orient="top")),
+            tooltip=["date", "series", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=WIDTH // 2 - 30, height=180)
+    )

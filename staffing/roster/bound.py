@@ -165,10 +165,10 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                     if j < p.n_horizon and tpos[j] >= 0:
                         mins = step if k < t.n_intervals - 1 else t.length_minutes - (t.n_intervals - 1) * step
                         prof.append((int(tpos[j]), mins))
-                key = (t.paid_minutes, tuple(prof))
+                key = (p.paid_minutes(o), tuple(prof))  # real paid minutes (a daylight-saving change inside counts)
                 if key not in seen:
                     seen[key] = len(xcols)
-                    xcols.append((ai, d, t.paid_minutes, tuple(prof), sum(t.nominal_work)))
+                    xcols.append((ai, d, p.paid_minutes(o), tuple(prof), sum(t.nominal_work)))
                     xopts.append([])
                 xopts[seen[key]].append((o.template, t0))
     nx = len(xcols)
@@ -223,10 +223,10 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 sel = np.concatenate(days[d : d + kcons + 1])
                 if len(sel) > kcons:
                     row(sel, np.ones(len(sel)), float(kcons))
-        if hard("weekend_off") and rules.min_weekend_days_off > 0 and rules.weekend_days:
-            sel = np.concatenate([days[d] for d in rules.weekend_days])
+        if hard("weekend_off") and rules.min_weekend_days_off > 0 and p.weekend_days:
+            sel = np.concatenate([days[d] for d in p.weekend_days])  # days of the plan week
             if len(sel):
-                row(sel, np.ones(len(sel)), float(len(rules.weekend_days) - rules.min_weekend_days_off))
+                row(sel, np.ones(len(sel)), float(len(p.weekend_days) - rules.min_weekend_days_off))
     # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents
     pres_row = {}
     pr, pc, pv = [], [], []

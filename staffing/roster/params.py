@@ -26,14 +26,21 @@ class SolveParams:
     """
 
     time_limit_seconds: float = 60.0
+    safety_net_factor: float = 1.0  # the wall-clock safety net fires at this x time_limit_seconds; the budgets stay those of the limit (> 1 on a crowded machine)
     workers: int = 2
     seed: int = 0
     log: bool = False
     # shift phase (best-response over agents, each a small CP-SAT model)
-    max_passes: int = 6
+    max_passes: int = 1
     agent_week_dtime: float = 2.0  # CP-SAT deterministic time of one agent's week model
     agent_week_seconds: float = 10.0  # wall-clock safety net of one agent's week model
     agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
+    # shift phase, second stage: neighbourhoods of agents x days re-solved together (lns.py)
+    lns_dtime_per_second: float = 0.1  # deterministic budget: CP-SAT deterministic time = this x time limit (0 = no group moves)
+    lns_dtime: float = 0.25  # ... at most this much per neighbourhood ...
+    lns_dtime_overhead: float = 0.1  # ... and each neighbourhood charged this much more (building it, the max flows)
+    lns_group_size: int = 8  # agents freed together in one neighbourhood
+    lns_free_days: int = 3  # consecutive days freed around the short interval
     # activity phase (one CP-SAT model per day)
     # "flow": min-cost flow + exact DP + CP-SAT window polishing (assign.py, polish.py);
     # "cpsat": one exact CP-SAT model per day (activities.py, rules.DAY_RULES), small sites only
@@ -116,12 +123,18 @@ class ParamError(ValueError):
 # Range of each numeric parameter: (lowest, lowest allowed?, highest or None); the rest by type.
 LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "time_limit_seconds": (0, False, MAX_TIME_LIMIT),
+    "safety_net_factor": (1, True, 100),
     "workers": (1, True, MAX_WORKERS),
     "seed": (0, True, MAX_SEED),
     "max_passes": (1, True, None),
     "agent_week_dtime": (0, False, None),
     "agent_week_seconds": (0, False, None),
     "agent_updates_per_second": (0, False, None),
+    "lns_dtime_per_second": (0, True, None),
+    "lns_dtime": (0, False, None),
+    "lns_dtime_overhead": (0, True, None),
+    "lns_group_size": (1, True, None),
+    "lns_free_days": (1, True, 7),
     "polish_max_windows": (0, True, None),
     "polish_min_windows": (0, True, None),
     "polish_shifts_per_window": (1, True, None),

@@ -31,7 +31,7 @@ class PlannedShift:
     agent: int
     day: int
     option: int
-    t0: int  # first interval (global index from Monday 00:00)
+    t0: int  # first interval (global index from 00:00 of the week's first day)
     n: int  # intervals
     template: int
     work: np.ndarray

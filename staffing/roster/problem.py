@@ -1,9 +1,12 @@
 """`RosterProblem`: the immutable input of the roster solver, built from the contract tables.
 
-Time is an integer axis of intervals counted from Monday 00:00 of the planned week. The week
-has `n_week` intervals; the axis runs on for `n_horizon - n_week` more intervals so that
-overnight shifts that start on Sunday can spill into the next Monday (they cover nothing
-there: requirements end with the week).
+Time is an integer axis of intervals counted from 00:00 of the planned week's first day
+(site.toml `[site] week_start`, Monday by default). Days are indexed 0-6 from that day
+(`day`); agents' availability, preferred days off and the `[rules] weekend` are calendar
+weekdays (Monday = 0, `weekday`), mapped with `RosterProblem.weekday_of` / `day_of`.
+The week has `n_week` intervals; the axis runs on for `n_horizon - n_week` more intervals
+so that overnight shifts that start on the last day can spill into the next week (they
+cover nothing there: requirements end with the week).
 
 Each agent and day has a list of `ShiftOption`s: every start of every template the agent's
 contract may work, aligned to the interval length (starts between intervals are skipped).
@@ -16,10 +19,12 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
 
+from forecasts.weeks import day_of_weekday, weekday_of_day
 from staffing.errors import ContradictionError, InputError, Problem
 from staffing.site.config import ObjectiveWeights, Rules, ShiftTemplate, hhmm_to_minute
 
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 
 DAYS = 7
 DAY_MINUTES = 1440
+HOUR_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,9 @@ class ShiftOption:
 
     template: int
     day: int
-    start_minute: int  # from Monday 00:00 of the week
+    start_minute: int  # from 00:00 of the week's first day
     outside_minutes: int  # minutes outside the agent's availability (0 unless availability is soft/off)
+    dst_minutes: int = 0  # real minus wall-clock minutes: -60 across a spring-forward change, +60 across a fall-back one
 
     def start_interval(self, interval_minutes: int) -> int:
         return self.start_minute // interval_minutes
@@ -73,7 +80,7 @@ class AgentInfo:
     max_minutes: int
     max_days: int
     pref_start: tuple[int, int] | None  # minutes of day
-    days_off_pref: frozenset[int]
+    days_off_pref: frozenset[int]  # calendar weekdays, Monday = 0 (RosterProblem.day_of gives the plan day)
     hourly_cost: float
     queues: tuple[int, ...]  # eligible queue indices
     fit: tuple[float, ...]  # fit per eligible queue, 0-1
@@ -120,6 +127,24 @@ class RosterProblem:
     def channels(self) -> tuple[str, ...]:
         return tuple(sorted(set(self.queue_channel)))
 
+    def paid_minutes(self, option: ShiftOption) -> int:
+        """Paid minutes of a shift option: the template's, plus the hour a daylight-saving
+        change inside the shift adds or removes (a shift is paid for its real length)."""
+        return self.templates[option.template].paid_minutes + option.dst_minutes
+
+    def weekday_of(self, day: int) -> int:
+        """Calendar weekday (Monday = 0) of day `day` (0-6) of the planned week."""
+        return weekday_of_day(day, self.week_start.weekday())
+
+    def day_of(self, weekday: int) -> int:
+        """Day of the planned week (0-6) that falls on calendar weekday `weekday` (Monday = 0)."""
+        return day_of_weekday(weekday, self.week_start.weekday())
+
+    @property
+    def weekend_days(self) -> list[int]:
+        """The site's weekend (`[rules] weekend`) as days of the planned week, ascending."""
+        return sorted(self.day_of(wd) for wd in self.rules.weekend_days)
+
     def interval_start(self, t: int) -> dt.datetime:
         return dt.datetime.combine(self.week_start, dt.time()) + dt.timedelta(minutes=t * self.interval_minutes)
 
@@ -159,6 +184,7 @@ class RosterProblem:
     def from_site(cls, site: "Site", requirements: pl.DataFrame, fit: pl.DataFrame, week_start: dt.date) -> "RosterProblem":
         """Build from a loaded `staffing.site.Site` plus requirements and fit tables."""
         cfg = site.config
+        site.check_week(week_start)
         return cls.from_tables(
             requirements=requirements,
             fit=fit,
@@ -172,6 +198,7 @@ class RosterProblem:
             interval_minutes=cfg.site.interval_minutes,
             week_start=week_start,
             site=cfg.site.name,
+            timezone=cfg.site.timezone,
         )
 
     @classmethod
@@ -190,13 +217,15 @@ class RosterProblem:
         interval_minutes: int,
         week_start: dt.date,
         site: str = "site",
+        timezone: str | None = None,
     ) -> "RosterProblem":
-        """Build from the frames of docs/contracts.md; raises `InputError` or `ContradictionError`."""
+        """Build from the frames of docs/contracts.md; raises `InputError` or `ContradictionError`.
+        `week_start` may be any weekday: day 0 of the plan is that date. `timezone` (the
+        site's IANA zone): shifts that cross a daylight-saving change get their real length
+        (`ShiftOption.dst_minutes`); None: the clock has no changes."""
         step = int(interval_minutes)
         if step not in (15, 30):
             raise InputError([Problem("site.toml", f"interval_minutes must be 15 or 30, got {step}", column="site.interval_minutes")])
-        if week_start.weekday() != 0:
-            raise InputError([Problem("--week", f"{week_start} is not a Monday")])
         tinfo = tuple(_template_info(t, step) for t in templates)
         n_week = DAYS * DAY_MINUTES // step
         longest = max((t.n_intervals for t in tinfo), default=1)
@@ -240,6 +269,7 @@ class RosterProblem:
         for a, wd in agent_days_off_pref.select("agent_id", "weekday").iter_rows():
             offpref.setdefault(a, set()).add(int(wd))
 
+        changes = dst_changes(week_start, n_horizon * step, timezone)
         infos = []
         findings = []
         for row in agents.sort("agent_id").iter_rows(named=True):
@@ -249,7 +279,7 @@ class RosterProblem:
             if never_mode == "hard":
                 pairs = [(q, f) for q, f in pairs if ap.get(qchan[q]) != "never"]
             options = tuple(
-                tuple(_day_options(d, tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step))
+                tuple(_day_options(d, weekday_of_day(d, week_start.weekday()), tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step, changes))
                 for d in range(DAYS)
             )
             ps = row.get("pref_start_earliest")
@@ -356,11 +386,40 @@ def _template_info(t: ShiftTemplate, step: int) -> TemplateInfo:
     )
 
 
-def _day_options(day: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int) -> list[ShiftOption]:
-    """Every start of every template the contract may work on `day` (inside availability
-    when that rule is hard; with the minutes outside it when soft)."""
-    windows = [(s, e) for s, e in avail.get(day, [])]
-    windows += [(s - DAY_MINUTES, e - DAY_MINUTES) for s, e in avail.get((day - 1) % DAYS, []) if e > DAY_MINUTES and day > 0]
+def dst_changes(week_start: dt.date, minutes: int, timezone: str | None) -> tuple[tuple[int, int], ...]:
+    """Daylight-saving changes of `timezone` in the `minutes` from 00:00 of `week_start`
+    (local wall clock): (first wall-clock minute with the new UTC offset, real minus
+    wall-clock minutes of a span that crosses it), e.g. (8820, -60) for a spring-forward
+    change from 02:00 to 03:00 on day 6. A span from `start` to `end` crosses the change at
+    `at` when start < at <= end (a wall time inside a skipped or repeated hour reads as
+    before the change, Python's fold=0). Empty without a zone or without a change (looked
+    up hour by hour: changes are on the hour)."""
+    if not timezone:
+        return ()
+    zone = ZoneInfo(timezone)
+    week0 = dt.datetime.combine(week_start, dt.time())
+
+    def offset(minute: int) -> int:
+        return int((week0 + dt.timedelta(minutes=minute)).replace(tzinfo=zone).utcoffset().total_seconds() // 60)
+
+    out = []
+    before = offset(0)
+    for minute in range(HOUR_MINUTES, minutes + HOUR_MINUTES, HOUR_MINUTES):
+        now = offset(minute)
+        if now != before:
+            out.append((minute, before - now))
+            before = now
+    return tuple(out)
+
+
+def _day_options(day: int, weekday: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int,
+                 changes: tuple[tuple[int, int], ...] = ()) -> list[ShiftOption]:
+    """Every start of every template the contract may work on `day` of the plan (calendar
+    `weekday`, Monday = 0; `avail` is keyed by weekday), inside availability when that rule
+    is hard, with the minutes outside it when soft. A window of the day before that runs
+    past 24:00 holds too (not on the plan's first day: the week before is not planned)."""
+    windows = [(s, e) for s, e in avail.get(weekday, [])]
+    windows += [(s - DAY_MINUTES, e - DAY_MINUTES) for s, e in avail.get((weekday - 1) % DAYS, []) if e > DAY_MINUTES and day > 0]
     out = []
     for ti, (info, t) in enumerate(zip(tinfo, templates)):
         if contract not in info.contracts:
@@ -374,7 +433,9 @@ def _day_options(day: int, tinfo: tuple[TemplateInfo, ...], templates: list[Shif
             outside = t.length_minutes - cover
             if outside and mode == "hard":
                 continue
-            out.append(ShiftOption(ti, day, day * DAY_MINUTES + m, outside if mode == "soft" else 0))
+            start = day * DAY_MINUTES + m
+            dst = sum(delta for at, delta in changes if start < at <= start + t.length_minutes)
+            out.append(ShiftOption(ti, day, start, outside if mode == "soft" else 0, dst))
     return out
 
 
@@ -384,7 +445,7 @@ def _static_contradictions(info: AgentInfo, tinfo: tuple[TemplateInfo, ...], rul
     if info.min_minutes > info.max_minutes and rules.contract_hours.mode == "hard":
         out.append(f"agent {info.agent_id}: rule contract_hours: minimum {info.min_minutes / 60:g} h is above maximum {info.max_minutes / 60:g} h")
     if rules.contract_hours.mode == "hard" and info.min_minutes > 0:
-        best = sorted((max((tinfo[o.template].paid_minutes for o in opts), default=0) for opts in info.options), reverse=True)
+        best = sorted((max((tinfo[o.template].paid_minutes + o.dst_minutes for o in opts), default=0) for opts in info.options), reverse=True)
         days = info.max_days if rules.days_per_week.mode == "hard" else DAYS
         possible = sum(best[:days])
         if possible < info.min_minutes:

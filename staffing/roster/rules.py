@@ -46,7 +46,7 @@ class WeekModel:
     def paid(self) -> object:
         """Paid minutes of the week (a CP-SAT expression)."""
         p = self.problem
-        return sum(p.templates[o.template].paid_minutes * v for d in range(DAYS) for o, v in zip(self.agent.options[d], self.x[d]))
+        return sum(p.paid_minutes(o) * v for d in range(DAYS) for o, v in zip(self.agent.options[d], self.x[d]))
 
 
 _mode = mode_of
@@ -165,7 +165,7 @@ def add_weekend_off(m: WeekModel) -> list[Term]:
     (each agent pays the penalty for the days short)."""
     mode = _mode(m.problem, "weekend_off")
     need = m.problem.rules.min_weekend_days_off
-    days = m.problem.rules.weekend_days
+    days = m.problem.weekend_days  # days of the plan week, whatever weekday it starts on
     if mode == "off" or need <= 0 or not days:
         return []
     weekend = sum(m.works[d] for d in days)
@@ -208,7 +208,8 @@ def add_preferred_days_off(m: WeekModel) -> list[Term]:
     if _mode(m.problem, "preferred_days_off") == "off":
         return []
     w = weight_of(m.problem, "preferred_days_off")
-    return [Term("preferred_days_off", m.works[d], "days", w, 1.0, m.agent.agent_id, d) for d in sorted(m.agent.days_off_pref) if m.x[d]]
+    days = sorted(m.problem.day_of(wd) for wd in m.agent.days_off_pref)
+    return [Term("preferred_days_off", m.works[d], "days", w, 1.0, m.agent.agent_id, d) for d in days if m.x[d]]
 
 
 def add_fairness_floor(m: WeekModel) -> list[Term]:
@@ -220,7 +221,7 @@ def add_fairness_floor(m: WeekModel) -> list[Term]:
     if floor <= 0 or m.problem.weights.fairness <= 0:
         return []
     items = []  # (satisfied expression, counts-as-item expression)
-    for d in sorted(a.days_off_pref):
+    for d in sorted(m.problem.day_of(wd) for wd in a.days_off_pref):
         items.append((1 - m.works[d], 1))
     if a.pref_start is not None:
         lo, hi = a.pref_start

@@ -47,7 +47,9 @@ def roster_run_folder(
     raised: list[int] = []
     req = requirements
     for round_no in range(rounds + 1):
-        result = roster_result(site, req, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=solver_progress)
+        # each round is one solve with its own time limit; the display says which round it shows
+        this_round = (lambda n: lambda **kw: solver_progress(round_no=n, rounds=rounds + 1, **kw))(round_no + 1) if solver_progress else None
+        result = roster_result(site, req, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=this_round)
         result.activities = routing_profiles(result.activities, fit, requirement_pools(req), req)
         plan = _sim_plan(site, req, result, week)
         result.coverage = with_logged_in(result.coverage, plan.logged_in() if plan is not None else None)

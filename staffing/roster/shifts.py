@@ -24,6 +24,7 @@ from staffing.roster.problem import DAYS, RosterProblem, ShiftOption
 from staffing.roster.rules import WEEK_RULES, WeekModel
 
 BIG = 1 << 30
+PROGRESS_EVERY_UPDATES = 10  # agent updates between progress calls (each update takes ~10-40 ms)
 
 
 class CoverageState:
@@ -43,6 +44,8 @@ class CoverageState:
         self.need = (p.required * self.step).astype(np.int64)  # minutes
         self.reach = self.need.copy()  # value of minutes at (queue, t)
         self.short = self.need.sum(axis=0)
+        self.deficit = self.need.copy()  # minutes short per (queue, t) after the max flow
+        self.moves: dict[int, np.ndarray] = {}  # t -> (q, q') True where capacity on q can reach q' through displaced agents
         self.dirty: set[int] = set()
 
     def add(self, agent: int, t0: int, work: np.ndarray, sign: int) -> None:
@@ -57,14 +60,17 @@ class CoverageState:
 
     def _flow(self, t: int) -> None:
         need = self.need[:, t]
+        self.moves.pop(t, None)
         if not need.any():
             self.reach[:, t] = 0
             self.short[t] = 0
+            self.deficit[:, t] = 0
             return
         kt = np.nonzero(self.cap[:, t])[0]
         if len(kt) == 0:
             self.reach[:, t] = need
             self.short[t] = need.sum()
+            self.deficit[:, t] = need
             return
         nq = len(need)
         mf = max_flow.SimpleMaxFlow()
@@ -80,9 +86,18 @@ class CoverageState:
         f[ti, qi] = flows[len(kt) : len(kt) + len(ti)]
         deficit = need - f.sum(axis=0)
         self.short[t] = deficit.sum()
+        self.deficit[:, t] = deficit
         reach = deficit.copy()
         used = f > 0
         el = self.elig[kt]
+        if deficit.any():  # closure of "an agent serving q could serve q' instead"
+            step = (used.T.astype(np.int64) @ el.astype(np.int64) > 0) | np.eye(nq, dtype=bool)
+            while True:
+                wider = (step.astype(np.int64) @ step.astype(np.int64)) > 0
+                if np.array_equal(wider, step):
+                    break
+                step = wider
+            self.moves[t] = step
         for _ in range(nq):
             # a queue is worth what its displaced agents could reach elsewhere
             best_of_type = np.where(el, reach[None, :], 0).max(axis=1)
@@ -163,8 +178,11 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
 
 
-def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
-    """Returns (choice[agent][day] option index or None, penalty rows per agent, stats)."""
+def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None,
+                  clock: Callable[[], float] = time.monotonic, floor: float | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
+    """Returns (choice[agent][day] option index or None, penalty rows per agent, stats).
+    `deadline` on `clock` is the safety net; `floor` (minutes short, e.g. the LP bound)
+    stops the group moves once the shift phase's score reaches it."""
     p = problem
     n = len(p.agents)
     state = CoverageState(p)
@@ -183,7 +201,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
         for ai in order:
             if updates >= budget:
                 break
-            if time.monotonic() > deadline and passes > 0:
+            if clock() > deadline and passes > 0:
                 hit_time = True
                 break
             old = choice[ai]
@@ -205,7 +223,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
             changed += new != old
             choice[ai] = list(new)
             updates += 1
-            if progress is not None and updates % 25 == 0:
+            if progress is not None and updates % PROGRESS_EVERY_UPDATES == 0:
                 state.refresh()
                 progress(phase="shifts", short=int(state.short.sum()) / p.interval_minutes)
         passes += 1
@@ -213,5 +231,12 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
             break
         order = list(rng.permutation(n))
     state.refresh()
-    stats = {"passes": passes, "agent_updates": updates, "shift_phase_short": float(state.short.sum()) / p.interval_minutes, "time_limit_hit": hit_time}
+    stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes}
+    if params.lns_dtime_per_second > 0:
+        from staffing.roster.lns import improve_shifts
+
+        lns = improve_shifts(p, params, state, choice, pen, costs, deadline, progress, clock=clock, floor=floor)
+        hit_time = hit_time or lns.pop("time_limit_hit")
+        stats.update(lns)
+    stats.update({"shift_phase_short": float(state.short.sum()) / p.interval_minutes, "time_limit_hit": hit_time})
     return choice, pen, stats

@@ -51,46 +51,92 @@ class RosterResult:
             f"{s['status']}: under-coverage {s['under_coverage_agent_intervals']:g} agent-intervals "
             f"({s['under_coverage_pct']:.2f}% of {s['required_agent_intervals']}; lower bound {bound}; gap {gap}), "
             f"mean fit {s['mean_fit']:.3f}, objective {s['objective']:.0f}, {s['wall_seconds']:.1f} s"
-        )
+        ) + (f"; the wall-clock safety net cut {s.get('time_limit_phases') or 'the search'} short, so a rerun may differ" if s.get("time_limit_hit") else "")
 
 
-def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None) -> RosterResult:
-    """Build the roster. `progress(**fields)`, if given, is called now and then (phase, short, bound)."""
+def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
+          clock: Callable[[], float] = time.monotonic) -> RosterResult:
+    """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
+    `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
+    phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
+    under-coverage of a complete roster). `clock` (seconds) is the wall clock the safety net
+    reads: one shared deadline, `time_limit_seconds` after the start, for every phase."""
     params = params or SolveParams()
-    t_start = time.monotonic()
-    deadline = t_start + params.time_limit_seconds
-    shift_deadline = t_start + params.time_limit_seconds * (1 - params.activity_share)
-    notify = (lambda **kw: progress(elapsed=time.monotonic() - t_start, limit=params.time_limit_seconds, **kw)) if progress else None
+    t_start = clock()
+    limit = params.time_limit_seconds
+    net = limit * params.safety_net_factor  # the wall clock's share: budgets below follow `limit`, the safety net `net`
+    deadline = t_start + net
+    shift_deadline = t_start + net * (1 - params.activity_share)
+    notify = (lambda **kw: progress(elapsed=clock() - t_start, limit=limit, **kw)) if progress else None
     rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
-    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, notify, rs.costs)
-    bound_seconds = max(params.bound_min_seconds, params.bound_share * params.time_limit_seconds) if params.bound else 0.0
+    cut: list[str] = []  # phases the wall-clock safety net cut short
+    bound_short, bstats = None, {}
+    early = params.bound and params.bound_widen < 0  # the whole-week LP does not depend on the roster: solve it first
+    if early:
+        if notify:
+            notify(phase="bound")
+        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
+        if "TIME_LIMIT" in str(bstats.get("bound_status", "")):  # PDLP stopped on the clock, not on its iterations
+            cut.append("bound")
+        if notify:
+            notify(phase="bound", bound=bound_short)
+    shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
+    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, shift_notify, rs.costs, clock=clock,
+                                             floor=None if bound_short is None else bound_short * problem.interval_minutes)
+    if stats.pop("time_limit_hit"):
+        cut.append("shifts")
+    if notify:
+        notify(phase="activities", bound=bound_short)
+    reserve = 0.0 if early or not params.bound else max(params.bound_min_seconds, params.bound_share * net)
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
-        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - bound_seconds, notify, rs)
-        stats["time_limit_hit"] = stats["time_limit_hit"] or hit
+        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - bound_seconds, rs)
-        stats["time_limit_hit"] = stats["time_limit_hit"] or bool(flow_stats.pop("polish_time_limit_hit", False))
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs)
+        hit = bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
+    if hit:
+        cut.append("activities")
     short_t = _short_by_interval(problem, plans)
     if notify:
-        notify(phase="activities", short=float(short_t.sum()))
-    bound_short = None
-    if params.bound:
-        from staffing.roster.bound import focus_intervals, under_coverage_bound
-
+        notify(phase="activities", short=float(short_t.sum()), bound=bound_short)
+    if params.bound and not early:
         if short_t.sum() == 0:
             bound_short, bstats = 0.0, {"bound_intervals": 0, "bound_status": "roster covers every requirement"}
         else:
-            left = max(params.bound_min_seconds, deadline - time.monotonic())
-            focus = None if params.bound_widen < 0 else focus_intervals(short_t, params.bound_widen)
-            bound_short, bstats = under_coverage_bound(problem, focus, time_limit=left, threads=params.workers, iteration_limit=params.bound_iterations, exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows)
-        stats.update(bstats)
+            from staffing.roster.bound import focus_intervals
+
+            left = max(params.bound_min_seconds, deadline - clock())
+            bound_short, bstats = _bound(problem, params, focus_intervals(short_t, params.bound_widen), left)
         if notify:
-            notify(phase="bound", bound=bound_short)
-    result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, time.monotonic() - t_start)
+            notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
+    if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
+        bound_short = min(bound_short, float(short_t.sum()))
+    stats.update(bstats)
+    if clock() > deadline:
+        cut.append("bound" if not early else "tables")
+    stats["time_limit_hit"] = bool(cut)
+    stats["time_limit_phases"] = cut
+    result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, clock() - t_start)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
+
+
+def _shift_fields(fields: dict) -> dict:
+    """The shift phase's progress: its `short` is its own estimate (pauses at nominal times),
+    passed on as `shift_score` so that a display never mistakes it for a roster's under-coverage."""
+    out = dict(fields)
+    if "short" in out:
+        out["shift_score"] = out.pop("short")
+    return out
+
+
+def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None, seconds: float) -> tuple[float | None, dict]:
+    """The LP lower bound (bound.py) with the deterministic iteration budget; `seconds` is its safety net."""
+    from staffing.roster.bound import under_coverage_bound
+
+    return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations,
+                                exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows)
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
@@ -121,7 +167,7 @@ def _assemble(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[
 
 
 def _at(p: RosterProblem, minute: int) -> dt.datetime:
-    """The datetime `minute` minutes after Monday 00:00 of the planned week."""
+    """The datetime `minute` minutes after 00:00 of the planned week's first day."""
     return dt.datetime.combine(p.week_start, dt.time()) + dt.timedelta(minutes=int(minute))
 
 
@@ -146,7 +192,7 @@ def _shifts_table(p: RosterProblem, plans: list[PlannedShift]) -> pl.DataFrame:
                 lunch = (_at(p, s), _at(p, s + pause.minutes))
             else:
                 breaks.append(f"{_at(p, s):%H:%M}-{_at(p, s + pause.minutes):%H:%M}")
-        rows.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, _at(p, o.start_minute), _at(p, o.start_minute + t.length_minutes), t.paid_minutes, lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
+        rows.append((a.agent_id, p.week_start + dt.timedelta(days=sp.day), t.name, _at(p, o.start_minute), _at(p, o.start_minute + t.length_minutes), p.paid_minutes(o), lunch[0] if lunch else None, lunch[1] if lunch else None, ";".join(breaks)))
     return pl.DataFrame(rows, schema=SHIFTS_SCHEMA, orient="row")
 
 
@@ -231,7 +277,7 @@ def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[P
     ).item() or 0)
     fits = acts_df.get_column("fit").drop_nulls()
     paid = float(shifts_df.get_column("paid_minutes").sum() or 0) / 60
-    cost = sum(p.templates[a.options[sp.day][sp.option].template].paid_minutes / 60 * a.hourly_cost for sp in plans for a in [p.agents[sp.agent]])
+    cost = sum(p.paid_minutes(a.options[sp.day][sp.option]) / 60 * a.hourly_cost for sp in plans for a in [p.agents[sp.agent]])
     return {
         "status": status,
         "objective": round(objective, 4),
@@ -255,6 +301,7 @@ def _summary(p: RosterProblem, params: SolveParams, cm: CostModel, plans: list[P
         "week_start": p.week_start.isoformat(),
         "site": p.site,
         "time_limit_hit": bool(stats.get("time_limit_hit")),
-        "shift_phase": {k: v for k, v in stats.items() if k != "time_limit_hit"},
+        "time_limit_phases": ", ".join(stats.get("time_limit_phases", [])),  # the phases the safety net cut short, in order
+        "shift_phase": {k: v for k, v in stats.items() if k not in ("time_limit_hit", "time_limit_phases")},
         "lower_bound": bound_summary(stats) if bound_short is not None else None,
     }

@@ -53,7 +53,10 @@ class Network:
     (`tier_choice` "longest_idle") or a uniformly random free agent ("random").
     `pull[i]` is group i's ordered list of (type, least wait before this group may take
     it); `pull_rule[i]` is "priority" (first eligible queue in list order) or "fifo"
-    (oldest eligible head, ties to the earlier queue in the list).
+    (oldest eligible head, ties to the earlier queue in the list). `pull_class[i]`, when
+    given, is the priority class of each entry of `pull[i]` (0 first, then 1, ...): a freed
+    agent takes the first class with an eligible contact and applies `pull_rule` inside it
+    (the caller sorts each list by class).
     """
 
     n_types: int
@@ -76,6 +79,7 @@ class Network:
     #: (type, group) -> (kind, p1, p2): a handle time drawn when that group starts the
     #: service, instead of the contact's own (see sampling.DistTable for the kinds)
     group_service: dict[tuple[int, int], tuple[int, float, float]] = field(default_factory=dict)
+    pull_class: tuple[tuple[int, ...], ...] = ()  # per group, per pull entry: priority class (0 first); () = one class
 
 
 @dataclass
@@ -231,13 +235,19 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
         total_live -= 1
         return c
 
+    pull_class = net.pull_class
+
     def pull_into(g: int, t: float) -> None:
         lst = pull[g]
         fifo = pull_rule[g] == "fifo"
+        classes = pull_class[g] if pull_class else None
         while free[g] and total_live:
             chosen = -1
             best_t = inf
-            for k, min_wait in lst:
+            found_class = -1
+            for i, (k, min_wait) in enumerate(lst):
+                if classes is not None and found_class >= 0 and classes[i] != found_class:
+                    break  # a contact of a higher class is eligible: lower classes wait
                 if not live[k]:
                     continue
                 c = head(k)
@@ -246,6 +256,8 @@ def run_replication(net: Network, arrivals: Arrivals, rng: np.random.Generator) 
                 if not fifo:
                     chosen = k
                     break
+                if classes is not None:
+                    found_class = classes[i]
                 if c[_ENQ] < best_t:
                     chosen, best_t = k, c[_ENQ]
             if chosen < 0:

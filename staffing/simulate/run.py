@@ -42,9 +42,10 @@ SL_DEFINITION = ("service level = contacts answered within answer_seconds / all 
                  "(email, back office): items whose handling starts within response_minutes of arrival / items offered")
 
 
-def _monday(value: dt.datetime) -> dt.datetime:
-    day = value.date() - dt.timedelta(days=value.weekday())
-    return dt.datetime.combine(day, dt.time())
+def _week_start(value: dt.datetime) -> dt.datetime:
+    """00:00 of the day of `value`, the forecast's first interval: the forecast covers the
+    seven days from the plan week's first day, whatever weekday the site's weeks start on."""
+    return dt.datetime.combine(value.date(), dt.time())
 
 
 def _need_columns(frame: pl.DataFrame, name: str, columns: tuple[str, ...]) -> None:
@@ -135,7 +136,7 @@ class SimPlan:
                              headline="cannot simulate")
         step = int(interval_minutes)
         step_s = step * SECONDS_PER_MINUTE
-        week_start = _monday(forecast.get_column("interval_start").min())
+        week_start = _week_start(forecast.get_column("interval_start").min())
         S = 7 * 1440 // step
         targets = {r["queue_id"]: r for r in queue_targets.iter_rows(named=True)}
         declared = list(targets)
@@ -212,7 +213,7 @@ class SimPlan:
         summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
         site = load_site(resolve_site_dir(run_dir, site_dir, summary))
         forecast = pl.read_parquet(run_dir / "forecast.parquet")
-        week = _monday(forecast.get_column("interval_start").min()).date() if forecast.height else site.plan_week()
+        week = _week_start(forecast.get_column("interval_start").min()).date() if forecast.height else site.plan_week()
         from staffing.calibration import apply_calibration  # calibration.toml, when present
 
         forecast, targets, note = apply_calibration(site, forecast, site.targets())
@@ -271,12 +272,44 @@ class SimPlan:
                 ranks = sorted({r for r, _ in serving})
                 tiers.append(tuple(tuple(g for r, g in serving if r == rank) for rank in ranks))
         rule = "priority" if routing.agent_free == "profile_order" else "fifo"
+        pull = tuple(tuple((k, 0.0) for k in prof) for prof in self.profiles)
+        classes: tuple[tuple[int, ...], ...] = ()
+        if any(routing.priorities.get(q, 0) for q in self.queue_ids):
+            # class 0 = the highest priority present; a stable sort keeps profile order inside a class
+            levels = sorted({routing.priorities.get(q, 0) for q in self.queue_ids}, reverse=True)
+            rank = [levels.index(routing.priorities.get(q, 0)) for q in self.queue_ids]
+            pull = tuple(tuple(sorted(lst, key=lambda e: rank[e[0]])) for lst in pull)
+            classes = tuple(tuple(rank[k] for k, _ in lst) for lst in pull)
         return Network(
             n_types=K, n_groups=G, n_bins=self.n_intervals, awt=self.answer_seconds,
             arrival_tiers=tuple(tiers), tier_choice=("longest_idle",) * K,
-            pull=tuple(tuple((k, 0.0) for k in prof) for prof in self.profiles),
-            pull_rule=(rule,) * G, staffing_events=self.staffing_events,
+            pull=pull, pull_rule=(rule,) * G, staffing_events=self.staffing_events, pull_class=classes,
         )
+
+
+def shift_pauses(date: dt.date, start: dt.datetime, lunch_start: dt.datetime | None, lunch_end: dt.datetime | None,
+                 breaks: str | None) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The lunch and breaks of one `shifts` row (docs/contracts.md: breaks `HH:MM-HH:MM;...`
+    on the shift's date, past midnight when earlier than the shift start) as time windows."""
+    holes = []
+    if lunch_start is not None and lunch_end is not None:
+        holes.append((lunch_start, lunch_end))
+    for part in (breaks or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        a, _, b = part.partition("-")
+        bs = _hhmm_on(date, a, start)
+        holes.append((bs, _hhmm_on(date, b, bs)))
+    return holes
+
+
+def shift_on_queue(date: dt.date, start: dt.datetime, end: dt.datetime, lunch_start: dt.datetime | None,
+                   lunch_end: dt.datetime | None, breaks: str | None) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The windows of a `shifts` row an agent is planned on queue: start to end minus lunch and breaks."""
+    pauses = shift_pauses(date, start, lunch_start, lunch_end, breaks)
+    pieces = _subtract((0.0, (end - start).total_seconds()), [((a - start).total_seconds(), (b - start).total_seconds()) for a, b in pauses])
+    return [(start + dt.timedelta(seconds=a), start + dt.timedelta(seconds=b)) for a, b in pieces]
 
 
 def _integrate(row: np.ndarray, a: float, b: float, value: float, step_s: float) -> None:
@@ -306,17 +339,7 @@ def _groups(activities: pl.DataFrame, shifts: pl.DataFrame, queue_ids: tuple[str
         return (value - week_start).total_seconds()
 
     for r in sh.iter_rows(named=True):
-        holes = []
-        if r["lunch_start"] is not None and r["lunch_end"] is not None:
-            holes.append((sec(r["lunch_start"]), sec(r["lunch_end"])))
-        for part in (r["breaks"] or "").split(";"):
-            part = part.strip()
-            if not part:
-                continue
-            a, _, b = part.partition("-")
-            bs = _hhmm_on(r["date"], a, r["start"])
-            be = _hhmm_on(r["date"], b, bs)
-            holes.append((sec(bs), sec(be)))
+        holes = [(sec(a), sec(b)) for a, b in shift_pauses(r["date"], r["start"], r["lunch_start"], r["lunch_end"], r["breaks"])]
         spans.setdefault(r["agent_id"], []).append((sec(r["start"]), sec(r["end"]), holes))
 
     group_of: dict[tuple[tuple[int, ...], int], int] = {}

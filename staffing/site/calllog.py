@@ -137,7 +137,9 @@ class SiteDefaults(_Strict):
     acw_seconds: float = Field(default=0, ge=0)
     shrinkage: float = Field(default=0.30, ge=0, lt=1)
     open_share: float = Field(default=0.5, gt=0, le=1)
-    weekend: list[str] | None = None  # the site's weekend days for [rules] weekend, e.g. ["fri", "sat"]
+    weekend: list[str] | None = None  # the site's weekend days for [rules] weekend, e.g. ["fri", "sat"]; None: inferred from the hours
+    week_start: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None  # [site] week_start; None: inferred
+    weekend_share: float = Field(default=0.6, gt=0, lt=1)  # inference: a weekday open less than this share of the longest day is weekend
 
     @field_validator("weekend")
     @classmethod
@@ -152,6 +154,7 @@ class QueueMap(_Strict):
     channel: str
     driver: str
     language: str
+    priority: int | None = Field(default=None, ge=0, le=100)  # ACD queue priority class -> site.toml [routing] priorities
 
     @field_validator("channel")
     @classmethod
@@ -677,6 +680,50 @@ def opening_hours(log: CallLog, step: int, open_share: float, queue_ids: list[st
         b = row["b"].hour * 60 + row["b"].minute + step
         out[WEEKDAYS[row["wd"] - 1]] = (a, b)
     return dict(sorted(out.items(), key=lambda kv: WEEKDAYS.index(kv[0])))
+
+
+@dataclass(frozen=True)
+class WeekShape:
+    """The site's weekend and week start, from the map or inferred from the opening hours."""
+
+    weekend: list[str] | None  # None: no weekend (every day alike)
+    week_start: str
+    notes: list[str]  # how each value was decided, for the import's output and site.toml
+
+
+MAX_WEEKEND_DAYS = 3  # inference: more short days than this is a log too short to tell, not a weekend
+
+
+def week_shape(defaults: "SiteDefaults", hours: dict[str, dict[str, tuple[int, int]]], weekdays_seen: int = len(WEEKDAYS)) -> WeekShape:
+    """`[site] weekend` and `week_start` of the map, or inferred from the log's opening hours:
+    the weekend is the weekdays open less than `weekend_share` of the longest day's hours
+    (closed days included), at most `MAX_WEEKEND_DAYS` of them and only from a log whose
+    dates cover all seven weekdays (`weekdays_seen`); the week starts the day after a
+    weekend of consecutive days (a Friday-Saturday weekend: Sunday), else on Monday."""
+    minutes = [max((b - a for per in hours.values() for d, (a, b) in per.items() if d == day), default=0) for day in WEEKDAYS]
+    longest = max(minutes)
+    notes = []
+    weekend = defaults.weekend
+    if weekend is None:
+        short = [d for d, m in zip(WEEKDAYS, minutes) if m < defaults.weekend_share * longest]
+        hours_text = ", ".join(f"{d} {m / 60:g} h" for d, m in zip(WEEKDAYS, minutes))
+        if weekdays_seen < len(WEEKDAYS):
+            weekend = None
+            notes.append(f"no weekend inferred: the log's dates cover {weekdays_seen} of the 7 weekdays")
+        elif short and len(short) <= MAX_WEEKEND_DAYS:
+            weekend = short
+            notes.append(f"weekend {', '.join(weekend)} inferred from the opening hours ({hours_text}: open less than {defaults.weekend_share:.0%} of the longest day)")
+        else:
+            weekend = None
+            notes.append(f"no weekend inferred from the opening hours ({hours_text}): {len(short)} day(s) open less than {defaults.weekend_share:.0%} of the longest")
+    week_start = defaults.week_start
+    if week_start is None:
+        idx = sorted(WEEKDAYS.index(d) for d in weekend or [])
+        last = next((i for i in idx if (i + 1) % len(WEEKDAYS) not in idx), None)
+        runs = sum(1 for i in idx if (i + 1) % len(WEEKDAYS) not in idx)
+        week_start = WEEKDAYS[(last + 1) % len(WEEKDAYS)] if idx and runs == 1 else WEEKDAYS[0]
+        notes.append(f"week_start {week_start} inferred: " + ("the day after the weekend" if idx and runs == 1 else "Monday (no single run of weekend days)"))
+    return WeekShape(weekend, week_start, notes)
 
 
 def hhmm(minute: int) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -56,6 +56,12 @@ class SiteInfo(_Strict):
     timezone: str = "UTC"
     interval_minutes: Literal[15, 30] = 30
     currency: str = "USD"
+    week_start: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"  # first day of the plan week
+
+    @property
+    def first_weekday(self) -> int:
+        """The plan week's first day as a weekday number, Monday = 0."""
+        return WEEKDAYS.index(self.week_start)
 
     @field_validator("timezone")
     @classmethod
@@ -336,10 +342,14 @@ class RoutingConfig(_Strict):
     `agent_free`: which waiting contact a freed agent takes: `profile_order` (the first
     queue of the agent's profile with someone waiting, longest waiting inside it) or
     `longest_waiting` (the longest-waiting contact across the profile's queues).
+    `priorities`: queue id -> priority class (higher first, unlisted queues 0): a freed
+    agent takes a contact of the highest class waiting in its profile, and applies
+    `agent_free` among the queues of that class (ACD queue priority).
     """
 
     arrival: Literal["longest_idle", "profile_order"] = "longest_idle"
     agent_free: Literal["profile_order", "longest_waiting"] = "profile_order"
+    priorities: dict[str, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
 
 
 class Costs(_Strict):
@@ -415,6 +425,9 @@ class SiteConfig(_Strict):
             for ch in day.channels or []:
                 if ch not in self.channels:
                     raise ValueError(f"special_days[{i}] names channel {ch!r} that [channels] does not declare")
+        for q in self.routing.priorities:
+            if q not in seen:
+                raise ValueError(f"routing.priorities names queue {q!r} that [[queues]] does not declare; expected one of {', '.join(sorted(seen))}")
         return self
 
     @property

@@ -402,6 +402,38 @@ def agents_frame(rng: np.random.Generator, n: int) -> tuple[pl.DataFrame, pl.Dat
     return agents, pl.DataFrame(audit)
 
 
+def drop_language_speakers(agents: pl.DataFrame, language: str, share: float, seed: int) -> pl.DataFrame:
+    """The agents table with `language` removed from round(share x speakers) of its speakers
+    (agents listing it beside another language), chosen by a generator seeded with `seed`
+    (separate from the site's stream, so the rest of the site is unchanged). A chosen
+    agent loses the language and every skill on a queue in it; one left with no skill gets
+    level 3 on the first remaining queue of a channel it already served."""
+    if not 0 <= share <= 1:
+        raise OutputError(f"--drop-language share must be between 0 and 1, got {share!r}")
+    known = sorted({q.split("/")[2] for q in QUEUES})
+    if language not in known:
+        raise OutputError(f"--drop-language: unknown language {language!r}; the demo's languages are {', '.join(known)}")
+    langs = [dict(part.split(":") for part in text.split("|")) for text in agents.get_column("languages").to_list()]
+    speakers = [i for i, ls in enumerate(langs) if language in ls and len(ls) > 1]
+    rng = np.random.default_rng([seed, DROP_LANGUAGE_STREAM])
+    chosen = set(rng.choice(len(speakers), size=int(round(share * len(speakers))), replace=False).tolist()) if speakers else set()
+    new_langs, new_skills = agents.get_column("languages").to_list(), agents.get_column("skills").to_list()
+    for j in sorted(chosen):
+        i = speakers[j]
+        kept_langs = {k: v for k, v in langs[i].items() if k != language}
+        skills = dict(part.split(":") for part in new_skills[i].split("|"))
+        kept = {q: v for q, v in skills.items() if q.split("/")[2] != language}
+        if not kept:
+            channels = [q.split("/")[0] for q in skills]
+            kept = {next(q for q in QUEUES if q.split("/")[0] in channels and q.split("/")[2] in kept_langs): "3"}
+        new_langs[i] = "|".join(f"{k}:{v}" for k, v in kept_langs.items())
+        new_skills[i] = "|".join(f"{k}:{v}" for k, v in kept.items())
+    return agents.with_columns(pl.Series("languages", new_langs), pl.Series("skills", new_skills))
+
+
+DROP_LANGUAGE_STREAM = 7  # second seed word of the generator that picks whom --drop-language changes
+
+
 def outcomes_frame(rng: np.random.Generator, agents: pl.DataFrame, n: int) -> pl.DataFrame:
     """Interactions scored by a known ground-truth fit (GROUND_TRUTH_WEIGHTS) plus noise."""
     seg_names = [s[0] for s in SEGMENTS]
@@ -465,8 +497,15 @@ def write_demo_site(
     seed: int = 0,
     plan_week: dt.date | None = None,
     force: bool = False,
+    volume: float = 1.0,
+    drop_language: tuple[str, float] | None = None,
 ) -> Path:
     """Write the demo site folder; history ends on the Sunday before `plan_week`.
+
+    `volume` multiplies the demo's contact volume (1.15: a site 15% busier than its staff
+    is sized for); `drop_language` = (language, share) removes the language from that
+    share of its speakers (chosen with the seed; see `drop_language_speakers`), so tight
+    and scarce sites are one command away.
 
     Everything is written into a temporary folder first and moved into place at the end,
     so a failure leaves no half-written site.
@@ -478,17 +517,21 @@ def write_demo_site(
         raise OutputError("--agents must be at least 10")
     if weeks < 2:
         raise OutputError("--weeks must be at least 2")
+    if not (math.isfinite(volume) and volume > 0):
+        raise OutputError(f"--volume must be a positive finite number, got {volume!r}")
     plan_week = plan_week or default_week()
     if plan_week.weekday() != 0:
         plan_week -= dt.timedelta(days=plan_week.weekday())
     rng = np.random.default_rng(seed)
-    scale = demo_volume(agents)
+    scale = demo_volume(agents) * volume
     with atomic_folder(target) as tmp:
         (tmp / "site.toml").write_text(SITE_TOML.replace("{queues}", _queues_toml()), encoding="utf-8")
         history_frame(rng, weeks, plan_week, scale).write_csv(tmp / "history.csv")
         segments_frame().write_csv(tmp / "segments.csv")
         demographics_frame().write_csv(tmp / "demographics.csv")
         agent_rows, audit = agents_frame(rng, agents)
+        if drop_language is not None:
+            agent_rows = drop_language_speakers(agent_rows, drop_language[0], drop_language[1], seed)
         agent_rows.write_csv(tmp / "agents.csv")
         audit.write_csv(tmp / "audit.csv")
         outcomes_frame(rng, agent_rows, 40 * agents).write_csv(tmp / "outcomes.csv")
@@ -499,7 +542,9 @@ def write_demo_site(
             encoding="utf-8",
         )
         (tmp / "generator.json").write_text(
-            json.dumps({"seed": seed, "agents": agents, "weeks": weeks, "plan_week": plan_week.isoformat(), "ground_truth_fit_weights": GROUND_TRUTH_WEIGHTS}, indent=2),
+            json.dumps({"seed": seed, "agents": agents, "weeks": weeks, "plan_week": plan_week.isoformat(), "volume": volume,
+                        "drop_language": None if drop_language is None else {"language": drop_language[0], "share": drop_language[1]},
+                        "ground_truth_fit_weights": GROUND_TRUTH_WEIGHTS}, indent=2),
             encoding="utf-8",
         )
     return target

@@ -39,8 +39,10 @@ from staffing.site.calllog import (
     opening_hours,
     patience_table,
     pooled_patience,
+    WeekShape,
     read_call_log,
     read_map,
+    week_shape,
 )
 from staffing.site.config import ShiftTemplate
 from staffing.site.load import SITE_TOML, possible_paid_hours
@@ -66,6 +68,7 @@ class ImportResult:
     written: list[str]
     new_site: bool
     warnings: list[str] = field(default_factory=list)
+    week: WeekShape | None = None  # weekend and week start written into site.toml
 
     def summary(self) -> dict[str, object]:
         """Counts for the CLI and import.json."""
@@ -86,6 +89,9 @@ class ImportResult:
             "after_call_work": "from the log" if self.log.has_acw else "site allowance",
             "written": self.written,
             "warnings": self.warnings,
+            "week_start": self.week.week_start if self.week else None,
+            "weekend": self.week.weekend if self.week else None,
+            "week_notes": self.week.notes if self.week else [],
         }
 
 
@@ -116,7 +122,8 @@ def import_calls(log_path: str | Path, site_dir: str | Path, map_path: str | Pat
     templates = starter_templates(hours)
     agents = draft_agents(log, imap, hours)
     agents = _feasible_minimum(agents, templates)
-    toml = starter_toml(imap, log, patience, hours, templates)
+    shape = week_shape(imap.site, hours, log.calls.get_column("day").dt.weekday().n_unique())
+    toml = starter_toml(imap, log, patience, hours, templates, shape)
     segments, demographics = starter_customers(log)
     history_out = history.drop("queue_id")
     report = None
@@ -142,7 +149,7 @@ def import_calls(log_path: str | Path, site_dir: str | Path, map_path: str | Pat
             write_table(demographics, folder / "demographics.csv")
             written.extend([SITE_TOML, "agents.csv", "segments.csv", "demographics.csv"])
         written.append("import.json")
-        report = ImportResult(site_dir, log, history, actuals, patience, agents, hours, written, not existing, warnings)
+        report = ImportResult(site_dir, log, history, actuals, patience, agents, hours, written, not existing, warnings, shape)
         text = json.dumps({"map": imap.model_dump(), **report.summary()}, indent=2, sort_keys=True, default=str) + "\n"
         write_text(text, folder / "import.json")
 
@@ -199,9 +206,13 @@ def _window(a: int, b: int) -> str:
     return f"{hhmm(a)}-{hhmm(b if b <= 1440 else b - 1440)}"
 
 
-def starter_toml(imap: ImportMap, log: CallLog, patience: pl.DataFrame, hours: dict[str, dict[str, tuple[int, int]]], templates: list[ShiftTemplate]) -> str:
-    """The starter site.toml text (every value read from the log or the map is commented)."""
+def starter_toml(imap: ImportMap, log: CallLog, patience: pl.DataFrame, hours: dict[str, dict[str, tuple[int, int]]], templates: list[ShiftTemplate],
+                 shape: WeekShape | None = None) -> str:
+    """The starter site.toml text (every value read from the log or the map is commented);
+    `shape`: the weekend and week start (`week_shape`), from the map or inferred."""
     s = imap.site
+    shape = shape or week_shape(s, hours)
+    start_note = "from the map" if s.week_start else "inferred from the opening hours: the day after the weekend"
     lines = [
         f"# Starter site written by `staffing import calls` from {log.source}.",
         "# Opening hours, patience and queues are read from the log; review shift templates,",
@@ -212,6 +223,7 @@ def starter_toml(imap: ImportMap, log: CallLog, patience: pl.DataFrame, hours: d
         f"name = {json.dumps(s.name)}",
         f"timezone = {json.dumps(s.timezone)}",
         f"interval_minutes = {s.interval_minutes}",
+        f'week_start = "{shape.week_start}"   # {start_note}',
         "",
     ]
     for ch, per in hours.items():
@@ -269,10 +281,15 @@ def starter_toml(imap: ImportMap, log: CallLog, patience: pl.DataFrame, hours: d
             f"contracts = {json.dumps(list(t.contracts))}",
             "",
         ]
-    if s.weekend is not None:
-        rules = ["[rules]", f"weekend = {json.dumps(s.weekend)}   # the site's weekend (from the map)", ""]
+    if shape.weekend is not None:
+        source = "from the map" if s.weekend is not None else "inferred from the opening hours: the short days"
+        rules = ["[rules]", f"weekend = {json.dumps(shape.weekend)}   # the site's weekend ({source})", ""]
     else:
         rules = ["[rules]", "# review: no weekend in the map; set weekend = [...] and turn weekend_off back on", 'weekend_off = { mode = "off" }', ""]
+    priorities = {q.id: q.priority for q in log.queue_map.values() if q.priority is not None}
+    if priorities:
+        cells = ", ".join(f'"{q}" = {v}' for q, v in sorted(priorities.items()))
+        rules += ["[routing]", f"priorities = {{ {cells} }}   # queue priority classes from the map (higher first)", ""]
     lines += rules + [
         "[culture]",
         "dimensions = { " + ", ".join(f"{d} = 1.0" for d in STARTER_DIMENSIONS) + " }",

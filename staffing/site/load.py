@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import ValidationError
 
+from forecasts.weeks import week_start_of, week_start_problem
 from staffing.errors import MAX_REPORTED, InputError, Problem
 from staffing.site.agents import AgentRecord, agent_tables, read_agents
 from staffing.site.config import WEEKDAYS, ShiftTemplate, SiteConfig, hhmm_to_minute, parse_window
@@ -83,7 +84,8 @@ class Site:
 
         Each date is open in its weekday's window, or in its special day's `hours` for the
         channels it names (closed at multiplier 0 or hours 'closed'); a window past
-        midnight carries into the next date's first intervals."""
+        midnight carries into the next date's first intervals. Local times that a
+        spring-forward change skips are closed."""
         step = self.interval_minutes
         starts = [dt.datetime.combine(week_start, dt.time()) + dt.timedelta(minutes=step * i) for i in range(7 * 1440 // step)]
         frames = []
@@ -108,16 +110,35 @@ class Site:
                 carried = any(a <= minute + 1440 < b for a, b in day_windows(s.date() - dt.timedelta(days=1)))
                 is_open.append(today or carried)
             frames.append(pl.DataFrame({"queue_id": q.id, "interval_start": starts, "open": is_open}))
-        return pl.concat(frames).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
+        out = pl.concat(frames).with_columns(pl.col("interval_start").cast(pl.Datetime("us")))
+        return out.with_columns((pl.col("open") & ~self.skipped_local_time(pl.col("interval_start"))).alias("open"))
+
+    def skipped_local_time(self, expr: pl.Expr) -> pl.Expr:
+        """True where a naive local time does not exist: a spring-forward change of the
+        site's `timezone` skips it (closed: nobody can be planned there)."""
+        return _local_time(expr, self.config.site.timezone).is_null()
 
     def special_days(self) -> dict[dt.date, float]:
         return {s.day: s.multiplier for s in self.config.special_days if s.channels is None}
 
+    @property
+    def first_weekday(self) -> int:
+        """Weekday (Monday = 0) on which the site's plan weeks start (`[site] week_start`)."""
+        return self.config.site.first_weekday
+
     def plan_week(self) -> dt.date:
-        """The Monday after the history ends: the default week to plan."""
+        """The default week to plan: the week (starting on `[site] week_start`) of the day
+        after the history's last interval."""
         last = self.history.get_column("interval_start").max()
-        day = last.date()
-        return day + dt.timedelta(days=7 - day.weekday()) if day.weekday() == 6 else day - dt.timedelta(days=day.weekday())
+        return week_start_of(last.date() + dt.timedelta(days=1), self.first_weekday)
+
+    def check_week(self, week: dt.date) -> dt.date:
+        """`week` when it starts a plan week of this site, else `InputError` naming `--week`,
+        the date, its weekday, the site's week start and the nearest valid dates."""
+        problem = week_start_problem(week, self.first_weekday)
+        if problem:
+            raise InputError([Problem("--week", problem)], headline="not a week start")
+        return week
 
 
 def read_config(root: Path) -> SiteConfig:

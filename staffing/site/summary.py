@@ -22,11 +22,15 @@ def site_summary(site: Site) -> dict:
         .sort("channel", "driver")
     )
     langs = site.agent_languages.filter(pl.col("fluency") >= 0.6).group_by("language").agg(pl.len().alias("agents")).sort("language")
-    contracts = site.agents.group_by("contract").agg(pl.len().alias("agents"), pl.col("min_hours_week").sum().alias("min_hours"), pl.col("max_hours_week").sum().alias("max_hours")).sort("contract")
+    contracts = site.agents.group_by("contract").agg(pl.len().alias("agents"), pl.col("min_hours_week").sum().alias("min_hours"), pl.col("max_hours_week").sum().alias("max_hours"),
+        pl.col("min_hours_week").min().alias("least_hours"), pl.col("max_hours_week").max().alias("most_hours")).sort("contract")
     return {
         "site": cfg.site.name,
         "timezone": cfg.site.timezone,
         "interval_minutes": cfg.site.interval_minutes,
+        "week_start": cfg.site.week_start,
+        "weekend": list(cfg.rules.weekend),
+        "plan_week": site.plan_week().isoformat(),
         "queues": by_channel.to_dicts(),
         "history_first": first.isoformat(timespec="minutes"),
         "history_last": last.isoformat(timespec="minutes"),

@@ -16,6 +16,8 @@ from typing import Any
 
 import polars as pl
 
+from forecasts.weeks import MONDAY, week_start_of
+
 from staffing.errors import InputError, Problem
 from staffing.site.config import SiteConfig
 
@@ -256,8 +258,9 @@ def resolve_site_dir(run_dir: Path, site_dir: str | Path | None, summary: dict) 
     return run_dir / path
 
 
-def infer_week_start(summary: dict, shifts: pl.DataFrame, requirements: pl.DataFrame) -> dt.date:
-    """summary.json `week_start`, else the Monday of the first requirement interval or shift."""
+def infer_week_start(summary: dict, shifts: pl.DataFrame, requirements: pl.DataFrame, first_weekday: int = MONDAY) -> dt.date:
+    """summary.json `week_start`, else the start (weekday `first_weekday`, the site's
+    `[site] week_start`) of the week of the first requirement interval or shift."""
     text = summary.get("week_start")
     if isinstance(text, str):
         try:
@@ -270,4 +273,4 @@ def infer_week_start(summary: dict, shifts: pl.DataFrame, requirements: pl.DataF
     elif shifts.height:
         first = shifts.get_column("date").min()
     first = first or dt.date.today()
-    return first - dt.timedelta(days=first.weekday())
+    return week_start_of(first, first_weekday)

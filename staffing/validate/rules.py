@@ -30,6 +30,7 @@ class Check:
 
 CHECKS: tuple[Check, ...] = (
     # shifts
+    Check("week_start", shifts.check_week_start),
     Check("shift_template", shifts.check_shift_templates),
     Check("one_shift_per_day", shifts.check_one_shift_per_day),
     Check("lunch", shifts.check_lunch),

@@ -78,7 +78,7 @@ def load_run(run_dir: str | Path, site_dir: str | Path | None = None) -> tuple[R
         activities=tables["activities"],
         coverage=tables["coverage"],
         summary=summary,
-        week_start=infer_week_start(summary, tables["shifts"], tables["requirements"]),
+        week_start=infer_week_start(summary, tables["shifts"], tables["requirements"], site.first_weekday),
         run_dir=run_dir,
         site=site,
     )

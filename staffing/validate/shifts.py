@@ -8,6 +8,7 @@ or information is decided by the rule's mode in site.toml (see `staffing.validat
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -23,6 +24,12 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
 
 
+def _real_minutes(start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> int:
+    """Minutes that really pass from `start` to `end`, two wall-clock times of `zone` (a
+    skipped or repeated hour reads as before the change, Python's fold=0)."""
+    return _minutes(end.replace(tzinfo=zone).astimezone(dt.UTC) - start.replace(tzinfo=zone).astimezone(dt.UTC))
+
+
 def _span(start: dt.datetime, end: dt.datetime) -> str:
     return f"{hhmm(start)}-{hhmm(end)}"
 
@@ -32,6 +39,16 @@ def _week_shifts(run: RunData) -> pl.DataFrame:
     return run.shifts.filter(pl.col("date").is_between(dates[0], dates[-1]))
 
 
+def check_week_start(run: RunData) -> list[str]:
+    """The planned week starts on the site's `[site] week_start` weekday (every weekly rule
+    counts the seven days from it)."""
+    expected = run.config.site.week_start
+    found = WEEKDAYS[run.week_start.weekday()]
+    if found == expected:
+        return []
+    return [f"week_start: the run's week starts on {run.week_start} ({found}); expected a {expected} (site.toml [site] week_start = \"{expected}\")"]
+
+
 def check_shift_templates(run: RunData) -> list[str]:
     """Every shift is one of the site's templates: known name and contract, its length, a start
     in the template's window on its step, its paid minutes; dated on the day it starts, inside
@@ -39,6 +56,7 @@ def check_shift_templates(run: RunData) -> list[str]:
     templates = {t.name: t for t in run.config.shift_templates}
     contracts = dict(run.agents.select("agent_id", "contract").iter_rows())
     first, last = run.week_dates[0], run.week_dates[-1]
+    zone = ZoneInfo(run.config.site.timezone)
     out = []
     for row in run.shifts.sort("agent_id", "start").iter_rows(named=True):
         agent, day, start, end = row["agent_id"], row["date"], row["start"], row["end"]
@@ -65,8 +83,10 @@ def check_shift_templates(run: RunData) -> list[str]:
         lo, hi = hhmm_to_minute(t.earliest_start), hhmm_to_minute(t.latest_start)
         if not lo <= m <= hi or (m - lo) % t.start_step_minutes:
             out.append(f"{where}: template {t.name!r} starts {t.earliest_start}-{t.latest_start} every {t.start_step_minutes} min, found {hhmm(start)}")
-        if row["paid_minutes"] != t.paid_minutes:
-            out.append(f"{where}: template {t.name!r} pays {t.paid_minutes} min, found paid_minutes {row['paid_minutes']}")
+        change = _real_minutes(start, end, zone) - length  # a daylight-saving change inside the shift
+        if row["paid_minutes"] != t.paid_minutes + change:
+            why = f" ({t.paid_minutes} {'+' if change > 0 else '-'} {abs(change)}: the shift's real length across the daylight-saving change)" if change else ""
+            out.append(f"{where}: template {t.name!r} pays {t.paid_minutes + change} min{why}, found paid_minutes {row['paid_minutes']}")
         contract = contracts.get(agent)
         if contract is not None and contract not in t.contracts:
             out.append(f"{where}: template {t.name!r} is for contract(s) {', '.join(t.contracts)}, the agent has {contract!r}")
