@@ -19,7 +19,6 @@ rows of the interval rules are the rules' own amounts (`interval_rules.rule_amou
 
 from __future__ import annotations
 
-import time
 
 from staffing.roster.flows import assign_queues, reflow_short_intervals
 from staffing.roster.interval_rules import INTERVAL_RULES, SequenceRules, rule_amounts
@@ -49,10 +48,8 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     stats["improved_shifts"] += improve_queues(p, rs, shifts)["improved_shifts"]
     if deadline is not None:
         max_windows = min(params.polish_max_windows, max(params.polish_min_windows, len(shifts) // params.polish_shifts_per_window))
-        # the wall clock is a safety net: never less than `activity_wall_per_dtime` wall seconds
-        # per deterministic second of the stage's budget, so a busy machine gets the same roster
-        net = max(deadline, time.monotonic() + params.activity_wall_per_dtime * max_windows * params.polish_dtime_per_window)
-        stats.update(polish_windows(p, rs, shifts, deadline=net, seed=params.seed, half_width=params.polish_half_width, dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows))
+        # the wall clock is a safety net only (SolveParams.safety_net_factor widens it on a crowded machine)
+        stats.update(polish_windows(p, rs, shifts, deadline=deadline, seed=params.seed, half_width=params.polish_half_width, dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows))
         if params.repair:
             stats.update(repair_activities(p, rs, shifts, params, deadline))
             # solve.py reads one safety-net flag for the whole activity phase

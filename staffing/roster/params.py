@@ -66,7 +66,6 @@ class SolveParams:
     repair_dtime_per_short: float = 0.3  # ... and at most this per agent-interval short when the repair starts
     repair_dtime_per_literal: float = 0.001  # deterministic seconds per queue choice of one model ...
     repair_max_dtime: float = 0.5  # ... at most this per model
-    activity_wall_per_dtime: float = 10.0  # safety net of the polishing and the repair: at least this many wall seconds per deterministic second of their budgets
     bound_pause_windows: bool = False  # pause-window inequalities in the bound LP (valid; no gain on the demo, about twice the LP time)
     bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
 
@@ -152,7 +151,6 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "repair_dtime_per_short": (0, True, None),
     "repair_dtime_per_literal": (0, False, None),
     "repair_max_dtime": (0, False, None),
-    "activity_wall_per_dtime": (0, True, None),
     "bound_exact_iterations": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
