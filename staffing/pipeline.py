@@ -118,7 +118,10 @@ class SolverLines:
             now = self.clock()
             if now - self._last >= self.heartbeat:
                 self._last = now
-                self.progress("  " + self.state.text(self.state.elapsed + now - self._heard) + " (still working)")
+                if self.state.phase == "done":  # the solve has ended: what runs now is the routing simulation of the roster
+                    self.progress(f"  roster done; simulating its service ({now - self._heard:.0f} s)")
+                else:
+                    self.progress("  " + self.state.text(self.state.elapsed + now - self._heard) + " (still working)")
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat / 4):

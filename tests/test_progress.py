@@ -80,6 +80,16 @@ def test_solver_lines_say_still_working_when_the_engine_is_silent():
     ]
 
 
+def test_after_the_solve_the_heartbeat_says_the_simulation_runs():
+    clock = FakeClock()
+    lines: list[str] = []
+    cb = SolverLines(lines.append, heartbeat=2.0, clock=clock)
+    cb(elapsed=29.0, limit=60, phase="done", short=3.0)
+    clock.now = 2.5
+    cb.beat()
+    assert lines[1:] == ["  roster done; simulating its service (2 s)"]  # not "29.0 of 60 s ... (still working)"
+
+
 def test_the_heartbeat_thread_prints_and_stops_with_the_roster():
     lines: list[str] = []
     with SolverLines(lines.append, heartbeat=0.01) as cb:
