@@ -357,12 +357,10 @@ def _reach_raise(rows: pl.DataFrame, skills: pl.DataFrame, start: np.ndarray, ow
             patience = np.where(th > 0, cc / np.where(th > 0, th, 1.0), np.inf)
             ones = np.ones(ti.size)
             best = np.zeros(ti.size)
-            targets = sorted({(float(sl_t[i]), float(ans_t[i])) for i in in_pool})
-            for sl, ans in targets:
+            pool_sl, pool_ans = sl_t[in_pool].astype(float), ans_t[in_pool].astype(float)
+            for sl, ans in sorted(set(zip(pool_sl.tolist(), pool_ans.tolist()))):
                 has = np.zeros(k, dtype=bool)
-                for i in in_pool:
-                    if (float(sl_t[i]), float(ans_t[i])) == (sl, ans):
-                        has[qix[queues[i]]] = True
+                has[row_q[(pool_sl == sl) & (pool_ans == ans)]] = True  # the pool's queues with this target
                 rel = (members[si] & has[None, :]).any(axis=1)
                 if not rel.any():
                     continue
