@@ -128,14 +128,18 @@ def bound_summary(stats: dict) -> dict:
 
 
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
-                         iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False) -> tuple[float | None, dict]:
+                         iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
+                         shifts_out: list | None = None) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
     valid wherever PDLP stops. `pause_windows` adds the pause-window inequalities
     (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
     net) and the better of the two bounds is reported. Stats say which (`bound_method`,
-    `bound_converged`, `bound_status`)."""
+    `bound_converged`, `bound_status`). When `shifts_out` is a list and the LP covers the whole
+    week (`focus` None), its primal solution is appended to it, one list per agent of one array
+    per day of option values in [0, 1] (the LP dive's guide, `dive.py`): the converged
+    solution when there is one, else the last iterate."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -153,10 +157,11 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     a_type = [types.setdefault(a.queues, len(types)) for a in p.agents]
     xcols = []  # (agent, day, paid, presence on T as tuple of (tpos, minutes), work_total)
     xopts: list[list[tuple[int, int]]] = []  # per column: (template, first interval) of the options it stands for
+    xmembers: list[list[int]] = []  # per column: the option indices (of its agent and day) it stands for
     for ai, a in enumerate(p.agents):
         for d in range(DAYS):
             seen = {}
-            for o in a.options[d]:
+            for oi, o in enumerate(a.options[d]):
                 t = p.templates[o.template]
                 t0 = o.start_minute // step
                 prof = []
@@ -170,7 +175,9 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                     seen[key] = len(xcols)
                     xcols.append((ai, d, p.paid_minutes(o), tuple(prof), sum(t.nominal_work)))
                     xopts.append([])
+                    xmembers.append([])
                 xopts[seen[key]].append((o.template, t0))
+                xmembers[seen[key]].append(oi)
     nx = len(xcols)
     xa = np.array([c[0] for c in xcols], dtype=np.int64)
     xd = np.array([c[1] for c in xcols], dtype=np.int64)
@@ -296,39 +303,55 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method, "bound_pause_windows": bool(pause_windows)}
     started = time.monotonic()
     if method == "pdlp":
-        value, status, converged = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
+        value, status, converged, x = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
         if not converged and exact_iterations > 0:
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
-            exact, exact_status, exact_converged = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
+            exact, exact_status, exact_converged, exact_x = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
             status = f"PDLP {status}; HiGHS dual simplex {exact_status}"
             stats["bound_method"] = "pdlp, then highs dual simplex"
             converged = exact_converged
             if exact is not None and (value is None or exact > value):
                 value = exact
+            if exact_x is not None and (exact_converged or x is None):
+                x = exact_x
     else:
-        value, status, converged = _solve_highs(A, b, c, upper, time_limit, "highs-ipm" if method == "highs" else method, exact_iterations)
+        value, status, converged, x = _solve_highs(A, b, c, upper, time_limit, "highs-ipm" if method == "highs" else method, exact_iterations)
     stats["bound_status"] = status
     stats["bound_converged"] = bool(converged)
+    if shifts_out is not None and x is not None and focus is None:
+        shifts_out.extend(_lp_shift_values(p, np.clip(np.asarray(x[:nx], dtype=np.float64), 0.0, 1.0), xa, xd, xmembers))
     if value is None:
         return None, stats
     return max(0.0, value), stats
 
 
-def _solve_highs(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, method: str, iterations: int = 0) -> tuple[float | None, str, bool]:
+def _lp_shift_values(p: RosterProblem, x: np.ndarray, xa: np.ndarray, xd: np.ndarray, xmembers: list[list[int]]) -> list[list[np.ndarray]]:
+    """The LP's shift values per agent, day and option (`x[a][d][k]` in [0, 1]); a merged
+    column's value is shared equally by the options it stands for."""
+    out = [[np.zeros(len(a.options[d])) for d in range(DAYS)] for a in p.agents]
+    for col, members in enumerate(xmembers):
+        out[int(xa[col])][int(xd[col])][members] = x[col] / len(members)
+    return out
+
+
+def _solve_highs(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, method: str,
+                 iterations: int = 0) -> tuple[float | None, str, bool, np.ndarray | None]:
     """HiGHS through SciPy (`highs-ds` dual simplex or `highs-ipm` interior point), at most
     `iterations` iterations when > 0 (a deterministic budget; the time is a safety net).
-    Returns (Lagrangian bound at its duals or None, status text, solved to optimality)."""
+    Returns (Lagrangian bound at its duals or None, status text, solved to optimality, primal
+    solution or None)."""
     options: dict = {"time_limit": max(1.0, float(time_limit)), "presolve": True}
     if iterations:
         options["maxiter"] = int(iterations)
     res = optimize.linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([np.zeros(len(c)), upper]), method=method, options=options)
     status = f"{res.message.split('.')[0]} after {getattr(res, 'nit', 0)} iterations"
     marginals = getattr(getattr(res, "ineqlin", None), "marginals", None)
+    x = None if getattr(res, "x", None) is None else np.asarray(res.x)
     if marginals is None:
-        return None, status, False
+        return None, status, False, x
     # HiGHS reports row duals (marginals <= 0 for A x <= b): evaluate the Lagrangian at them,
     # which is valid whatever the solver's tolerances or wherever it stopped
-    return lagrangian_bound(A, b, c, upper, -np.asarray(marginals)), status, res.status == 0
+    return lagrangian_bound(A, b, c, upper, -np.asarray(marginals)), status, res.status == 0, x
 
 
 def lagrangian_bound(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, lam: np.ndarray) -> float:
@@ -340,10 +363,11 @@ def lagrangian_bound(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np
     return float(-lam @ b + np.minimum(r, 0.0) @ upper)
 
 
-def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, threads: int, iteration_limit: int = 0) -> tuple[float | None, str, bool]:
+def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, threads: int,
+                iteration_limit: int = 0) -> tuple[float | None, str, bool, np.ndarray | None]:
     """OR-Tools PDLP (first-order primal-dual) with a time limit; the bound is the Lagrangian
     at its dual iterate, so even an unfinished run gives a valid bound. Returns (bound,
-    status text, converged to optimality)."""
+    status text, converged to optimality, primal iterate)."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
@@ -367,4 +391,4 @@ def _solve_pdlp(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndar
     status = f"{reason} after {result.solve_log.iteration_count} iterations"
     y = np.asarray(result.dual_solution)
     best = max(lagrangian_bound(A, b, c, upper, -y), lagrangian_bound(A, b, c, upper, y))
-    return best, status, reason == "TERMINATION_REASON_OPTIMAL"
+    return best, status, reason == "TERMINATION_REASON_OPTIMAL", np.asarray(result.primal_solution)

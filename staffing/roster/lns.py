@@ -69,7 +69,7 @@ def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen:
 
     state = CoverageState(problem)
     for ai, week in enumerate(choice):
-        _apply(problem, state, ai, week, +1)
+        apply_week(problem, state, ai, week, +1)
     state.refresh()
     return coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
 
@@ -79,7 +79,8 @@ def rules_cost(rows: list[tuple]) -> float:
     return float(sum(r[6] for r in rows))
 
 
-def _apply(problem: RosterProblem, state: "CoverageState", ai: int, week: list[int | None], sign: int) -> None:
+def apply_week(problem: RosterProblem, state: "CoverageState", ai: int, week: list[int | None], sign: int) -> None:
+    """Add (`sign` +1) or remove (-1) agent `ai`'s shifts of `week` (option per day or None) in `state`."""
     from staffing.roster.shifts import option_work
 
     for d, k in enumerate(week):
@@ -263,7 +264,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
         old = {ai: list(choice[ai]) for ai in nb.agents}
         old_rules = sum(rules_cost(pen[ai]) for ai in nb.agents)
         for ai in nb.agents:
-            _apply(problem, state, ai, old[ai], -1)
+            apply_week(problem, state, ai, old[ai], -1)
         state.refresh()
         weeks, rows, dtime = solve_neighbourhood(problem, state, choice, nb, costs, params, deadline - clock())
         used += dtime + params.lns_dtime_overhead
@@ -271,7 +272,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
         if weeks is not None:
             if any(weeks[ai] != old[ai] for ai in nb.agents):
                 for ai in nb.agents:
-                    _apply(problem, state, ai, weeks[ai], +1)
+                    apply_week(problem, state, ai, weeks[ai], +1)
                 state.refresh()
                 value = current - old_rules + sum(rules_cost(rows[ai]) for ai in nb.agents)
                 value += coverage_cost(state, costs) - (current - sum(rules_cost(r) for r in pen))
@@ -283,10 +284,10 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
                         pen[ai] = rows[ai]
                 else:
                     for ai in nb.agents:
-                        _apply(problem, state, ai, weeks[ai], -1)
+                        apply_week(problem, state, ai, weeks[ai], -1)
         if not accepted:
             for ai in nb.agents:
-                _apply(problem, state, ai, old[ai], +1)
+                apply_week(problem, state, ai, old[ai], +1)
             state.refresh()
         kept += accepted
         if accepted:

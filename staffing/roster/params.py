@@ -68,6 +68,9 @@ class SolveParams:
     repair_max_dtime: float = 0.5  # ... at most this per model
     bound_pause_windows: bool = False  # pause-window inequalities in the bound LP (valid; no gain on the demo, about twice the LP time)
     bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
+    # LP dive (dive.py): a second start for the shift phase rounded from the whole-week LP's shift values
+    dive: bool = True  # needs the whole-week bound (bound = true, bound_widen < 0); the better start of the two is kept
+    dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -152,6 +155,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "repair_dtime_per_literal": (0, False, None),
     "repair_max_dtime": (0, False, None),
     "bound_exact_iterations": (0, True, None),
+    "dive_lp_bonus": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
 

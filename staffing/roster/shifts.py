@@ -115,7 +115,7 @@ def option_work(problem: RosterProblem, option: ShiftOption) -> tuple[int, np.nd
     return t0, np.asarray(problem.templates[option.template].nominal_work, dtype=np.int64)
 
 
-def _values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel) -> list[list[int]]:
+def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel) -> list[list[int]]:
     """Integer value (objective units x COST_SCALE, higher is better) of each option of agent `ai`."""
     a = problem.agents[ai]
     step = problem.interval_minutes
@@ -179,10 +179,15 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
 
 
 def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None,
-                  clock: Callable[[], float] = time.monotonic, floor: float | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
+                  clock: Callable[[], float] = time.monotonic, floor: float | None = None,
+                  lp_shifts: list[list[np.ndarray]] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
     """Returns (choice[agent][day] option index or None, penalty rows per agent, stats).
     `deadline` on `clock` is the safety net; `floor` (minutes short, e.g. the LP bound)
-    stops the group moves once the shift phase's score reaches it."""
+    stops the group moves once the shift phase's score reaches it. `lp_shifts` (the
+    whole-week LP's option values, `bound.under_coverage_bound(shifts_out=...)`) adds a second
+    start, the LP dive (`dive.py`); the group moves polish whichever start scores better."""
+    from staffing.roster.lns import IMPROVEMENT, apply_week, coverage_cost, improve_shifts, rules_cost
+
     p = problem
     n = len(p.agents)
     state = CoverageState(p)
@@ -205,21 +210,14 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
                 hit_time = True
                 break
             old = choice[ai]
-            for d, k in enumerate(old):
-                if k is not None:
-                    t0, w = option_work(p, p.agents[ai].options[d][k])
-                    state.add(ai, t0, w, -1)
+            apply_week(p, state, ai, old, -1)
             state.refresh()
-            vals = _values(p, state, ai, costs)
-            new, rows = solve_agent_week(p, ai, vals, params, None if passes == 0 else old)
+            new, rows = solve_agent_week(p, ai, option_values(p, state, ai, costs), params, None if passes == 0 else old)
             if new is None:
                 new = old
             else:
                 pen[ai] = rows
-            for d, k in enumerate(new):
-                if k is not None:
-                    t0, w = option_work(p, p.agents[ai].options[d][k])
-                    state.add(ai, t0, w, +1)
+            apply_week(p, state, ai, new, +1)
             changed += new != old
             choice[ai] = list(new)
             updates += 1
@@ -231,10 +229,21 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
             break
         order = list(rng.permutation(n))
     state.refresh()
-    stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes}
-    if params.lns_dtime_per_second > 0:
-        from staffing.roster.lns import improve_shifts
+    stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
+    if lp_shifts is not None and params.dive and not hit_time:
+        from staffing.roster.dive import lp_dive
 
+        score = coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
+        d_state, d_choice, d_pen, dstats = lp_dive(p, params, lp_shifts, costs, deadline, progress, clock=clock)
+        stats.update(dstats)
+        if dstats["dive_complete"]:
+            d_score = coverage_cost(d_state, costs) + sum(rules_cost(r) for r in d_pen)
+            stats["best_response_score"], stats["dive_score"] = round(score, 3), round(d_score, 3)
+            if d_score < score - IMPROVEMENT:  # the start that scores better in the shift phase's exact week score
+                state, choice, pen = d_state, d_choice, d_pen
+                stats["start"] = "lp dive"
+        hit_time = clock() > deadline
+    if params.lns_dtime_per_second > 0:
         lns = improve_shifts(p, params, state, choice, pen, costs, deadline, progress, clock=clock, floor=floor)
         hit_time = hit_time or lns.pop("time_limit_hit")
         stats.update(lns)

@@ -71,18 +71,19 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
     cut: list[str] = []  # phases the wall-clock safety net cut short
     bound_short, bstats = None, {}
+    lp_shifts: list = []  # the whole-week LP's shift values, the LP dive's guide (dive.py)
     early = params.bound and params.bound_widen < 0  # the whole-week LP does not depend on the roster: solve it first
     if early:
         if notify:
             notify(phase="bound")
-        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
+        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net), lp_shifts if params.dive else None)
         if "TIME_LIMIT" in str(bstats.get("bound_status", "")):  # PDLP stopped on the clock, not on its iterations
             cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
     shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
     choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, shift_notify, rs.costs, clock=clock,
-                                             floor=None if bound_short is None else bound_short * problem.interval_minutes)
+                                             floor=None if bound_short is None else bound_short * problem.interval_minutes, lp_shifts=lp_shifts or None)
     if stats.pop("time_limit_hit"):
         cut.append("shifts")
     if notify:
@@ -131,12 +132,13 @@ def _shift_fields(fields: dict) -> dict:
     return out
 
 
-def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None, seconds: float) -> tuple[float | None, dict]:
-    """The LP lower bound (bound.py) with the deterministic iteration budget; `seconds` is its safety net."""
+def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None, seconds: float, shifts_out: list | None = None) -> tuple[float | None, dict]:
+    """The LP lower bound (bound.py) with the deterministic iteration budget; `seconds` is its safety net.
+    `shifts_out`, when given, receives the LP's shift values (whole-week LP only)."""
     from staffing.roster.bound import under_coverage_bound
 
     return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations,
-                                exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows)
+                                exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows, shifts_out=shifts_out)
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
