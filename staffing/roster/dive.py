@@ -33,12 +33,12 @@ from collections.abc import Callable
 import numpy as np
 
 from staffing.roster.costs import COST_SCALE, CostModel
-from staffing.roster.lns import apply_week
 from staffing.roster.params import SolveParams
 from staffing.roster.problem import DAYS, RosterProblem
-from staffing.roster.shifts import PROGRESS_EVERY_UPDATES, CoverageState, option_values, option_work, solve_agent_week
+from staffing.roster.shifts import PROGRESS_EVERY_UPDATES, CoverageState, apply_week, best_response, option_values, option_work, solve_agent_week
 
 LIKELY = 0.5  # an option the LP gives more than this is the agent's hint for that day
+DIVE_STREAM = 17  # second seed word of the polishing passes' order (independent of the other phases' generators)
 
 
 def integrality(x: list[np.ndarray]) -> float:
@@ -84,7 +84,7 @@ def lp_dive(problem: RosterProblem, params: SolveParams, lp_shifts: list[list[np
         for t0, part in frac[ai]:
             state.add(ai, t0, part, -1)
         state.refresh()
-        values = option_values(p, state, ai, costs)
+        values = option_values(p, state, ai, costs, params.closed_paid_charge)
         x = lp_shifts[ai]
         for d in range(DAYS):
             for k, o in enumerate(p.agents[ai].options[d]):
@@ -100,4 +100,10 @@ def lp_dive(problem: RosterProblem, params: SolveParams, lp_shifts: list[list[np
             state.refresh()
             progress(phase="shifts (LP dive)", short=float(state.short.sum()) / p.interval_minutes)
     state.refresh()
-    return state, choice, pen, {"dive_complete": fixed == n, "dive_agents_fixed": fixed, "dive_short": float(state.short.sum()) / p.interval_minutes}
+    stats = {"dive_complete": fixed == n, "dive_agents_fixed": fixed, "dive_short": float(state.short.sum()) / p.interval_minutes}
+    if fixed == n and params.dive_polish_passes > 0:  # each agent once more against the others' whole shifts
+        rng = np.random.default_rng([params.seed, DIVE_STREAM])
+        passes, _updates, hit = best_response(p, state, choice, pen, order, params.dive_polish_passes * n, params, costs, deadline, clock, progress, rng,
+                                               phase="shifts (LP dive)")
+        stats.update({"dive_polish_passes": passes, "dive_polished_short": float(state.short.sum()) / p.interval_minutes, "dive_complete": not hit})
+    return state, choice, pen, stats

@@ -65,7 +65,7 @@ def coverage_cost(state: "CoverageState", costs: CostModel) -> float:
 def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel) -> float:
     """The shift phase's whole score of a week's choice (coverage with pauses at nominal
     times, plus every week rule's penalty rows), computed from scratch."""
-    from staffing.roster.shifts import CoverageState
+    from staffing.roster.shifts import CoverageState, apply_week
 
     state = CoverageState(problem)
     for ai, week in enumerate(choice):
@@ -77,16 +77,6 @@ def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen:
 def rules_cost(rows: list[tuple]) -> float:
     """Objective units of an agent's week-rule penalty rows (the `cost` field)."""
     return float(sum(r[6] for r in rows))
-
-
-def apply_week(problem: RosterProblem, state: "CoverageState", ai: int, week: list[int | None], sign: int) -> None:
-    """Add (`sign` +1) or remove (-1) agent `ai`'s shifts of `week` (option per day or None) in `state`."""
-    from staffing.roster.shifts import option_work
-
-    for d, k in enumerate(week):
-        if k is not None:
-            t0, w = option_work(problem, problem.agents[ai].options[d][k])
-            state.add(ai, t0, w, sign)
 
 
 def pick_neighbourhood(problem: RosterProblem, state: "CoverageState", choice: list[list[int | None]], rng: np.random.Generator, params: SolveParams) -> Neighbourhood | None:
@@ -237,6 +227,8 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
     score improves); returns stats. Stops after the deterministic budget, when nothing is
     short or the shortage is down to `floor` minutes (a lower bound: nothing left to gain),
     or (safety net) at `deadline` on `clock`."""
+    from staffing.roster.shifts import apply_week
+
     budget = params.lns_dtime_per_second * params.time_limit_seconds
     rng = np.random.default_rng([params.seed, LNS_STREAM])
     state.refresh()

@@ -71,6 +71,8 @@ class SolveParams:
     # LP dive (dive.py): a second start for the shift phase rounded from the whole-week LP's shift values
     dive: bool = True  # needs the whole-week bound (bound = true, bound_widen < 0); the better start of the two is kept
     dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
+    dive_polish_passes: int = 1  # best-response passes over the agents after the dive (deterministic: at most this x agents updates)
+    closed_paid_charge: float = 0.0  # shift phase: charge per paid interval while none of the agent's queues is open, as a share of the under-coverage weight
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -156,6 +158,8 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "repair_max_dtime": (0, False, None),
     "bound_exact_iterations": (0, True, None),
     "dive_lp_bonus": (0, True, None),
+    "dive_polish_passes": (0, True, None),
+    "closed_paid_charge": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
 

@@ -47,6 +47,8 @@ class CoverageState:
         self.deficit = self.need.copy()  # minutes short per (queue, t) after the max flow
         self.moves: dict[int, np.ndarray] = {}  # t -> (q, q') True where capacity on q can reach q' through displaced agents
         self.dirty: set[int] = set()
+        # (type, t) True where none of the type's queues is open: paid time that can serve nobody
+        self.closed = ~((self.elig.astype(np.int64) @ p.open.astype(np.int64)) > 0)
 
     def add(self, agent: int, t0: int, work: np.ndarray, sign: int) -> None:
         k = self.agent_type[agent]
@@ -115,20 +117,25 @@ def option_work(problem: RosterProblem, option: ShiftOption) -> tuple[int, np.nd
     return t0, np.asarray(problem.templates[option.template].nominal_work, dtype=np.int64)
 
 
-def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel) -> list[list[int]]:
-    """Integer value (objective units x COST_SCALE, higher is better) of each option of agent `ai`."""
+def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel, closed_charge: float = 0.0) -> list[list[int]]:
+    """Integer value (objective units x COST_SCALE, higher is better) of each option of agent
+    `ai`: the coverage it adds, less its surplus minutes and, per interval of the shift while
+    none of the agent's queues is open, `closed_charge` x the under-coverage weight."""
     a = problem.agents[ai]
     step = problem.interval_minutes
     wu = costs.under * COST_SCALE / step
     wo = costs.over * COST_SCALE / step
+    wc = costs.under * COST_SCALE * closed_charge  # per interval of the shift while none of the agent's queues is open
     r = state.reach[list(a.queues)].max(axis=0) if a.queues else np.zeros(problem.n_horizon, dtype=np.int64)
+    closed = state.closed[state.agent_type[ai]]
     out = []
     for d in range(DAYS):
         vals = []
         for o in a.options[d]:
             t0, work = option_work(problem, o)
             useful = np.minimum(work, r[t0 : t0 + len(work)]).sum()
-            vals.append(int(round(wu * useful - wo * (work.sum() - useful))))
+            shut = int(closed[t0 : t0 + len(work)].sum()) if wc else 0
+            vals.append(int(round(wu * useful - wo * (work.sum() - useful) - wc * shut)))
         out.append(vals)
     return out
 
@@ -178,6 +185,57 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
 
 
+def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list[int | None], sign: int) -> None:
+    """Add (`sign` +1) or remove (-1) agent `ai`'s shifts of `week` (option per day or None) in `state`."""
+    for d, k in enumerate(week):
+        if k is not None:
+            t0, w = option_work(problem, problem.agents[ai].options[d][k])
+            state.add(ai, t0, w, sign)
+
+
+def best_response(problem: RosterProblem, state: CoverageState, choice: list[list[int | None]], pen: list[list[tuple]], order: list[int], budget: int,
+                  params: SolveParams, costs: CostModel, deadline: float, clock: Callable[[], float], progress: Callable[..., None] | None,
+                  rng: np.random.Generator, from_empty: bool = False, phase: str = "shifts") -> tuple[int, int, bool]:
+    """Passes of single-agent best responses on `choice`, `pen` and `state` (in place): each
+    agent in `order` taken out, her week re-solved against the others (`solve_agent_week`,
+    hinted with her current week) and put back; later passes in a random order from `rng`.
+    Stops after `budget` agent updates, after a pass that changes nothing, or (safety net) at
+    `deadline` on `clock`, though a first pass `from_empty` always completes (every agent
+    needs a week). Returns (passes, agent updates, safety net fired)."""
+    p = problem
+    updates = passes = 0
+    hit_time = False
+    while updates < budget:
+        changed = 0
+        for ai in order:
+            if updates >= budget:
+                break
+            if clock() > deadline and not (from_empty and passes == 0):
+                hit_time = True
+                break
+            old = choice[ai]
+            apply_week(p, state, ai, old, -1)
+            state.refresh()
+            new, rows = solve_agent_week(p, ai, option_values(p, state, ai, costs, params.closed_paid_charge), params, None if from_empty and passes == 0 else old)
+            if new is None:
+                new = old
+            else:
+                pen[ai] = rows
+            apply_week(p, state, ai, new, +1)
+            changed += new != old
+            choice[ai] = list(new)
+            updates += 1
+            if progress is not None and updates % PROGRESS_EVERY_UPDATES == 0:
+                state.refresh()
+                progress(phase=phase, short=int(state.short.sum()) / p.interval_minutes)
+        passes += 1
+        if hit_time or changed == 0:
+            break
+        order = list(rng.permutation(len(p.agents)))
+    state.refresh()
+    return passes, updates, hit_time
+
+
 def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None,
                   clock: Callable[[], float] = time.monotonic, floor: float | None = None,
                   lp_shifts: list[list[np.ndarray]] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
@@ -186,7 +244,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
     stops the group moves once the shift phase's score reaches it. `lp_shifts` (the
     whole-week LP's option values, `bound.under_coverage_bound(shifts_out=...)`) adds a second
     start, the LP dive (`dive.py`); the group moves polish whichever start scores better."""
-    from staffing.roster.lns import IMPROVEMENT, apply_week, coverage_cost, improve_shifts, rules_cost
+    from staffing.roster.lns import IMPROVEMENT, coverage_cost, improve_shifts, rules_cost
 
     p = problem
     n = len(p.agents)
@@ -198,37 +256,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
     budget = min(budget, params.max_passes * n)
     rng = np.random.default_rng(params.seed)
     order = sorted(range(n), key=lambda i: (sum(len(o) for o in p.agents[i].options), p.agents[i].agent_id))
-    updates = 0
-    passes = 0
-    hit_time = False
-    while updates < budget:
-        changed = 0
-        for ai in order:
-            if updates >= budget:
-                break
-            if clock() > deadline and passes > 0:
-                hit_time = True
-                break
-            old = choice[ai]
-            apply_week(p, state, ai, old, -1)
-            state.refresh()
-            new, rows = solve_agent_week(p, ai, option_values(p, state, ai, costs), params, None if passes == 0 else old)
-            if new is None:
-                new = old
-            else:
-                pen[ai] = rows
-            apply_week(p, state, ai, new, +1)
-            changed += new != old
-            choice[ai] = list(new)
-            updates += 1
-            if progress is not None and updates % PROGRESS_EVERY_UPDATES == 0:
-                state.refresh()
-                progress(phase="shifts", short=int(state.short.sum()) / p.interval_minutes)
-        passes += 1
-        if hit_time or changed == 0:
-            break
-        order = list(rng.permutation(n))
-    state.refresh()
+    passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=True)
     stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
     if lp_shifts is not None and params.dive and not hit_time:
         from staffing.roster.dive import lp_dive
