@@ -47,13 +47,13 @@ def integrality(x: list[np.ndarray]) -> float:
     return float(sum(max(float(v.max()) if len(v) else 0.0, 1.0 - float(v.sum())) for v in x))
 
 
-def _fractional(problem: RosterProblem, ai: int, x: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
+def _fractional(problem: RosterProblem, ai: int, x: list[np.ndarray], pauses: str) -> list[tuple[int, np.ndarray]]:
     """Agent `ai`'s fractional presence: per option with an LP value, (first interval, whole
     working minutes per interval = value x nominal working minutes, rounded)."""
     out = []
     for d in range(DAYS):
         for k in np.nonzero(x[d] > 0)[0]:
-            t0, work = option_work(problem, problem.agents[ai].options[d][int(k)])
+            t0, work = option_work(problem, problem.agents[ai].options[d][int(k)], pauses)
             part = np.rint(work * x[d][k]).astype(np.int64)
             if part.any():
                 out.append((t0, part))
@@ -68,8 +68,8 @@ def lp_dive(problem: RosterProblem, params: SolveParams, lp_shifts: list[list[np
     when the safety net (`deadline` on `clock`) stopped it before every agent was fixed."""
     p = problem
     n = len(p.agents)
-    state = CoverageState(p)
-    frac = [_fractional(p, ai, lp_shifts[ai]) for ai in range(n)]
+    state = CoverageState(p, params.shift_pauses)
+    frac = [_fractional(p, ai, lp_shifts[ai], params.shift_pauses) for ai in range(n)]
     for ai, parts in enumerate(frac):
         for t0, part in parts:
             state.add(ai, t0, part, +1)

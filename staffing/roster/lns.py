@@ -62,12 +62,12 @@ def coverage_cost(state: "CoverageState", costs: CostModel) -> float:
     return (costs.under * short + costs.over * over) / step
 
 
-def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel) -> float:
-    """The shift phase's whole score of a week's choice (coverage with pauses at nominal
-    times, plus every week rule's penalty rows), computed from scratch."""
+def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel, pauses: str = SolveParams.shift_pauses) -> float:
+    """The shift phase's whole score of a week's choice (coverage with pauses counted as
+    `pauses` says, `shifts.option_work`, plus every week rule's penalty rows), computed from scratch."""
     from staffing.roster.shifts import CoverageState, apply_week
 
-    state = CoverageState(problem)
+    state = CoverageState(problem, pauses)
     for ai, week in enumerate(choice):
         apply_week(problem, state, ai, week, +1)
     state.refresh()
@@ -103,7 +103,7 @@ def pick_neighbourhood(problem: RosterProblem, state: "CoverageState", choice: l
         covers = False
         for d in days:
             for o in a.options[d]:
-                t0, w = option_work(p, o)
+                t0, w = option_work(p, o, state.pauses)
                 if t0 <= t_star < t0 + len(w) and w[t_star - t0] > 0:
                     covers = True
                     break
@@ -157,7 +157,7 @@ def solve_neighbourhood(problem: RosterProblem, state: "CoverageState", choice: 
                     model.add(v == int(choice[ai][d] == k))
                     continue
                 model.add_hint(v, choice[ai][d] == k)
-                t0, w = option_work(p, a.options[d][k])
+                t0, w = option_work(p, a.options[d][k], state.pauses)
                 work_obj.append((int(w.sum()), v))
                 for j, mins in enumerate(w):
                     if mins > 0 and t0 + j < p.n_horizon:

@@ -72,6 +72,7 @@ class SolveParams:
     dive: bool = True  # needs the whole-week bound (bound = true, bound_widen < 0); the better start of the two is kept
     dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
     dive_polish_passes: int = 1  # best-response passes over the agents after the dive (deterministic: at most this x agents updates)
+    shift_pauses: str = "spread"  # how the shift phase counts pauses: "spread" evenly over their windows, or at their "nominal" offsets
     closed_paid_charge: float = 0.0  # shift phase: charge per paid interval while none of the agent's queues is open, as a share of the under-coverage weight
 
     def replace(self, **changes) -> "SolveParams":
@@ -162,6 +163,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "closed_paid_charge": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
+SHIFT_PAUSES = ("spread", "nominal")  # SolveParams.shift_pauses (shifts.option_work)
 
 
 def _number(x: float) -> str:
@@ -176,6 +178,8 @@ def _invalid(key: str, kind: object, value: object) -> str | None:
     if kind == "str":
         if key == "activity_method" and value not in ACTIVITY_METHODS:
             return f"expected one of {', '.join(ACTIVITY_METHODS)}, got {value!r}"
+        if key == "shift_pauses" and value not in SHIFT_PAUSES:
+            return f"expected one of {', '.join(SHIFT_PAUSES)}, got {value!r}"
         return None if isinstance(value, str) else f"expected a text, got {value!r}"
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "int" and not (number and float(value).is_integer()):

@@ -10,6 +10,7 @@ order. Stops after a deterministic number of agent updates or when a pass change
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ from ortools.sat.python import cp_model
 from staffing.errors import ContradictionError
 from staffing.roster.costs import COST_SCALE, CostModel, Term
 from staffing.roster.params import SolveParams
-from staffing.roster.problem import DAYS, RosterProblem, ShiftOption
+from staffing.roster.problem import DAYS, RosterProblem, ShiftOption, TemplateInfo, pause_minutes
 from staffing.roster.rules import WEEK_RULES, WeekModel
 
 BIG = 1 << 30
@@ -28,11 +29,13 @@ PROGRESS_EVERY_UPDATES = 10  # agent updates between progress calls (each update
 
 
 class CoverageState:
-    """Working minutes per eligibility type and interval, and the value of one more agent."""
+    """Working minutes per eligibility type and interval, and the value of one more agent.
+    `pauses`: how shifts' pauses are counted (`option_work`), the same for every user of the state."""
 
-    def __init__(self, problem: RosterProblem) -> None:
+    def __init__(self, problem: RosterProblem, pauses: str = SolveParams.shift_pauses) -> None:
         p = problem
         self.p = p
+        self.pauses = pauses
         self.step = p.interval_minutes
         types: dict[tuple[int, ...], int] = {}
         self.agent_type = np.array([types.setdefault(a.queues, len(types)) for a in p.agents], dtype=np.int64)
@@ -111,10 +114,34 @@ class CoverageState:
         self.reach[:, t] = reach
 
 
-def option_work(problem: RosterProblem, option: ShiftOption) -> tuple[int, np.ndarray]:
-    """First interval and working minutes per interval (pauses at their nominal offsets) of a shift option."""
+@functools.lru_cache(maxsize=None)
+def spread_work(template: TemplateInfo, step: int) -> tuple[int, ...]:
+    """Working minutes per interval of a shift of `template` with each pause spread evenly over
+    the offsets it may take (where the activity phase will put it is not known yet), in whole
+    minutes: the largest remainders round up, so the total is the template's working minutes."""
+    n = template.n_intervals
+    work = np.full(n, float(step))
+    work[-1] = template.length_minutes - (n - 1) * step
+    for pause in template.pauses:
+        for off in pause.offsets:
+            for k, mins in pause_minutes(pause, off, step):
+                if k < n:
+                    work[k] -= mins / len(pause.offsets)
+    work = np.maximum(work, 0.0)
+    whole = np.floor(work + 1e-9).astype(np.int64)
+    extra = int(round(work.sum())) - int(whole.sum())
+    if extra > 0:
+        whole[np.argsort(-(work - whole), kind="stable")[:extra]] += 1
+    return tuple(int(v) for v in whole)
+
+
+def option_work(problem: RosterProblem, option: ShiftOption, pauses: str = SolveParams.shift_pauses) -> tuple[int, np.ndarray]:
+    """First interval and working minutes per interval of a shift option, pauses at their
+    nominal offsets (`pauses="nominal"`) or spread over their windows (`"spread"`, `spread_work`)."""
     t0 = option.start_minute // problem.interval_minutes
-    return t0, np.asarray(problem.templates[option.template].nominal_work, dtype=np.int64)
+    template = problem.templates[option.template]
+    work = spread_work(template, problem.interval_minutes) if pauses == "spread" else template.nominal_work
+    return t0, np.asarray(work, dtype=np.int64)
 
 
 def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel, closed_charge: float = 0.0) -> list[list[int]]:
@@ -132,7 +159,7 @@ def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: 
     for d in range(DAYS):
         vals = []
         for o in a.options[d]:
-            t0, work = option_work(problem, o)
+            t0, work = option_work(problem, o, state.pauses)
             useful = np.minimum(work, r[t0 : t0 + len(work)]).sum()
             shut = int(closed[t0 : t0 + len(work)].sum()) if wc else 0
             vals.append(int(round(wu * useful - wo * (work.sum() - useful) - wc * shut)))
@@ -189,7 +216,7 @@ def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list
     """Add (`sign` +1) or remove (-1) agent `ai`'s shifts of `week` (option per day or None) in `state`."""
     for d, k in enumerate(week):
         if k is not None:
-            t0, w = option_work(problem, problem.agents[ai].options[d][k])
+            t0, w = option_work(problem, problem.agents[ai].options[d][k], state.pauses)
             state.add(ai, t0, w, sign)
 
 
@@ -248,7 +275,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
 
     p = problem
     n = len(p.agents)
-    state = CoverageState(p)
+    state = CoverageState(p, params.shift_pauses)
     costs = costs or CostModel.of(p)
     choice: list[list[int | None]] = [[None] * DAYS for _ in range(n)]
     pen: list[list] = [[] for _ in range(n)]
