@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import polars as pl
 import pytest
@@ -15,11 +13,11 @@ from staffing.roster.dive import integrality, lp_dive
 from staffing.roster.lns import shift_objective
 from staffing.roster.params import ParamError, SolveParams
 from staffing.roster.problem import DAYS
-from staffing.roster.shifts import CoverageState, choose_shifts, option_values, option_work
+from staffing.roster.shifts import CoverageState, choose_shifts, option_values, option_work, spread_work
 from staffing.roster.solve import solve
-from test_roster_fixtures import TEMPLATE_4H, TEMPLATE_8H, WEEK, problem, random_site, requirements, tables
-from test_roster_lns import FROZEN, Frozen, _tight, _week_is_valid
 from staffing.site.config import ObjectiveWeights, Rules
+from test_roster_fixtures import TEMPLATE_4H, TEMPLATE_8H, WEEK, requirements, tables
+from test_roster_lns import FROZEN, Frozen, _tight, _week_is_valid
 
 
 def _lp(p: RosterProblem) -> list[list[np.ndarray]]:
@@ -155,3 +153,19 @@ def test_dive_parameters_are_checked_like_every_roster_key():
         ("closed_paid_charge", "expected a finite number, got 'x'"),
         ("dive", "expected true or false, got 1"),
     ]
+
+
+def test_spread_pauses_take_each_pause_evenly_from_the_offsets_it_may_take():
+    p = _tight(4, seed=1)
+    day = next(t for t in p.templates if t.name == "day_8h")
+    # lunch 30 min at offsets 6-10 (6 min each), breaks 15 min at 4-7 and 10-13 (3.75 min each);
+    # whole minutes keep the 450 working minutes, the two largest remainders (offsets 4, 5) round up
+    assert [(pz.kind, pz.offsets) for pz in day.pauses] == [("lunch", (6, 7, 8, 9, 10)), ("break", (4, 5, 6, 7)), ("break", (10, 11, 12, 13))]
+    assert spread_work(day, 30) == (30, 30, 30, 30, 27, 27, 20, 20, 24, 24, 20, 26, 26, 26, 30, 30, 30)
+    assert sum(spread_work(day, 30)) == sum(day.nominal_work) == 450
+    option = next(o for opts in p.agents[0].options for o in opts if p.templates[o.template].name == "day_8h")
+    assert tuple(option_work(p, option, "nominal")[1]) == day.nominal_work
+    assert tuple(option_work(p, option)[1]) == spread_work(day, 30)  # the default is the spread model
+    with pytest.raises(ParamError) as e:
+        SolveParams.from_mapping({"shift_pauses": "middle"})
+    assert e.value.problems == [("shift_pauses", "expected one of spread, nominal, got 'middle'")]
