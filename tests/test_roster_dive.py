@@ -85,10 +85,12 @@ def test_the_shift_phase_keeps_the_better_start_so_the_dive_never_loses():
     assert st1["start"] == ("lp dive" if st1["dive_score"] < st1["best_response_score"] else "best response")
     # on this tight week the LP's sharing beats the greedy start
     assert st1["start"] == "lp dive" and kept < shift_objective(p, plain, pen0, costs) - 1
-    # a useless guide (every option worth nothing) cannot make the shift phase worse
-    zero = [[np.zeros_like(v) for v in x] for x in lp]
-    kept0, pen2, st2 = choose_shifts(p, params, 1e18, costs=costs, clock=FROZEN, lp_shifts=zero)
-    assert shift_objective(p, kept0, pen2, costs) <= shift_objective(p, plain, pen0, costs) + 1e-6
+    # a misleading guide (every agent's last option of each day, followed at any price) makes a
+    # worse start, and the best response's start is kept: the same weeks as without the dive
+    wrong = [[np.eye(len(v))[-1] if len(v) else v for v in x] for x in lp]
+    kept2, pen2, st2 = choose_shifts(p, params.replace(dive_lp_bonus=50.0, dive_polish_passes=0), 1e18, costs=costs, clock=FROZEN, lp_shifts=wrong)
+    assert st2["dive_score"] > st2["best_response_score"] + 1 and st2["start"] == "best response"
+    assert kept2 == plain and pen2 == pen0
 
 
 def test_the_dive_is_deterministic_and_stops_cleanly_at_the_safety_net():
@@ -169,3 +171,23 @@ def test_spread_pauses_take_each_pause_evenly_from_the_offsets_it_may_take():
     with pytest.raises(ParamError) as e:
         SolveParams.from_mapping({"shift_pauses": "middle"})
     assert e.value.problems == [("shift_pauses", "expected one of spread, nominal, got 'middle'")]
+
+
+def test_the_lps_sharing_is_what_makes_the_dive_better():
+    """Same dive, no bonus and no polishing: guided by the LP it leaves less short than guided
+    by nothing (every agent then priced against the agents fixed before her only)."""
+    p = _tight(14, seed=5)
+    costs = CostModel.of(p)
+    lp = _lp(p)
+    params = SolveParams(time_limit_seconds=6, dive_lp_bonus=0.0, dive_polish_passes=0)
+    state, choice, _pen, guided = lp_dive(p, params, lp, costs, 1e18, clock=FROZEN)
+    _s, _c, _p, blind = lp_dive(p, params, [[np.zeros_like(v) for v in x] for x in lp], costs, 1e18, clock=FROZEN)
+    assert guided["dive_short"] < blind["dive_short"] - 1
+    # every fractional minute was taken out again: the state holds exactly the whole shifts chosen
+    whole = CoverageState(p)
+    for ai, week in enumerate(choice):
+        for d, k in enumerate(week):
+            if k is not None:
+                t0, w = option_work(p, p.agents[ai].options[d][k])
+                whole.add(ai, t0, w, +1)
+    assert np.array_equal(state.cap, whole.cap)
