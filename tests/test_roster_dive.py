@@ -65,7 +65,7 @@ def test_the_bound_lp_shares_its_shift_values_per_agent_day_and_option():
 def test_the_dive_gives_every_agent_a_valid_week_and_reports_its_own_score():
     p = _tight(12, seed=9)
     costs = CostModel.of(p)
-    state, choice, pen, st = lp_dive(p, SolveParams(time_limit_seconds=6), _lp(p), costs, 1e18, clock=FROZEN)
+    state, choice, pen, st = lp_dive(p, SolveParams(time_limit_seconds=6, dive_polish_passes=1), _lp(p), costs, 1e18, clock=FROZEN)
     assert st["dive_complete"] and st["dive_agents_fixed"] == len(p.agents)
     assert all(_week_is_valid(p, ai, choice[ai]) for ai in range(len(p.agents)))
     assert st["dive_polished_short"] == _short_of(p, choice) == float(state.short.sum()) / p.interval_minutes

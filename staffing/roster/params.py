@@ -73,7 +73,7 @@ class SolveParams:
     # LP dive (dive.py): a second start for the shift phase rounded from the whole-week LP's shift values
     dive: bool = True  # needs the whole-week bound (bound = true, bound_widen < 0); the better start of the two is kept
     dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
-    dive_polish_passes: int = 1  # best-response passes over the agents after the dive (deterministic: at most this x agents updates)
+    dive_polish_passes: int = 0  # best-response passes over the agents after the dive (at most this x agents updates; 2-5 agent-intervals in the shift score measured, for one more update per agent)
     shift_pauses: str = "spread"  # how the shift phase counts pauses: "spread" evenly over their windows, or at their "nominal" offsets
     closed_paid_charge: float = 0.0  # shift phase: charge per paid interval while none of the agent's queues is open, as a share of the under-coverage weight
 
