@@ -150,7 +150,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     shift columns and `mip_nodes` > 0, the same model with whole shifts (x integer) is then
     solved by HiGHS branch and bound on that node budget (`_solve_mip`), and its dual bound,
     valid wherever the search stops, is reported when higher. Stats say which
-    (`bound_method`, `bound_converged`, `bound_status`, `bound_integer_shifts`). When
+    (`bound_method`, `bound_converged`, `bound_status`, `bound_integer_shifts`), and
+    `bound_time_limit_hit` when a HiGHS solve stopped on the clock (the safety net). When
     `shifts_out` is a list and the LP covers the whole week (`focus` None), the LP's primal
     solution is appended to it, one list per agent of one array per day of option values in
     [0, 1] (the LP dive's guide, `dive.py`): the converged solution when there is one, else
@@ -322,6 +323,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         if not converged and exact_iterations > 0:
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
             exact, exact_status, exact_converged, exact_x = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
+            if "time limit" in exact_status.lower():
+                stats["bound_time_limit_hit"] = True
             status = f"PDLP {status}; HiGHS dual simplex {exact_status}"
             stats["bound_method"] = "pdlp, then highs dual simplex"
             converged = exact_converged
@@ -335,6 +338,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         left = max(1.0, float(time_limit) - (time.monotonic() - started))
         whole, mip_status, mip_optimal = _solve_mip(A, b, c, upper, nx, left, mip_nodes)
         status = f"{status}; HiGHS MIP {mip_status}"
+        if "time limit" in mip_status.lower():  # the safety net, not the node budget, stopped it: a rerun may differ
+            stats["bound_time_limit_hit"] = True
         if whole is not None and (value is None or whole > value):
             value, converged = whole, mip_optimal
             stats["bound_method"] += ", then highs MIP"
