@@ -28,8 +28,8 @@ def _lp(p: RosterProblem) -> list[list[np.ndarray]]:
     return out
 
 
-def _short_of(p: RosterProblem, choice: list[list[int | None]]) -> float:
-    """Agent-intervals short of a week's choice in the shift phase's model, from scratch."""
+def _state_of(p: RosterProblem, choice: list[list[int | None]]) -> CoverageState:
+    """The shift phase's coverage state of a week's choice, built from scratch."""
     state = CoverageState(p)
     for ai, week in enumerate(choice):
         for d, k in enumerate(week):
@@ -37,7 +37,7 @@ def _short_of(p: RosterProblem, choice: list[list[int | None]]) -> float:
                 t0, w = option_work(p, p.agents[ai].options[d][k])
                 state.add(ai, t0, w, +1)
     state.refresh()
-    return float(state.short.sum()) / p.interval_minutes
+    return state
 
 
 def test_integrality_is_the_likeliest_outcome_of_each_day_summed():
@@ -68,7 +68,7 @@ def test_the_dive_gives_every_agent_a_valid_week_and_reports_its_own_score():
     state, choice, pen, st = lp_dive(p, SolveParams(time_limit_seconds=6, dive_polish_passes=1), _lp(p), costs, 1e18, clock=FROZEN)
     assert st["dive_complete"] and st["dive_agents_fixed"] == len(p.agents)
     assert all(_week_is_valid(p, ai, choice[ai]) for ai in range(len(p.agents)))
-    assert st["dive_polished_short"] == _short_of(p, choice) == float(state.short.sum()) / p.interval_minutes
+    assert st["dive_polished_short"] == float(_state_of(p, choice).short.sum()) / p.interval_minutes == float(state.short.sum()) / p.interval_minutes
     assert st["dive_polished_short"] <= st["dive_short"]  # the polishing pass only takes improvements
 
 
@@ -184,10 +184,4 @@ def test_the_lps_sharing_is_what_makes_the_dive_better():
     _s, _c, _p, blind = lp_dive(p, params, [[np.zeros_like(v) for v in x] for x in lp], costs, 1e18, clock=FROZEN)
     assert guided["dive_short"] < blind["dive_short"] - 1
     # every fractional minute was taken out again: the state holds exactly the whole shifts chosen
-    whole = CoverageState(p)
-    for ai, week in enumerate(choice):
-        for d, k in enumerate(week):
-            if k is not None:
-                t0, w = option_work(p, p.agents[ai].options[d][k])
-                whole.add(ai, t0, w, +1)
-    assert np.array_equal(state.cap, whole.cap)
+    assert np.array_equal(state.cap, _state_of(p, choice).cap)
