@@ -55,17 +55,20 @@ class RosterResult:
 
 
 def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
-          clock: Callable[[], float] = time.monotonic) -> RosterResult:
+          clock: Callable[[], float] = time.monotonic, deadline: float | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
     `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
     phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
     under-coverage of a complete roster). `clock` (seconds) is the wall clock the safety net
-    reads: one shared deadline, `time_limit_seconds` after the start, for every phase."""
+    reads: one shared deadline for every phase, `deadline` on `clock` when given (a command
+    that runs more than this solve: `run.roster_run_folder`), else `time_limit_seconds` x
+    `safety_net_factor` after the start. The deterministic budgets follow `time_limit_seconds`."""
     params = params or SolveParams()
     t_start = clock()
     limit = params.time_limit_seconds
-    net = limit * params.safety_net_factor  # the wall clock's share: budgets below follow `limit`, the safety net `net`
-    deadline = t_start + net
+    if deadline is None:
+        deadline = t_start + limit * params.safety_net_factor
+    net = max(deadline - t_start, 0.0)  # the wall clock's share: budgets below follow `limit`, the safety net `net`
     shift_deadline = t_start + net * (1 - params.activity_share)
     notify = (lambda **kw: progress(elapsed=clock() - t_start, limit=limit, **kw)) if progress else None
     rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
@@ -91,7 +94,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
         plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs)
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs, clock=clock)
         hit = bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     if hit:
@@ -112,7 +115,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
         bound_short = min(bound_short, float(short_t.sum()))
     stats.update(bstats)
-    if clock() > deadline:
+    if clock() > deadline and not cut:
         cut.append("bound" if not early else "tables")
     stats["time_limit_hit"] = bool(cut)
     stats["time_limit_phases"] = cut
