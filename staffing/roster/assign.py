@@ -12,6 +12,11 @@ With the shifts fixed (`shifts.py`), `plan_activities_flow` runs:
 6. exact repair: whole days (or the shifts around a short spot) re-planned by one exact
    CP-SAT model each, pauses included (`repair.repair_activities`), never for the worse.
 
+Stages 3-6 stop on deterministic budgets (`SolveParams`: the dynamic programmes of 3-4
+share `activity_dp_per_second` x the time limit) and, as a safety net, at the solve's
+deadline; each is never worse than what it starts from, so wherever one stops the plan is a
+complete, valid roster. Stages 1-2 always run to the end: they build the first roster.
+
 Every stage prices with the one cost model (`costs.CostModel`) and keeps the interval
 rules of `interval_rules.py` (hard ones by construction, soft ones priced). The penalty
 rows of the interval rules are the rules' own amounts (`interval_rules.rule_amounts`).
