@@ -13,7 +13,8 @@ simulation, any correction round and writing the run folder), first on the machi
 seed under that load to check the roster is identical (checksums of shifts and activities).
 
 Columns: site, limit, load; wall of the solve(s) (summary.json `time_budget.solve_seconds`)
-and of the whole command; overrun = command wall / limit - 1 (negative: inside the limit);
+and of the whole command; CPU seconds of the command (user + system, all its threads: about
+what a quiet machine would take as wall time, a little more where PDLP runs two threads); overrun = command wall / limit - 1 (negative: inside the limit);
 whether the wall-clock safety net fired (and what it cut); correction rounds run;
 agent-intervals short; repeat identical. The load average (`uptime`) is printed before and
 after each block: the development machine is shared with other engineers' test suites, so a
@@ -26,6 +27,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,17 +63,23 @@ def checksum(run: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes that have ended so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def roster(site: Path, limit: float, out: Path, seed: int) -> dict:
     """One `staffing roster` command; its figures."""
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _children_cpu()
     proc = subprocess.run([str(BIN / "staffing"), "roster", str(site), "--time-limit", f"{limit:g}", "--seed", str(seed), "--out", str(out)],
                           capture_output=True, text=True)
-    wall = time.monotonic() - t0
+    wall, cpu = time.monotonic() - t0, _children_cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"staffing roster failed ({proc.returncode}): {proc.stderr[-2000:]}")
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     tb = s.get("time_budget", {})
-    return {"wall": wall, "solve": sum(tb.get("solve_seconds", [])), "hit": s["time_limit_hit"], "phases": s.get("time_limit_phases", ""),
+    return {"wall": wall, "cpu": cpu, "solve": sum(tb.get("solve_seconds", [])), "hit": s["time_limit_hit"], "phases": s.get("time_limit_phases", ""),
             "rounds": s.get("service_correction", {}).get("rounds", 0), "skipped": tb.get("skipped_rounds", 0),
             "short": s["under_coverage_agent_intervals"], "hash": checksum(out)}
 
@@ -86,7 +94,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
     args = ap.parse_args()
     rows = []
-    print(f"{'site':>8} {'limit':>5} {'load':>6} {'solve s':>7} {'cmd s':>6} {'overrun':>8} {'net fired':>22} {'rounds':>6} {'short':>7} {'repeat':>10}")
+    print(f"{'site':>8} {'limit':>5} {'load':>6} {'solve s':>7} {'cmd s':>6} {'cpu s':>6} {'overrun':>8} {'net fired':>22} {'rounds':>6} {'short':>7} {'repeat':>10}")
     with tempfile.TemporaryDirectory(prefix="bench-time-limit-") as tmp:
         root = Path(tmp)
         for agents in args.agents:
@@ -105,7 +113,7 @@ def main() -> None:
                             repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS {again['short']:g}"
                         fired = ("yes: " + r["phases"].replace(" ", "")) if r["hit"] else "no"
                         rounds = f"{1 + r['rounds']}" + (f"+{r['skipped']}skip" if r["skipped"] else "")
-                        print(f"{'demo' + str(agents):>8} {limit:>5g} {('quiet' if load == 0 else f'+{load}'):>6} {r['solve']:>7.1f} {r['wall']:>6.1f} "
+                        print(f"{'demo' + str(agents):>8} {limit:>5g} {('quiet' if load == 0 else f'+{load}'):>6} {r['solve']:>7.1f} {r['wall']:>6.1f} {r['cpu']:>6.1f} "
                               f"{100 * (r['wall'] / limit - 1):>7.1f}% {fired:>22} {rounds:>6} {r['short']:>7.1f} {repeat:>10}", flush=True)
                         rows.append({"agents": agents, "limit": limit, "load": load, "repeat": repeat, **r})
                 finally:

@@ -169,7 +169,10 @@ def test_a_deadline_passing_in_the_activity_phase_still_gives_a_roster_the_valid
         assert validate_run(root / "run", root / "site").violations == []
 
 
-def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch):
+@pytest.mark.parametrize("now, skipped", [(100.0, True), (4.6, True), (4.4, False)])
+def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch, now, skipped):
+    """Limit 6 s, one correction round: budgets 4 s and 2 s; the round's wall-clock share ends
+    at 5.4 s (90% of the limit) and is 1.8 s long, so it starts only before 5.4 - 0.9 = 4.5 s."""
     import polars as pl
 
     import staffing.roster.run as run
@@ -185,7 +188,7 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
     real_sim = run.simulate_plan
 
     def slow_sim(*args, **kwargs):
-        clock.now += 100.0  # the first simulation runs past the correction round's share of the wall clock
+        clock.now = max(clock.now, now)  # the first simulation ends at `now` seconds after the command's start
         return real_sim(*args, **kwargs)
 
     def one_miss(service):
@@ -201,9 +204,14 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
         assert site.config.pooling.correction_rounds == 1
         summary = run.roster_run_folder(site, req, fit, root / "run", week, time_limit=6, workers=1, seed=0, progress=said.append,
                                         started=0.0, clock=clock)
-    assert solved == pytest.approx([4.0])  # the first solve's budgets are 2/3 of the limit; no second solve
+    assert summary["time_budget"]["round_budget_seconds"] == [4.0, 2.0]  # 1 : 0.5 of the limit
+    if not skipped:
+        assert solved == pytest.approx([4.0, 2.0]) and summary["service_correction"]["rounds"] == 1
+        assert summary["time_limit_hit"] is False and summary["time_budget"]["skipped_rounds"] == 0
+        return
+    assert solved == pytest.approx([4.0])  # no second solve
     assert summary["time_limit_hit"] is True and summary["time_limit_phases"].endswith("correction round")
-    assert summary["time_budget"]["skipped_rounds"] == 1 and summary["time_budget"]["round_budget_seconds"] == [4.0, 2.0]
+    assert summary["time_budget"]["skipped_rounds"] == 1
     assert summary["service_correction"]["rounds"] == 0
     assert any(s.startswith("correction: skipped, the time limit (6 s) leaves no room for another solve") for s in said)
     assert "the wall-clock safety net cut" in said[-1] and "correction round" in said[-1]

@@ -46,7 +46,7 @@ def roster_run_folder(
     The time limit bounds all of it, from `started` (on `clock`; the command's start, default
     now): `time_budgets` splits it into one budget per solve (deterministic, so the same seed
     gives the same roster), and a correction round the wall clock no longer leaves room for
-    is skipped and said so (docs/roster.md "Determinism and the time limit")."""
+    (less than `CORRECTION_MIN_SHARE` of its share left) is skipped and said so (docs/roster.md "Determinism and the time limit")."""
     say = progress or (lambda _text: None)
     t0 = clock() if started is None else started
     pooling = site.config.pooling
@@ -65,7 +65,7 @@ def roster_run_folder(
     for round_no in range(rounds + 1):
         # each round is one solve on its own deterministic budget and the command's one deadline
         round_deadline = t0 + nets[round_no]
-        if round_no > 0 and clock() >= round_deadline:
+        if round_no > 0 and round_deadline - clock() < CORRECTION_MIN_SHARE * (nets[round_no] - nets[round_no - 1]):
             skipped = True
             timing["skipped_rounds"] = rounds + 1 - round_no
             say(f"correction: skipped, the time limit ({limit:g} s) leaves no room for another solve; the roster of round {round_no} is kept")
@@ -121,6 +121,9 @@ def roster_run_folder(
             result.summary["simulation"] = service.summary()
     say(f"roster: {result.summary_text()}")
     return result.summary
+
+
+CORRECTION_MIN_SHARE = 0.5  # a correction round starts only with at least this share of its wall-clock share left (else it could not finish in time)
 
 
 def time_budgets(params: SolveParams, rounds: int) -> tuple[list[float], list[float]]:
