@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
     args = ap.parse_args()
+    # a SIGTERM or SIGINT (also when started in the background) ends the busy loops too (the `finally` below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rows = []
     print(f"{'site':>8} {'limit':>5} {'load':>6} {'solve s':>7} {'cmd s':>6} {'cpu s':>6} {'overrun':>8} {'net fired':>22} {'rounds':>6} {'short':>7} {'repeat':>10}")
     with tempfile.TemporaryDirectory(prefix="bench-time-limit-") as tmp:
