@@ -71,6 +71,8 @@ class SolveParams:
     repair_max_dtime: float = 0.5  # ... at most this per model
     bound_pause_windows: bool = False  # pause-window inequalities in the bound LP (valid; no gain on the demo, about twice the LP time)
     bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
+    bound_mip_columns: int = 3000  # whole shifts in the bound (HiGHS MIP) when the LP has at most this many shift columns (small, scarce sites gain most); 0 = never
+    bound_mip_nodes: int = 2000  # ... at most this many branch-and-bound nodes (a deterministic budget; the bound's time is the safety net)
     # the whole command within the time limit (run.roster_run_folder, docs/roster.md "Determinism and the time limit")
     activity_dp_per_second: float = 70.0  # dynamic programmes (one shift's queue sequence re-chosen) per second of time limit: the budget of the best response and pause moves
     correction_weight: float = 0.5  # a simulation-correction round's budgets as a share of the first solve's (the limit is split 1 : w : w ...)
@@ -160,6 +162,8 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "repair_dtime_per_literal": (0, False, None),
     "repair_max_dtime": (0, False, None),
     "bound_exact_iterations": (0, True, None),
+    "bound_mip_columns": (0, True, None),
+    "bound_mip_nodes": (0, True, None),
     "activity_dp_per_second": (0, False, None),
     "correction_weight": (0, False, 1),
     "tail_share": (0, True, 0.5),
