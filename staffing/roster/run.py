@@ -65,11 +65,6 @@ def roster_run_folder(
     for round_no in range(rounds + 1):
         # each round is one solve on its own deterministic budget and the command's one deadline
         round_deadline = t0 + nets[round_no]
-        if round_no > 0 and round_deadline - clock() < CORRECTION_MIN_SHARE * (nets[round_no] - nets[round_no - 1]):
-            skipped = True
-            timing["skipped_rounds"] = rounds + 1 - round_no
-            say(f"correction: skipped, the time limit ({limit:g} s) leaves no room for another solve; the roster of round {round_no} is kept")
-            break
         this_round = _round_progress(solver_progress, round_no + 1, rounds + 1, t0, limit, clock)
         solved_at = clock()
         problem = RosterProblem.from_site(site, req, fit, week)
@@ -89,11 +84,15 @@ def roster_run_folder(
         say(f"simulation: {_service_text(service.summary())}; {missed.height} queue-interval(s) miss their target beyond the half-width")
         if round_no == rounds or missed.height == 0:
             break
+        if t0 + nets[round_no + 1] - clock() < CORRECTION_MIN_SHARE * (nets[round_no + 1] - nets[round_no]):
+            skipped = True
+            timing["skipped_rounds"] = rounds - round_no
+            say(f"correction: skipped, the time limit ({limit:g} s) leaves no room for another solve; the roster of round {round_no + 1} is kept")
+            break
         raised.append(missed.height)
         req = raise_requirements(req, missed)
         say(f"correction: one more agent on each of {missed.height} queue-interval(s); solving again")
     if skipped:  # the safety net: a quiet machine would have run the round
-        raised.pop()
         phases = [p for p in result.summary.get("time_limit_phases", "").split(", ") if p]
         result.summary["time_limit_hit"] = True
         result.summary["time_limit_phases"] = ", ".join(phases + ["correction round"])
