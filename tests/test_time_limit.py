@@ -184,9 +184,13 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
     solved: list[float] = []
     real_solve = run.solve
 
-    def spy_solve(problem, params, progress=None, clock=None, deadline=None):
+    bounds: list = []
+
+    def spy_solve(problem, params, progress=None, clock=None, deadline=None, known_bound=None):
         solved.append(params.time_limit_seconds)
-        return real_solve(problem, params, progress, clock=clock, deadline=deadline)
+        out = real_solve(problem, params, progress, clock=clock, deadline=deadline, known_bound=known_bound)
+        bounds.append((known_bound, out.summary["under_coverage_bound_agent_intervals"], out.summary["lower_bound"]["status"]))
+        return out
 
     real_sim = run.simulate_plan
 
@@ -210,6 +214,11 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
     assert summary["time_budget"]["round_budget_seconds"] == [4.0, 2.0]  # 1 : 0.5 of the limit
     if not skipped:
         assert solved == pytest.approx([4.0, 2.0]) and summary["service_correction"]["rounds"] == 1
+        # the correction round reuses the first round's bound (requirements only grew), and says so
+        (first_known, first_bound, _), (known, second_bound, status) = bounds
+        assert first_known is None and known[0] == first_bound and second_bound <= first_bound
+        assert status.endswith("(the first round's bound, before the correction raised requirements: valid, not tight)")
+        assert summary["lower_bound"]["status"] == status
         assert summary["time_limit_hit"] is False and summary["time_budget"]["skipped_rounds"] == 0
         return
     assert solved == pytest.approx([4.0])  # no second solve

@@ -68,7 +68,8 @@ def roster_run_folder(
         this_round = _round_progress(solver_progress, round_no + 1, rounds + 1, t0, limit, clock)
         solved_at = clock()
         problem = RosterProblem.from_site(site, req, fit, week)
-        candidate = solve(problem, params.replace(time_limit_seconds=budgets[round_no]), this_round, clock=clock, deadline=round_deadline)
+        candidate = solve(problem, params.replace(time_limit_seconds=budgets[round_no]), this_round, clock=clock, deadline=round_deadline,
+                          known_bound=None if round_no == 0 else first_round_bound(result.summary))
         timing["solve_seconds"].append(round(clock() - solved_at, 3))
         candidate.activities = routing_profiles(candidate.activities, fit, requirement_pools(req), req)
         plan = _sim_plan(site, req, candidate, week)
@@ -120,6 +121,19 @@ def roster_run_folder(
             result.summary["simulation"] = service.summary()
     say(f"roster: {result.summary_text()}")
     return result.summary
+
+
+def first_round_bound(summary: dict) -> tuple[float, dict] | None:
+    """The first solve's lower bound for a correction round, with its stats: still valid there,
+    since the correction only raises requirements (more required never means less short), but
+    weaker; saves solving the whole-week LP again. The summary says where it comes from. None
+    when the first solve had no bound."""
+    bound = summary.get("under_coverage_bound_agent_intervals")
+    if bound is None:
+        return None
+    stats = {k: v for k, v in summary.get("shift_phase", {}).items() if k.startswith("bound_")}
+    stats["bound_status"] = f"{stats.get('bound_status', '')} (the first round's bound, before the correction raised requirements: valid, not tight)".strip()
+    return float(bound), stats
 
 
 CORRECTION_MIN_SHARE = 0.5  # a correction round starts only with at least this share of its wall-clock share left (else it could not finish in time)

@@ -55,14 +55,17 @@ class RosterResult:
 
 
 def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
-          clock: Callable[[], float] = time.monotonic, deadline: float | None = None) -> RosterResult:
+          clock: Callable[[], float] = time.monotonic, deadline: float | None = None, known_bound: tuple[float, dict] | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
     `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
     phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
     under-coverage of a complete roster). `clock` (seconds) is the wall clock the safety net
     reads: one shared deadline for every phase, `deadline` on `clock` when given (a command
     that runs more than this solve: `run.roster_run_folder`), else `time_limit_seconds` x
-    `safety_net_factor` after the start. The deterministic budgets follow `time_limit_seconds`."""
+    `safety_net_factor` after the start. The deterministic budgets follow `time_limit_seconds`.
+    `known_bound` (agent-intervals, its stats): a lower bound already proven for this problem
+    (a correction round's: the first round's, valid because the correction only raises
+    requirements), used instead of solving the whole-week LP again."""
     params = params or SolveParams()
     t_start = clock()
     limit = params.time_limit_seconds
@@ -75,7 +78,11 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     cut: list[str] = []  # phases the wall-clock safety net cut short
     bound_short, bstats = None, {}
     early = params.bound and params.bound_widen < 0  # the whole-week LP does not depend on the roster: solve it first
-    if early:
+    if early and known_bound is not None:
+        bound_short, bstats = known_bound[0], dict(known_bound[1])
+        if notify:
+            notify(phase="bound", bound=bound_short)
+    elif early:
         if notify:
             notify(phase="bound")
         bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
