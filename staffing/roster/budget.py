@@ -26,10 +26,6 @@ class Deadline:
         """True once the clock has reached the deadline."""
         return self.at is not None and self.clock() >= self.at
 
-    def left(self, default: float = float("inf")) -> float:
-        """Seconds left before the deadline (`default` when there is none)."""
-        return default if self.at is None else self.at - self.clock()
-
 
 class WorkBudget:
     """A deterministic budget of work units shared by several stages (None: unlimited)."""
