@@ -30,7 +30,7 @@ def command(site_dir: str, week, time_limit: float | None, workers: int | None, 
     simulation-correction round share it (the first solve 2/3, the correction round 1/3 by
     default), each solve stops on deterministic budgets sized for its share, so the same
     seed gives the same roster; the wall clock is only a safety net. At 60 s a quiet 2-core
-    machine needs about half the limit (30 s: 70-90%); a limit below the least a site needs
+    machine needs about half the limit (30 s: 65-75%); a limit below the least a site needs
     (about 11 s at 100 agents, 18 s at 300) cannot be honoured. If the safety net fires (a
     crowded machine, or a limit too short), the command says so, summary.json lists what was
     cut, and a rerun may differ; [roster] safety_net_factor widens the net on a busy machine.
