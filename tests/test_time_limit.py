@@ -227,3 +227,16 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
     assert summary["service_correction"]["rounds"] == 0
     assert any(s.startswith("correction: skipped, the time limit (6 s) leaves no room for another solve") for s in said)
     assert "the wall-clock safety net cut" in said[-1] and "correction round" in said[-1]
+
+
+@pytest.mark.parametrize("status, on_time", [
+    ("TERMINATION_REASON_OPTIMAL after 3264 iterations", False),
+    ("TERMINATION_REASON_TIME_LIMIT after 812 iterations", True),
+    ("PDLP TERMINATION_REASON_ITERATION_LIMIT after 2000 iterations; HiGHS dual simplex Time limit reached after 9 iterations", True),
+    ("TERMINATION_REASON_OPTIMAL after 900 iterations; HiGHS MIP Time limit reached after 40 nodes", True),
+    ("TERMINATION_REASON_OPTIMAL after 900 iterations; HiGHS MIP Node limit reached after 2000 nodes", False),
+])
+def test_a_bound_that_stopped_on_the_clock_is_reported_as_cut(status, on_time):
+    from staffing.roster.solve import stopped_on_time
+
+    assert stopped_on_time({"bound_status": status}) is on_time

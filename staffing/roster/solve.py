@@ -86,7 +86,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         if notify:
             notify(phase="bound")
         bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
-        if "TIME_LIMIT" in str(bstats.get("bound_status", "")):  # PDLP stopped on the clock, not on its iterations
+        if stopped_on_time(bstats):  # PDLP, HiGHS or the MIP stopped on the clock, not on its deterministic budget
             cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
@@ -117,6 +117,8 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
 
             left = max(params.bound_min_seconds, deadline - clock())
             bound_short, bstats = _bound(problem, params, focus_intervals(short_t, params.bound_widen), left)
+            if stopped_on_time(bstats):
+                cut.append("bound")
         if notify:
             notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
     if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
@@ -130,6 +132,14 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
+
+
+def stopped_on_time(bound_stats: dict) -> bool:
+    """True when a solver of the bound stopped on its wall-clock limit (PDLP's
+    `TERMINATION_REASON_TIME_LIMIT`, HiGHS's "Time limit reached") rather than on its
+    deterministic budget: the bound may then differ on a rerun."""
+    status = str(bound_stats.get("bound_status", "")).lower()
+    return "time_limit" in status or "time limit" in status
 
 
 def _shift_fields(fields: dict) -> dict:
