@@ -123,6 +123,8 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
             notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
     if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
         bound_short = min(bound_short, float(short_t.sum()))
+    if bstats.pop("bound_time_limit_hit", False) and "bound" not in cut:
+        cut.append("bound")
     stats.update(bstats)
     if clock() > deadline and not cut:
         cut.append("bound" if not early else "tables")
@@ -136,10 +138,12 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
 
 def stopped_on_time(bound_stats: dict) -> bool:
     """True when a solver of the bound stopped on its wall-clock limit (PDLP's
-    `TERMINATION_REASON_TIME_LIMIT`, HiGHS's "Time limit reached") rather than on its
+    `TERMINATION_REASON_TIME_LIMIT`, HiGHS's "Time limit reached", bound.py's
+    `bound_time_limit_hit`, which is taken out of the stats) rather than on its
     deterministic budget: the bound may then differ on a rerun."""
     status = str(bound_stats.get("bound_status", "")).lower()
-    return "time_limit" in status or "time limit" in status
+    flagged = bound_stats.pop("bound_time_limit_hit", False)  # bound.py's own flag for HiGHS (not a summary figure)
+    return bool(flagged) or "time_limit" in status or "time limit" in status
 
 
 def _shift_fields(fields: dict) -> dict:
