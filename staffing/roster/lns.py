@@ -8,7 +8,7 @@ interval and re-chooses all their shifts together in one CP-SAT model:
 
 * every weekly rule of every agent in the group (`rules.WEEK_RULES`, the same functions the
   best response uses, hard rules enforced), their shifts on the other days fixed;
-* coverage scored with the shift phase's model (pauses at their nominal offsets): with the
+* coverage scored with the shift phase's model (pauses as `shift_pauses` says): with the
   group removed, the other agents' max flow per interval (`CoverageState`) leaves a deficit
   per queue; an agent of the group present in an interval can fill the deficit of any queue
   her queues reach (directly, or by freeing an agent who can serve it: the closure kept in
@@ -54,7 +54,7 @@ class Neighbourhood:
 
 def coverage_cost(state: "CoverageState", costs: CostModel) -> float:
     """Objective units of the shift phase's coverage score: under-coverage of the max flow
-    plus surplus working minutes (pauses at their nominal offsets), as `CoverageState` holds it."""
+    plus surplus working minutes (pauses counted as the state's `pauses` says), as `CoverageState` holds it."""
     step = state.step
     short = float(state.short.sum())
     served = float(state.need.sum()) - short

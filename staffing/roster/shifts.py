@@ -6,6 +6,10 @@ queues they are eligible for), then solve that agent's week as a small CP-SAT mo
 every week rule (`rules.WEEK_RULES`) and put the agent back. The first pass builds the
 roster from empty, hardest agents first; later passes visit agents in a seeded random
 order. Stops after a deterministic number of agent updates or when a pass changes nothing.
+A shift's working minutes count its pauses spread evenly over their windows
+(`shift_pauses = "spread"`, `spread_work`) or at their nominal offsets. With the whole-week
+LP's shift values, the LP dive (`dive.py`) makes a second start; the better one is kept and
+the group moves (`lns.py`) polish it.
 """
 
 from __future__ import annotations
