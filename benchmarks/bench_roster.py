@@ -206,8 +206,6 @@ def main() -> None:
                 print(f"{n} agents: failed: {r}", flush=True)
                 continue
             r["total_wall"] = round(time.monotonic() - t0, 1)
-            lp = _child(["--lp-only", r["site_dir"], "--exact-lp-seconds", str(args.exact_lp_seconds)]) if args.exact_lp else None
-            r["exact"] = lp
             rows.append(r)
             bound = "-" if r["bound_pct"] is None else f"{r['bound_pct']:.3f}"
             above = "-" if r["bound_pct"] is None else f"{r['short_pct'] - r['bound_pct']:.3f}"
@@ -218,6 +216,8 @@ def main() -> None:
                   f"{'' if r['bound_converged'] in (True, None) else ', not converged'}); {above} pp above the reported bound; "
                   f"safety net {'fired: ' + r['time_limit_phases'] if r['time_limit_hit'] else 'not fired'}; "
                   f"correction rounds {r['correction_rounds']}; peak RSS {r['peak_mb']} MB; validator {'clean' if r['violations'] == 0 else str(r['violations']) + ' violations'}", flush=True)
+            lp = _child(["--lp-only", r["site_dir"], "--exact-lp-seconds", str(args.exact_lp_seconds)]) if args.exact_lp else None
+            r["exact"] = lp
             if isinstance(lp, dict):
                 lp_pct = lp["exact_lp_pct"]
                 above_lp = "-" if lp_pct is None else f"{r['short_pct'] - lp_pct:.3f}"
