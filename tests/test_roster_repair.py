@@ -220,7 +220,7 @@ def test_summary_says_which_bound_it_reports():
     lb = res.summary["lower_bound"]
     assert lb["method"] == "pdlp, then highs dual simplex" and lb["converged"] is True and lb["includes"] == BOUND_INCLUDES
     assert res.summary["under_coverage_bound_agent_intervals"] >= 36 - 1e-4
-    res0 = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_iterations=3, bound_exact_iterations=0))
+    res0 = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_iterations=3, bound_exact_iterations=0, bound_mip_nodes=0))
     assert res0.summary["lower_bound"]["method"] == "pdlp" and res0.summary["lower_bound"]["converged"] is False
 
 

@@ -72,5 +72,8 @@ def bound_words(bound: dict) -> str:
     it is the LP's exact optimum or a valid but lower figure."""
     if bound.get("method") == "none":
         return "lower bound: 0, every requirement is covered"
-    exact = "the LP relaxation solved to optimality" if bound.get("converged") else "a valid bound from an LP solve stopped early (the exact LP may be higher)"
+    if "MIP" in str(bound.get("method")):
+        exact = "the relaxation with whole shifts solved to optimality" if bound.get("converged") else "a valid bound from a branch and bound stopped at its node budget (the optimum may be higher)"
+    else:
+        exact = "the LP relaxation solved to optimality" if bound.get("converged") else "a valid bound from an LP solve stopped early (the exact LP may be higher)"
     return f"lower bound by {bound.get('method')}: {exact}"

@@ -23,7 +23,9 @@ The optimum is therefore at most the roster's under-coverage on T, hence on the 
 Solved by OR-Tools PDLP (default) on an iteration budget; when PDLP stops before it
 converges, again exactly by HiGHS dual simplex (through SciPy) on its own iteration budget
 (`SolveParams.bound_exact_iterations`), keeping the better bound; or by HiGHS alone
-(method="highs", interior point). The time limit is a safety net.
+(method="highs", interior point). On small sites the same model with whole shifts (x
+integer) is then solved by HiGHS branch and bound on a node budget (`_solve_mip`), and its
+dual bound reported when higher. The time limit is a safety net.
 Every variable is boxed, so the Lagrangian at any dual vector is a valid bound
 (`lagrangian_bound`): the bound reported is that, computed from the solver's duals, so
 tolerances or an unfinished solve can make it looser but never invalid.
@@ -135,8 +137,15 @@ BOUND_INCLUDES = (
     "and weekend days off (when hard), eligibility, presence per interval and working minutes per week and day; "
     "relaxed: integrality, minimum rest, where pauses fall, minimum stint, channel changes"
 )
+#: HiGHS's feasibility tolerance: the MIP's dual bound is lowered by this share (at least this much) to stay valid.
+MIP_TOLERANCE = 1e-6
 BOUND_INCLUDES_PAUSES = BOUND_INCLUDES.replace("; relaxed:", ", pause windows (pause minutes every shift must take inside each window); relaxed:").replace(
     "where pauses fall", "which allowed offset each pause takes")
+
+
+def integer_shifts(includes: str) -> str:
+    """What the bound includes when its shifts are whole (the MIP's dual bound)."""
+    return includes.replace("LP relaxation of coverage", "relaxation with whole shifts (MIP) of coverage").replace("relaxed: integrality,", "relaxed: integrality of the minutes served,")
 
 
 def _pause_window_rows(p: RosterProblem, T: np.ndarray, tpos: np.ndarray, yk: np.ndarray, yt: np.ndarray, nx: int, cols: ShiftColumns, xtype: np.ndarray, n_types: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -208,18 +217,24 @@ def bound_summary(stats: dict) -> dict:
     if stats.get("bound_intervals") == 0 and "bound_method" not in stats:
         return {"method": "none", "converged": True, "status": stats.get("bound_status"), "includes": "the roster covers every requirement: the bound is 0"}
     includes = BOUND_INCLUDES_PAUSES if stats.get("bound_pause_windows") else BOUND_INCLUDES
+    if stats.get("bound_integer_shifts"):
+        includes = integer_shifts(includes)
     return {"method": stats.get("bound_method"), "converged": bool(stats.get("bound_converged")), "status": stats.get("bound_status"), "includes": includes}
 
 
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
-                         iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False) -> tuple[float | None, dict]:
+                         iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
+                         mip_columns: int = 0, mip_nodes: int = 0) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
     valid wherever PDLP stops. `pause_windows` adds the pause-window inequalities
     (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
-    net) and the better of the two bounds is reported. Stats say which (`bound_method`,
-    `bound_converged`, `bound_status`)."""
+    net) and the better of the two bounds is reported. When the LP has at most `mip_columns`
+    shift columns and `mip_nodes` > 0, the same model with whole shifts (x integer) is then
+    solved by HiGHS branch and bound on that node budget (`_solve_mip`), and its dual bound,
+    valid wherever the search stops, is reported when higher. Stats say which
+    (`bound_method`, `bound_converged`, `bound_status`, `bound_integer_shifts`)."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -378,11 +393,35 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 value = exact
     else:
         value, status, converged = _solve_highs(A, b, c, upper, time_limit, "highs-ipm" if method == "highs" else method, exact_iterations)
+    if mip_nodes > 0 and 0 < nx <= mip_columns:
+        left = max(1.0, float(time_limit) - (time.monotonic() - started))
+        whole, mip_status, mip_optimal = _solve_mip(A, b, c, upper, nx, left, mip_nodes)
+        status = f"{status}; HiGHS MIP {mip_status}"
+        if whole is not None and (value is None or whole > value):
+            value, converged = whole, mip_optimal
+            stats["bound_method"] += ", then highs MIP"
+            stats["bound_integer_shifts"] = True
     stats["bound_status"] = status
     stats["bound_converged"] = bool(converged)
     if value is None:
         return None, stats
     return max(0.0, value), stats
+
+
+def _solve_mip(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, nx: int, time_limit: float, nodes: int) -> tuple[float | None, str, bool]:
+    """The bound LP with its first `nx` columns (shifts) integer: HiGHS branch and bound
+    through SciPy, at most `nodes` nodes (a deterministic budget; the time is a safety net).
+    Returns (its dual bound less the solver's tolerance, or None; status text; solved to
+    optimality). The dual bound is a valid lower bound wherever the search stops."""
+    integrality = np.zeros(len(c), dtype=np.int8)
+    integrality[:nx] = 1
+    res = optimize.milp(c, constraints=optimize.LinearConstraint(A, -np.inf, b), bounds=optimize.Bounds(np.zeros(len(c)), upper), integrality=integrality,
+                        options={"time_limit": max(1.0, float(time_limit)), "node_limit": int(nodes), "mip_rel_gap": 0.0, "presolve": True})
+    dual = getattr(res, "mip_dual_bound", None)
+    status = f"{res.message.split('(')[0].strip().rstrip('.')} after {getattr(res, 'mip_node_count', 0)} nodes"
+    if dual is None or not np.isfinite(dual):
+        return None, status, False
+    return float(dual) - MIP_TOLERANCE * max(1.0, abs(float(dual))), status, res.status == 0
 
 
 def _solve_highs(A: sparse.spmatrix, b: np.ndarray, c: np.ndarray, upper: np.ndarray, time_limit: float, method: str, iterations: int = 0) -> tuple[float | None, str, bool]:

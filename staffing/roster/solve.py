@@ -136,7 +136,8 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
     from staffing.roster.bound import under_coverage_bound
 
     return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations,
-                                exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows)
+                                exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
+                                mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes)
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
