@@ -4,6 +4,7 @@ Run on demand (not a test), from the project folder:
     .venv/bin/python benchmarks/bench_roster.py                          # 100, 300, 1000 agents
     .venv/bin/python benchmarks/bench_roster.py --agents 1000 --exact-lp
     .venv/bin/python benchmarks/bench_roster.py --agents 3000 --exact-lp --exact-lp-seconds 1800
+    .venv/bin/python benchmarks/bench_roster.py --agents 1000 3000 --build-only     # no search: build time and memory
 
 Each size runs in its own process (peak memory is per process), through the same path as
 `staffing roster` (`roster.run.roster_run_folder`: solve, routing profiles, simulation,
@@ -163,6 +164,40 @@ def exact_lp(site_dir: Path, seconds: float) -> dict:
             "seconds": round(time.monotonic() - t0, 1), "peak_mb": round(_rss_mb()), "load": _load()}
 
 
+def build_only(agents: int, seed: int, pdlp_iterations: int) -> dict:
+    """The fixed costs of a size, without a search: problem build, then the bound LP's
+    matrix and PDLP on `pdlp_iterations` iterations (time and the peak RSS after each)."""
+    import staffing.roster.bound as bound
+    from staffing.roster.problem import RosterProblem
+    from staffing.site import load_site
+    from staffing.site.generate import write_demo_site
+    from staffing.stages import site_fit, site_forecast, site_requirements
+
+    root = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    write_demo_site(root / "site", agents=agents, seed=seed, force=True)
+    site = load_site(root / "site")
+    week = site.plan_week()
+    fit = site_fit(site)
+    req = site_requirements(site, site_forecast(site, week), week, fit=fit)
+    out: dict = {"agents": agents, "load": _load(), "before_build_mb": round(_rss_mb())}
+    t0, c0 = time.monotonic(), time.process_time()
+    problem = RosterProblem.from_site(site, req, fit, week)
+    out.update(build_s=round(time.monotonic() - t0, 1), build_cpu_s=round(time.process_time() - c0, 1), build_mb=round(_rss_mb()),
+               options=sum(len(o) for a in problem.agents for o in a.options), types=len({a.queues for a in problem.agents}))
+    solve_pdlp = bound._solve_pdlp
+    marks: dict = {}
+
+    def timed_pdlp(A, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        marks.update(matrix_s=round(time.monotonic() - t1, 1), matrix_cpu_s=round(time.process_time() - c1, 1), matrix_mb=round(_rss_mb()), nnz=int(A.nnz))
+        return solve_pdlp(A, *a, **kw)
+
+    bound._solve_pdlp = timed_pdlp
+    t1, c1 = time.monotonic(), time.process_time()
+    _, stats = bound.under_coverage_bound(problem, None, time_limit=3600.0, threads=2, iteration_limit=pdlp_iterations)
+    out.update(marks, pdlp_mb=round(_rss_mb()), pdlp_status=stats.get("bound_status"), bound_s=round(time.monotonic() - t1, 1))
+    return out
+
+
 def _child(args: list[str]) -> dict | str:
     """Run this script with `args` in a new process; its last stdout line as JSON, or the error."""
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
@@ -182,12 +217,29 @@ def main() -> None:
     ap.add_argument("--exact-lp", action="store_true", help="also solve the exact LP (HiGHS) in its own process")
     ap.add_argument("--exact-lp-seconds", type=float, default=1800.0, help="safety net of the exact LP")
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
+    ap.add_argument("--build-only", action="store_true",
+                    help="no search: time and peak RSS of the problem build and of the bound LP's matrix and PDLP (--pdlp-iterations)")
+    ap.add_argument("--pdlp-iterations", type=int, default=20, help="PDLP iterations with --build-only")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--build-one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--lp-only", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--keep", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.lp_only:
         print(json.dumps(exact_lp(args.lp_only, args.exact_lp_seconds)))
+        return
+    if args.build_one:
+        print(json.dumps(build_only(args.agents[0], args.seed, args.pdlp_iterations)))
+        return
+    if args.build_only:
+        for n in args.agents:
+            r = _child(["--build-one", "--agents", str(n), "--seed", str(args.seed), "--pdlp-iterations", str(args.pdlp_iterations)])
+            if isinstance(r, str):
+                print(f"{n} agents: failed: {r}", flush=True)
+                continue
+            print(f"{n} agents (load {r['load']}): {r['options']:,} shift options, {r['types']} eligibility types; problem build {r['build_s']} s "
+                  f"({r['build_cpu_s']} s CPU), {r['before_build_mb']} -> {r['build_mb']} MB; bound LP matrix {r['nnz']:,} non-zeros in "
+                  f"{r['matrix_s']} s ({r['matrix_cpu_s']} s CPU), peak {r['matrix_mb']} MB; PDLP ({r['pdlp_status']}) peak {r['pdlp_mb']} MB", flush=True)
         return
     if args.one:
         print(json.dumps(one(args.agents[0], args.time_limit, args.seed, args.volume, args.keep, args.safety_net_factor)))
