@@ -78,3 +78,14 @@ def test_report_words_for_the_whole_shift_bound():
     assert bound_words({"method": "pdlp, then highs MIP", "converged": True}) == "lower bound by pdlp, then highs MIP: the relaxation with whole shifts solved to optimality"
     assert bound_words({"method": "pdlp, then highs MIP", "converged": False}) == (
         "lower bound by pdlp, then highs MIP: a valid bound from a branch and bound stopped at its node budget (the optimum may be higher)")
+
+
+def test_a_whole_shift_search_stopped_by_the_clock_is_reported_as_the_safety_net(monkeypatch):
+    import staffing.roster.bound as bound
+
+    monkeypatch.setattr(bound, "_solve_mip", lambda *a, **k: (8.0, "Time limit reached after 5 nodes", False))
+    value, stats = under_coverage_bound(_part_timer(), None, time_limit=30, method="highs-ds", mip_columns=100, mip_nodes=100)
+    assert value == 8.0 and stats["bound_time_limit_hit"] and stats["bound_converged"] is False
+    s = solve(_part_timer(), SolveParams(time_limit_seconds=20, workers=1)).summary
+    assert s["time_limit_hit"] and s["time_limit_phases"] == "bound" and "bound_time_limit_hit" not in s["shift_phase"]
+    assert s["lower_bound"]["converged"] is False and s["under_coverage_bound_agent_intervals"] == 8.0

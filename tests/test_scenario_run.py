@@ -24,6 +24,7 @@ lns_dtime_per_second = 0.005
 polish_max_windows = 4
 polish_min_windows = 2
 bound_iterations = 2000
+bound_mip_nodes = 0
 repair_dtime_per_second = 0.005
 safety_net_factor = 5
 """

@@ -234,7 +234,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     shift columns and `mip_nodes` > 0, the same model with whole shifts (x integer) is then
     solved by HiGHS branch and bound on that node budget (`_solve_mip`), and its dual bound,
     valid wherever the search stops, is reported when higher. Stats say which
-    (`bound_method`, `bound_converged`, `bound_status`, `bound_integer_shifts`)."""
+    (`bound_method`, `bound_converged`, `bound_status`, `bound_integer_shifts`), and
+    `bound_time_limit_hit` when a HiGHS solve stopped on the clock (the safety net)."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -386,6 +387,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         if not converged and exact_iterations > 0:
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
             exact, exact_status, exact_converged = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
+            if "time limit" in exact_status.lower():
+                stats["bound_time_limit_hit"] = True
             status = f"PDLP {status}; HiGHS dual simplex {exact_status}"
             stats["bound_method"] = "pdlp, then highs dual simplex"
             converged = exact_converged
@@ -397,6 +400,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         left = max(1.0, float(time_limit) - (time.monotonic() - started))
         whole, mip_status, mip_optimal = _solve_mip(A, b, c, upper, nx, left, mip_nodes)
         status = f"{status}; HiGHS MIP {mip_status}"
+        if "time limit" in mip_status.lower():  # the safety net, not the node budget, stopped it: a rerun may differ
+            stats["bound_time_limit_hit"] = True
         if whole is not None and (value is None or whole > value):
             value, converged = whole, mip_optimal
             stats["bound_method"] += ", then highs MIP"

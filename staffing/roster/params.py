@@ -68,7 +68,7 @@ class SolveParams:
     repair_max_dtime: float = 0.5  # ... at most this per model
     bound_pause_windows: bool = False  # pause-window inequalities in the bound LP (valid; no gain on the demo, about twice the LP time)
     bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
-    bound_mip_columns: int = 3000  # whole shifts in the bound (HiGHS MIP) when the LP has at most this many shift columns (small, scarce sites gain most); 0 = never
+    bound_mip_columns: int = 2000  # whole shifts in the bound (HiGHS MIP) when the LP has at most this many shift columns (small, scarce sites gain most); 0 = never
     bound_mip_nodes: int = 2000  # ... at most this many branch-and-bound nodes (a deterministic budget; the bound's time is the safety net)
 
     def replace(self, **changes) -> "SolveParams":

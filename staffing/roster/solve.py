@@ -76,7 +76,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
         if notify:
             notify(phase="bound")
         bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
-        if "TIME_LIMIT" in str(bstats.get("bound_status", "")):  # PDLP stopped on the clock, not on its iterations
+        if "TIME_LIMIT" in str(bstats.get("bound_status", "")) or bstats.pop("bound_time_limit_hit", False):  # stopped on the clock, not on its budget
             cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
@@ -111,6 +111,8 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
             notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
     if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
         bound_short = min(bound_short, float(short_t.sum()))
+    if bstats.pop("bound_time_limit_hit", False) and "bound" not in cut:
+        cut.append("bound")
     stats.update(bstats)
     if clock() > deadline:
         cut.append("bound" if not early else "tables")
