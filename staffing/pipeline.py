@@ -161,6 +161,7 @@ def run_plan(
     from staffing.roster.run import roster_run_folder, site_params
     from staffing.validate import validate_run
 
+    started = time.monotonic()  # the time limit covers forecast to the roster's simulation; validation and reports come after it
     site = site if site is not None else load_site(site_dir)
     week = week or site.plan_week()
     final = Path(out_dir)
@@ -188,7 +189,7 @@ def run_plan(
         progress(f"roster: solving, time limit {shown.time_limit_seconds:g} s, {shown.workers} worker(s) ...")
         with SolverLines(progress) as lines:
             summary = roster_run_folder(site, req, fit, out, week, time_limit=time_limit, workers=workers, seed=seed, progress=progress,
-                                        solver_progress=lines)
+                                        solver_progress=lines, started=started)
         progress(f"  status {summary.get('status')}: {status_words(summary.get('status'), summary.get('time_limit_hit'), summary.get('gap'))}")
         # the validator and the reports read the folders themselves, as they do from the CLI
         progress("validation: re-checking every hard rule ...")

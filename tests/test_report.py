@@ -225,9 +225,14 @@ def test_heatmap_bands_show_one_missing_agent_and_grey_closed_hours():
 def test_warnings_name_time_limit_unmet_zero_satisfaction_and_closed_time(run_dir):
     run = load_run(run_dir)
     run.summary["time_limit_hit"] = True
+    run.summary["time_limit_phases"] = "shifts, correction round"
+    run.summary["wall_seconds"] = 12.34
     sat = pl.DataFrame({"agent_id": ["A001", "A002", "A003"], "items": [2, 1, 0], "satisfaction": [0.5, 0.0, 1.0]})
     got = {k: (lvl, text) for k, lvl, text in warnings(run, sat)}
     assert set(got) == {"status", "time_limit", "unmet"} | {"zero_satisfaction"}
+    assert got["time_limit"] == ("warn", "The wall-clock safety net cut shifts, correction round short (solve 12.3 s): the machine was busy or the limit "
+                                         "is below what this site needs, so a rerun with the same seed may give a different roster. A longer limit "
+                                         "(--time-limit), or [roster] safety_net_factor on a crowded machine, keeps the roster reproducible.")
     assert got["zero_satisfaction"] == ("warn", "1 agent (33%) have none of their preferences honoured: A002.")
     # Monday 10:00 voice: A001 on break, nobody else: 2 short, the largest
     assert got["unmet"] == ("bad", "17 queue-intervals are short of their requirement (18.0 agent-intervals, 37.50% of required); the largest: "

@@ -103,8 +103,10 @@ def warnings(run: RunFolder, satisfaction: pl.DataFrame | None) -> list[tuple[st
         out.append(("status", "warn" if str(status).upper() == "FEASIBLE" else "bad",
                     f"Solver status {status}: {status_words(str(status), s.get('time_limit_hit'), s.get('gap'))}."))
     if s.get("time_limit_hit"):
-        out.append(("time_limit", "warn", f"The search stopped at its time limit after {fmt(s.get('wall_seconds'), 1)} s; a longer limit "
-                    "(--time-limit) may find a better roster."))
+        cut = s.get("time_limit_phases") or "the search"
+        out.append(("time_limit", "warn", f"The wall-clock safety net cut {cut} short (solve {fmt(s.get('wall_seconds'), 1)} s): the machine was busy "
+                    "or the limit is below what this site needs, so a rerun with the same seed may give a different roster. A longer limit "
+                    "(--time-limit), or [roster] safety_net_factor on a crowded machine, keeps the roster reproducible."))
     short = run.coverage.filter(pl.col("short") > 0)
     if short.height:
         worst = short.sort(["short", "queue_id", "interval_start"], descending=[True, False, False]).row(0, named=True)

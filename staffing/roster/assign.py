@@ -12,6 +12,11 @@ With the shifts fixed (`shifts.py`), `plan_activities_flow` runs:
 6. exact repair: whole days (or the shifts around a short spot) re-planned by one exact
    CP-SAT model each, pauses included (`repair.repair_activities`), never for the worse.
 
+Stages 3-6 stop on deterministic budgets (`SolveParams`: the dynamic programmes of 3-4
+share `activity_dp_per_second` x the time limit) and, as a safety net, at the solve's
+deadline; each is never worse than what it starts from, so wherever one stops the plan is a
+complete, valid roster. Stages 1-2 always run to the end: they build the first roster.
+
 Every stage prices with the one cost model (`costs.CostModel`) and keeps the interval
 rules of `interval_rules.py` (hard ones by construction, soft ones priced). The penalty
 rows of the interval rules are the rules' own amounts (`interval_rules.rule_amounts`).
@@ -19,7 +24,10 @@ rows of the interval rules are the rules' own amounts (`interval_rules.rule_amou
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 
+from staffing.roster.budget import Deadline, WorkBudget
 from staffing.roster.flows import assign_queues, reflow_short_intervals
 from staffing.roster.interval_rules import INTERVAL_RULES, SequenceRules, rule_amounts
 from staffing.roster.params import SolveParams
@@ -33,28 +41,52 @@ from staffing.roster.sequence import improve_pauses, improve_queues
 PenaltyRow = tuple[str, str | None, int | None, str | None, float, str, float]  # rule, agent, day, queue, amount, unit, cost
 
 
-def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams | None = None, deadline: float | None = None, rs: SequenceRules | None = None) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
+def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams | None = None, deadline: float | None = None, rs: SequenceRules | None = None,
+                         clock: Callable[[], float] = time.monotonic) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
     """Pauses and queues for every chosen shift; returns (planned shifts, penalty rows, stats).
-    Polishing runs only with a `deadline` (monotonic seconds, a safety net). `rs`: the
-    interval rules and cost model of `solve` (built here when not given)."""
+    Polishing and repair run only with a `deadline` (seconds on `clock`, a safety net). `rs`:
+    the interval rules and cost model of `solve` (built here when not given).
+
+    Every stage after the construction stops on its deterministic budget (the dynamic
+    programmes share `activity_dp_per_second` x the time limit) or, as a safety net, at the
+    deadline; each is never worse than what it starts from, so the plan is a valid roster
+    wherever it stops. `stats["activity_stages_cut"]` names the stages the safety net cut."""
     params = params or SolveParams()
     rs = rs or SequenceRules.of(p)
+    stop = Deadline(deadline, clock)
     shifts = planned_shifts(p, choice)
     place_pauses(p, shifts)
-    stats = assign_queues(p, rs, shifts)
-    stats.update(improve_queues(p, rs, shifts))
-    stats.update(improve_pauses(p, rs, shifts))
-    stats.update(reflow_short_intervals(p, rs, shifts))
-    stats["improved_shifts"] += improve_queues(p, rs, shifts)["improved_shifts"]
+    stats = assign_queues(p, rs, shifts)  # the first complete roster: always built
+    dp = WorkBudget(params.activity_dp_per_second * params.time_limit_seconds)
+    cut: list[str] = []
+
+    def run(name: str, out: dict) -> dict:
+        if out.pop("time_limit_hit", False):
+            cut.append(name)
+        return out
+
+    stats.update(run("queues", improve_queues(p, rs, shifts, budget=dp, stop=stop)))
+    stats.update(run("pauses", improve_pauses(p, rs, shifts, budget=dp, stop=stop)))
+    stats.update(run("reflows", reflow_short_intervals(p, rs, shifts, stop=stop)))
+    stats["improved_shifts"] += run("queues", improve_queues(p, rs, shifts, budget=dp, stop=stop))["improved_shifts"]
+    stats["activity_dp"] = dp.used
     if deadline is not None:
-        max_windows = min(params.polish_max_windows, max(params.polish_min_windows, len(shifts) // params.polish_shifts_per_window))
+        max_windows = min(params.polish_max_windows, max(params.polish_min_windows, len(shifts) // params.polish_shifts_per_window),
+                          int(params.polish_windows_per_second * params.time_limit_seconds))
         # the wall clock is a safety net only (SolveParams.safety_net_factor widens it on a crowded machine)
-        stats.update(polish_windows(p, rs, shifts, deadline=deadline, seed=params.seed, half_width=params.polish_half_width, dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows))
+        polished = polish_windows(p, rs, shifts, deadline=deadline, seed=params.seed, half_width=params.polish_half_width,
+                                  dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows, clock=clock)
+        if polished.pop("polish_time_limit_hit"):
+            cut.append("polishing")
+        stats.update(polished)
         if params.repair:
-            stats.update(repair_activities(p, rs, shifts, params, deadline))
-            # solve.py reads one safety-net flag for the whole activity phase
-            repair_hit = bool(stats.pop("repair_time_limit_hit"))
-            stats["polish_time_limit_hit"] = bool(stats.get("polish_time_limit_hit")) or repair_hit
+            repaired = repair_activities(p, rs, shifts, params, deadline, clock=clock)
+            if repaired.pop("repair_time_limit_hit"):
+                cut.append("repair")
+            stats.update(repaired)
+    stats["activity_stages_cut"] = list(dict.fromkeys(cut))
+    # solve.py reads one safety-net flag for the whole activity phase
+    stats["polish_time_limit_hit"] = bool(cut)
     return shifts, interval_penalties(p, rs, shifts), stats
 
 

@@ -17,7 +17,9 @@ sequence (a queue a hard rule forbids is no arc). Finds chains of moves (A to th
 queue, B to A's queue) that a one-agent best response cannot. Never worse: the current
 assignment is one of the flows considered.
 
-Deterministic: no randomness, no time limit.
+Deterministic: no randomness. The construction always runs to the end (it makes the
+first complete roster; about 1 s of CPU at 300 agents); the reflows stop between intervals
+at the safety net (`budget.Deadline`), keeping what they have (never worse).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from staffing.roster.budget import Deadline
 from staffing.roster.costs import scaled
 from staffing.roster.interval_rules import SequenceRules, change_cost, last_stint_cost, next_changes, sequence_rule_cost
 from staffing.roster.planned import PlannedShift, served_minutes
@@ -108,9 +111,10 @@ def _change_here(rs: SequenceRules, cur: int | None, q: int, stint: int, changes
     return None if cost is None or end is None else cost + end
 
 
-def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 2) -> dict:
+def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 2, stop: Deadline | None = None) -> dict:
     """Re-solve the min-cost flow of every interval that is still short with each agent's
-    other intervals fixed (module docstring). Returns the number of intervals changed."""
+    other intervals fixed (module docstring). Returns the number of intervals changed and
+    `time_limit_hit` (the safety net `stop` fired: the intervals not reached are kept)."""
     cm = rs.costs
     step = p.interval_minutes
     unit = cm.unit
@@ -122,10 +126,14 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
             if q is not None:
                 at.setdefault(sh.t0 + k, []).append(i)
     changed = 0
+    hit = False
     for _ in range(passes):
         changed_now = 0
         short_t = sorted({int(t) for t in np.nonzero((need - served > 0).any(axis=0))[0]})
         for t in short_t:
+            if stop is not None and stop.passed():
+                hit = True
+                break
             working = [i for i in at.get(t, []) if len(p.agents[shifts[i].agent].queues) > 1]
             if not working:
                 continue
@@ -162,9 +170,9 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
                     changed_now += 1
                 served[q, t] += sh.work[k]
         changed += changed_now
-        if not changed_now:
+        if not changed_now or hit:
             break
-    return {"reflowed_intervals": changed}
+    return {"reflowed_intervals": changed, "time_limit_hit": hit}
 
 
 def _unsplit_flow(p: RosterProblem, t: int, working: list[int], shifts: list[PlannedShift], options: dict[int, list[int]], costs: dict[int, dict[int, int]], rest: np.ndarray, unit: int, w_under: int, w_over: int) -> tuple[Flows, int]:

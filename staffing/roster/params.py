@@ -19,10 +19,13 @@ from staffing.site.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS
 class SolveParams:
     """How hard and how reproducibly to search.
 
-    time_limit_seconds is a wall-clock safety net; the search itself stops on deterministic
-    budgets (agent updates in the shift phase, CP-SAT deterministic time in the activity
-    phase), so the same inputs, seed and workers give the same roster unless the safety net
-    fires (the summary then says ``"time_limit_hit": true``).
+    time_limit_seconds sizes the deterministic budgets (agent updates in the shift phase,
+    CP-SAT deterministic time, dynamic programmes and windows in the activity phase) and is
+    the wall-clock safety net; the search itself stops on the budgets, so the same inputs,
+    seed and workers give the same roster unless the safety net fires (the summary then says
+    ``"time_limit_hit": true``). For `staffing roster` it is the limit of the whole command,
+    shared by the solves of the first round and a correction round (`run.time_budgets`); the
+    defaults need about half of it on a quiet 2-core machine.
     """
 
     time_limit_seconds: float = 60.0
@@ -36,7 +39,7 @@ class SolveParams:
     agent_week_seconds: float = 10.0  # wall-clock safety net of one agent's week model
     agent_updates_per_second: float = 30.0  # deterministic work budget = this x time limit
     # shift phase, second stage: neighbourhoods of agents x days re-solved together (lns.py)
-    lns_dtime_per_second: float = 0.1  # deterministic budget: CP-SAT deterministic time = this x time limit (0 = no group moves)
+    lns_dtime_per_second: float = 0.04  # deterministic budget: CP-SAT deterministic time = this x time limit (0 = no group moves)
     lns_dtime: float = 0.25  # ... at most this much per neighbourhood ...
     lns_dtime_overhead: float = 0.1  # ... and each neighbourhood charged this much more (building it, the max flows)
     lns_group_size: int = 8  # agents freed together in one neighbourhood
@@ -62,7 +65,7 @@ class SolveParams:
     repair: bool = True
     repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
     repair_max_models: int = 60  # models per roster ...
-    repair_dtime_per_second: float = 0.1  # ... and CP-SAT deterministic seconds for them all per second of time limit (a deterministic budget)
+    repair_dtime_per_second: float = 0.015  # ... and CP-SAT deterministic seconds for them all per second of time limit (a deterministic budget)
     repair_dtime_per_short: float = 0.3  # ... and at most this per agent-interval short when the repair starts
     repair_dtime_per_literal: float = 0.001  # deterministic seconds per queue choice of one model ...
     repair_max_dtime: float = 0.5  # ... at most this per model
@@ -70,6 +73,11 @@ class SolveParams:
     bound_exact_iterations: int = 1_000_000  # when PDLP stops unconverged: HiGHS dual simplex, at most this many iterations (deterministic); 0 = never
     bound_mip_columns: int = 2000  # whole shifts in the bound (HiGHS MIP) when the LP has at most this many shift columns (small, scarce sites gain most); 0 = never
     bound_mip_nodes: int = 2000  # ... at most this many branch-and-bound nodes (a deterministic budget; the bound's time is the safety net)
+    # the whole command within the time limit (run.roster_run_folder, docs/roster.md "Determinism and the time limit")
+    activity_dp_per_second: float = 70.0  # dynamic programmes (one shift's queue sequence re-chosen) per second of time limit: the budget of the best response and pause moves
+    correction_weight: float = 0.5  # a simulation-correction round's budgets as a share of the first solve's (the limit is split 1 : w : w ...)
+    tail_share: float = 0.1  # share of the time limit's wall clock kept after the last solve for its simulation and writing the run folder
+    polish_windows_per_second: float = 0.4  # the polishing windows (above) are also at most this x the time limit (a deterministic budget)
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -156,6 +164,10 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "bound_exact_iterations": (0, True, None),
     "bound_mip_columns": (0, True, None),
     "bound_mip_nodes": (0, True, None),
+    "activity_dp_per_second": (0, False, None),
+    "correction_weight": (0, False, 1),
+    "tail_share": (0, True, 0.5),
+    "polish_windows_per_second": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
 

@@ -22,6 +22,7 @@ time limit per window; the window budget is `SolveParams.polish_*`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -42,10 +43,12 @@ def polish_windows(
     half_width: int = 3,
     max_windows: int = 200,
     dtime_per_window: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict:
     """Re-optimise windows around short queue-intervals until none is left or the window
     budget (`max_windows`, deterministic) is used; the wall-clock deadline is only a
-    safety net (reported as `polish_time_limit_hit`). Returns counts for the summary."""
+    safety net (`deadline` on `clock`, reported as `polish_time_limit_hit`). Returns counts
+    for the summary."""
     unit = rs.costs.unit
     need = (p.required * p.interval_minutes // unit).astype(np.int64)
     served = served_minutes(p, shifts, unit)
@@ -54,7 +57,7 @@ def polish_windows(
     gained = 0
     hit = False
     while windows < max_windows:
-        if time.monotonic() >= deadline:  # safety net only: the window budget is the stop rule
+        if clock() >= deadline:  # safety net only: the window budget is the stop rule
             hit = True
             break
         short = np.maximum(need - served, 0).sum(axis=0)
@@ -65,7 +68,7 @@ def polish_windows(
         t = max(spots, key=lambda t: (short[t], -t))
         lo, hi = t - half_width, t + half_width + 1
         before = int(short[max(lo, 0) : hi].sum())
-        changed = _solve_window(p, rs, shifts, served, need, lo, hi, seed, dtime_per_window)
+        changed = _solve_window(p, rs, shifts, served, need, lo, hi, seed, dtime_per_window, deadline - clock())
         windows += 1
         after = int(np.maximum(need - served, 0)[:, max(lo, 0) : hi].sum())
         if changed:
@@ -75,9 +78,10 @@ def polish_windows(
     return {"polish_windows": windows, "polish_improved": improved, "polish_units_gained": gained, "polish_time_limit_hit": hit}
 
 
-def _solve_window(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], served: np.ndarray, need: np.ndarray, lo: int, hi: int, seed: int, dtime: float) -> bool:
+def _solve_window(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], served: np.ndarray, need: np.ndarray, lo: int, hi: int, seed: int, dtime: float,
+                  seconds: float = float("inf")) -> bool:
     """One window [lo, hi) re-optimised; `served` (flow units) and the shifts' queues are
-    updated in place. True when anything changed."""
+    updated in place. True when anything changed. `seconds`: wall-clock safety net left."""
     cm = rs.costs
     unit = cm.unit
     lo = max(lo, 0)
@@ -134,7 +138,7 @@ def _solve_window(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     solver.parameters.max_deterministic_time = dtime
-    solver.parameters.max_time_in_seconds = 60 * dtime  # safety net; deterministic time decides
+    solver.parameters.max_time_in_seconds = max(0.01, min(60 * dtime, seconds))  # safety net (at most what is left); deterministic time decides
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False

@@ -28,6 +28,7 @@ safety net.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +41,11 @@ from staffing.roster.problem import DAYS, RosterProblem, pause_minutes
 from staffing.roster.sequence import full_minutes
 
 
-def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], params: SolveParams, deadline: float) -> dict:
+def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], params: SolveParams, deadline: float,
+                      clock: Callable[[], float] = time.monotonic) -> dict:
     """Re-plan groups of whole shifts exactly where the roster is still short (module
-    docstring); changes `shifts` in place, never for the worse. Returns counts for the summary."""
+    docstring); changes `shifts` in place, never for the worse. `deadline` on `clock` is the
+    safety net, checked between models. Returns counts for the summary."""
     unit = rs.costs.unit
     need = (p.required * p.interval_minutes // unit).astype(np.int64)
     served = served_minutes(p, shifts, unit)
@@ -58,7 +61,7 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
     for _ in range(params.repair_max_models):
         if used >= budget:
             break
-        if time.monotonic() >= stop:
+        if clock() >= stop:
             stats["repair_time_limit_hit"] = True
             break
         short = np.maximum(need - served, 0)
@@ -67,7 +70,7 @@ def repair_activities(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedS
             break
         members, whole_day = group
         before = int(short.sum())
-        better, dtime = _repair_group(p, rs, shifts, members, served, need, params, budget - used)
+        better, dtime = _repair_group(p, rs, shifts, members, served, need, params, budget - used, stop - clock())
         used += dtime
         if better:
             stats["repair_improved"] += 1
@@ -153,7 +156,8 @@ class _Member:
     full: list[object]  # per interval: 1 when a pause fills it (expression or 0)
 
 
-def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], members: list[int], served: np.ndarray, need: np.ndarray, params: SolveParams, budget_left: float = float("inf")) -> tuple[bool, float]:
+def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], members: list[int], served: np.ndarray, need: np.ndarray, params: SolveParams, budget_left: float = float("inf"),
+                  seconds: float = float("inf")) -> tuple[bool, float]:
     """Re-plan `members` exactly (module docstring); `served` (flow units) and the shifts are
     updated in place when the answer is better. Returns (better, deterministic seconds used)."""
     cm = rs.costs
@@ -249,7 +253,7 @@ def _repair_group(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift
     solver.parameters.num_workers = 1  # one worker + deterministic time: reproducible (several workers were no better per deterministic second)
     solver.parameters.random_seed = params.seed
     solver.parameters.max_deterministic_time = max(0.01, min(params.repair_max_dtime, params.repair_dtime_per_literal * size, budget_left))
-    solver.parameters.max_time_in_seconds = max(1.0, 60 * solver.parameters.max_deterministic_time)  # safety net; the stage stops between models
+    solver.parameters.max_time_in_seconds = max(0.01, min(60 * solver.parameters.max_deterministic_time, seconds))  # safety net (at most what is left); the stage stops between models
     solver.parameters.log_search_progress = params.log
     status = solver.solve(m)
     dtime = float(solver.deterministic_time)

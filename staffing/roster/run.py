@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -33,37 +34,69 @@ def roster_run_folder(
     log: bool = False,
     progress: Callable[[str], None] | None = None,
     solver_progress: Callable[..., None] | None = None,
+    started: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict:
     """Solve the week's roster, give every working interval its routing profile, simulate the
     roster's service and, where a queue-interval misses its target beyond the simulation's
     half-width, raise its requirement and solve again (site.toml `[pooling]`: at most
     `correction_rounds` rounds, `replications` per simulation, 0 = no simulation); write the
-    run folder (with `service` and summary.json's "simulation"); returns summary.json."""
+    run folder (with `service` and summary.json's "simulation"); returns summary.json.
+
+    The time limit bounds all of it, from `started` (on `clock`; the command's start, default
+    now): `time_budgets` splits it into one budget per solve (deterministic, so the same seed
+    gives the same roster), and a correction round the wall clock no longer leaves room for
+    (less than `CORRECTION_MIN_SHARE` of its share left) is skipped and said so (docs/roster.md "Determinism and the time limit")."""
     say = progress or (lambda _text: None)
+    t0 = clock() if started is None else started
     pooling = site.config.pooling
-    run_seed = site_params(site, seed=seed).seed
+    params = site_params(site, time_limit_seconds=time_limit, workers=workers, seed=seed, log=log or None)
+    run_seed = params.seed
     simulate = pooling.replications > 0 and any(m in ("erlang_c", "erlang_a", "chat") for m in site.targets().get_column("model"))
     rounds = pooling.correction_rounds if simulate else 0
+    budgets, nets = time_budgets(params, rounds)
+    limit = params.time_limit_seconds
+    timing: dict = {"limit_seconds": limit, "safety_net_seconds": round(limit * params.safety_net_factor, 3),
+                    "round_budget_seconds": [round(b, 3) for b in budgets], "before_solve_seconds": round(clock() - t0, 3),
+                    "solve_seconds": [], "simulation_seconds": [], "skipped_rounds": 0}
     raised: list[int] = []
     req = requirements
+    skipped = False
     for round_no in range(rounds + 1):
-        # each round is one solve with its own time limit; the display says which round it shows
-        this_round = (lambda n: lambda **kw: solver_progress(round_no=n, rounds=rounds + 1, **kw))(round_no + 1) if solver_progress else None
-        result = roster_result(site, req, fit, week, time_limit=time_limit, workers=workers, seed=seed, log=log, solver_progress=this_round)
-        result.activities = routing_profiles(result.activities, fit, requirement_pools(req), req)
-        plan = _sim_plan(site, req, result, week)
-        result.coverage = with_logged_in(result.coverage, plan.logged_in() if plan is not None else None)
+        # each round is one solve on its own deterministic budget and the command's one deadline
+        round_deadline = t0 + nets[round_no]
+        this_round = _round_progress(solver_progress, round_no + 1, rounds + 1, t0, limit, clock)
+        solved_at = clock()
+        problem = RosterProblem.from_site(site, req, fit, week)
+        candidate = solve(problem, params.replace(time_limit_seconds=budgets[round_no]), this_round, clock=clock, deadline=round_deadline,
+                          known_bound=None if round_no == 0 else first_round_bound(result.summary))
+        timing["solve_seconds"].append(round(clock() - solved_at, 3))
+        candidate.activities = routing_profiles(candidate.activities, fit, requirement_pools(req), req)
+        plan = _sim_plan(site, req, candidate, week)
+        candidate.coverage = with_logged_in(candidate.coverage, plan.logged_in() if plan is not None else None)
+        result, result_req = candidate, req
+        simulated_at = clock()
         service = simulate_plan(plan, pooling.replications, run_seed, workers=1) if simulate and plan is not None else None
         if service is None:
             break
+        timing["simulation_seconds"].append(round(clock() - simulated_at, 3))
         missed = missed_targets(service.service)
         say(f"roster round {round_no + 1}: {result.summary_text()}")
         say(f"simulation: {_service_text(service.summary())}; {missed.height} queue-interval(s) miss their target beyond the half-width")
         if round_no == rounds or missed.height == 0:
             break
+        if t0 + nets[round_no + 1] - clock() < CORRECTION_MIN_SHARE * (nets[round_no + 1] - nets[round_no]):
+            skipped = True
+            timing["skipped_rounds"] = rounds - round_no
+            say(f"correction: skipped, the time limit ({limit:g} s) leaves no room for another solve; the roster of round {round_no + 1} is kept")
+            break
         raised.append(missed.height)
         req = raise_requirements(req, missed)
         say(f"correction: one more agent on each of {missed.height} queue-interval(s); solving again")
+    if skipped:  # the safety net: a quiet machine would have run the round
+        phases = [p for p in result.summary.get("time_limit_phases", "").split(", ") if p]
+        result.summary["time_limit_hit"] = True
+        result.summary["time_limit_phases"] = ", ".join(phases + ["correction round"])
     result.summary["site_dir"] = str(Path(site.root).resolve())
     result.summary["timezone"] = site.config.site.timezone
     result.summary["bound_refers_to"] = (
@@ -79,13 +112,61 @@ def roster_run_folder(
             "seed": run_seed,
         }
     check_run_target(out)
+    timing["elapsed_seconds"] = round(clock() - t0, 3)  # up to writing the run folder
+    result.summary["time_budget"] = timing
     with atomic_folder(out) as stage:  # the roster and its simulation switch in as one unit
-        write_run(stage, result, req, fit)
+        write_run(stage, result, result_req, fit)
         if service is not None:
             write_simulation(stage, service)
             result.summary["simulation"] = service.summary()
     say(f"roster: {result.summary_text()}")
     return result.summary
+
+
+def first_round_bound(summary: dict) -> tuple[float, dict] | None:
+    """The first solve's lower bound for a correction round, with its stats: still valid there,
+    since the correction only raises requirements (more required never means less short), but
+    weaker; saves solving the whole-week LP again. The summary says where it comes from. None
+    when the first solve had no bound."""
+    bound = summary.get("under_coverage_bound_agent_intervals")
+    if bound is None:
+        return None
+    stats = {k: v for k, v in summary.get("shift_phase", {}).items() if k.startswith("bound_")}
+    stats["bound_status"] = f"{stats.get('bound_status', '')} (the first round's bound, before the correction raised requirements: valid, not tight)".strip()
+    return float(bound), stats
+
+
+CORRECTION_MIN_SHARE = 0.5  # a correction round starts only with at least this share of its wall-clock share left (else it could not finish in time)
+
+
+def time_budgets(params: SolveParams, rounds: int) -> tuple[list[float], list[float]]:
+    """How one time limit L is shared by the first solve and `rounds` simulation-correction
+    rounds: (the time limit each solve's deterministic budgets are sized for, the wall-clock
+    safety net of each solve in seconds after the command's start). The budgets split L as
+    1 : w : w ... (`correction_weight` w); the nets split `safety_net_factor` x L the same way,
+    less `tail_share` kept for the last simulation and the writing. Depends on the
+    parameters alone, so the same limit gives the same budgets on any machine."""
+    weights = [1.0] + [params.correction_weight] * rounds
+    total = sum(weights)
+    limit = params.time_limit_seconds
+    net = limit * params.safety_net_factor * (1 - params.tail_share)
+    budgets = [limit * w / total for w in weights]
+    nets = [net * sum(weights[: i + 1]) / total for i in range(len(weights))]
+    return budgets, nets
+
+
+def _round_progress(solver_progress: Callable[..., None] | None, round_no: int, rounds: int, t0: float, limit: float,
+                    clock: Callable[[], float]) -> Callable[..., None] | None:
+    """The solver's progress of one round, its time counted from the command's start against
+    the command's limit (what the user typed), and the round named."""
+    if solver_progress is None:
+        return None
+
+    def relay(**fields: object) -> None:
+        fields.update(elapsed=clock() - t0, limit=limit)
+        solver_progress(round_no=round_no, rounds=rounds, **fields)
+
+    return relay
 
 
 def _sim_plan(site: Site, requirements: pl.DataFrame, result: RosterResult, week: dt.date) -> SimPlan | None:
@@ -140,10 +221,3 @@ def site_params(site: Site, **overrides: object) -> SolveParams:
     except ParamError as exc:  # load_site checks [roster] too; a site built in code may not have been loaded
         raise InputError([Problem("site.toml", text, column=f"roster.{key}", label="key") for key, text in exc.problems], headline="invalid site.toml") from None
     return params.replace(**overrides)
-
-
-def roster_result(site: Site, requirements: pl.DataFrame, fit: pl.DataFrame, week: dt.date, *, time_limit: float | None = None, workers: int | None = None, seed: int | None = None, log: bool = False, solver_progress: Callable[..., None] | None = None) -> RosterResult:
-    """Build the problem from a loaded site and solve it with the site's solver settings."""
-    problem = RosterProblem.from_site(site, requirements, fit, week)
-    params = site_params(site, time_limit_seconds=time_limit, workers=workers, seed=seed, log=log or None)
-    return solve(problem, params, solver_progress)

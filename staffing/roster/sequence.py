@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from staffing.roster.budget import Deadline, WorkBudget
 from staffing.roster.interval_rules import SequenceRules, change_cost, last_stint_cost, next_changes, pause_fits, sequence_rule_cost
 from staffing.roster.planned import PlannedShift, add_served, served_minutes
 from staffing.roster.problem import RosterProblem, TemplateInfo, pause_minutes
@@ -105,17 +106,27 @@ def best_sequence(p: RosterProblem, rs: SequenceRules, sh: PlannedShift, need: n
     return seq
 
 
-def improve_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 3) -> dict:
+def improve_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 3,
+                   budget: WorkBudget | None = None, stop: Deadline | None = None) -> dict:
     """Best response per shift by `best_sequence`, kept only when strictly better; repeated
-    for `passes` rounds or until nothing changes. Never worse."""
+    for `passes` rounds or until nothing changes. Never worse, so it may stop after any
+    shift: when `budget` (one unit per dynamic programme, deterministic) is used, or when
+    the safety net `stop` fires (then `time_limit_hit`)."""
     need = (p.required * p.interval_minutes).astype(np.float64)
     served = served_minutes(p, shifts).astype(np.float64)
     changed_total = 0
+    hit = out = False
     for _ in range(passes):
         changed = 0
         for sh in shifts:
             if len(p.agents[sh.agent].queues) < 2:
                 continue
+            if stop is not None and stop.passed():
+                hit = True
+                break
+            if budget is not None and not budget.take():
+                out = True
+                break
             add_served(served, sh, sh.queue, -1)
             new = best_sequence(p, rs, sh, need, served)
             if new is not None and new != sh.queue:
@@ -124,18 +135,22 @@ def improve_queues(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShif
                     changed += 1
             add_served(served, sh, sh.queue, +1)
         changed_total += changed
-        if not changed:
+        if not changed or hit or out:
             break
-    return {"improved_shifts": changed_total}
+    return {"improved_shifts": changed_total, "time_limit_hit": hit}
 
 
-def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 2) -> dict:
+def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], passes: int = 2,
+                   budget: WorkBudget | None = None, stop: Deadline | None = None) -> dict:
     """Move a pause that sits where one of the agent's queues is short to another allowed
-    offset, re-choosing the shift's queues by `best_sequence`, when that is worth more."""
+    offset, re-choosing the shift's queues by `best_sequence`, when that is worth more.
+    Never worse, so it may stop after any pause: when `budget` (one unit per pause
+    considered, deterministic) is used, or when the safety net `stop` fires."""
     step = p.interval_minutes
     need = (p.required * step).astype(np.float64)
     served = served_minutes(p, shifts).astype(np.float64)
     moved = 0
+    hit = out = False
     for _ in range(passes):
         moved_now = 0
         for sh in shifts:
@@ -149,6 +164,12 @@ def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShif
                 ts = [sh.t0 + k for k, _ in cells if k < sh.n]
                 if not any((need[qidx, t] - served[qidx, t] > 0).any() for t in ts):
                     continue
+                if stop is not None and stop.passed():
+                    hit = True
+                    break
+                if budget is not None and not budget.take(len(pause.offsets)):
+                    out = True
+                    break
                 add_served(served, sh, sh.queue, -1)
                 base_work = sh.work.copy()
                 best_val = sequence_value(p, rs, sh, sh.queue, need, served)
@@ -180,10 +201,12 @@ def improve_pauses(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShif
                     sh.queue[:] = best[2]
                     moved_now += 1
                 add_served(served, sh, sh.queue, +1)
+            if hit or out:
+                break
         moved += moved_now
-        if not moved_now:
+        if not moved_now or hit or out:
             break
-    return {"moved_pauses": moved}
+    return {"moved_pauses": moved, "time_limit_hit": hit}
 
 
 def full_minutes(tmpl: TemplateInfo, k: int, step: int) -> int:

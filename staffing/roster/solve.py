@@ -55,28 +55,38 @@ class RosterResult:
 
 
 def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
-          clock: Callable[[], float] = time.monotonic) -> RosterResult:
+          clock: Callable[[], float] = time.monotonic, deadline: float | None = None, known_bound: tuple[float, dict] | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
     `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
     phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
     under-coverage of a complete roster). `clock` (seconds) is the wall clock the safety net
-    reads: one shared deadline, `time_limit_seconds` after the start, for every phase."""
+    reads: one shared deadline for every phase, `deadline` on `clock` when given (a command
+    that runs more than this solve: `run.roster_run_folder`), else `time_limit_seconds` x
+    `safety_net_factor` after the start. The deterministic budgets follow `time_limit_seconds`.
+    `known_bound` (agent-intervals, its stats): a lower bound already proven for this problem
+    (a correction round's: the first round's, valid because the correction only raises
+    requirements), used instead of solving the whole-week LP again."""
     params = params or SolveParams()
     t_start = clock()
     limit = params.time_limit_seconds
-    net = limit * params.safety_net_factor  # the wall clock's share: budgets below follow `limit`, the safety net `net`
-    deadline = t_start + net
+    if deadline is None:
+        deadline = t_start + limit * params.safety_net_factor
+    net = max(deadline - t_start, 0.0)  # the wall clock's share: budgets below follow `limit`, the safety net `net`
     shift_deadline = t_start + net * (1 - params.activity_share)
     notify = (lambda **kw: progress(elapsed=clock() - t_start, limit=limit, **kw)) if progress else None
     rs = SequenceRules.of(problem)  # the interval rules and the one cost model, for every phase
     cut: list[str] = []  # phases the wall-clock safety net cut short
     bound_short, bstats = None, {}
     early = params.bound and params.bound_widen < 0  # the whole-week LP does not depend on the roster: solve it first
-    if early:
+    if early and known_bound is not None:
+        bound_short, bstats = known_bound[0], dict(known_bound[1])
+        if notify:
+            notify(phase="bound", bound=bound_short)
+    elif early:
         if notify:
             notify(phase="bound")
         bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net))
-        if "TIME_LIMIT" in str(bstats.get("bound_status", "")) or bstats.pop("bound_time_limit_hit", False):  # stopped on the clock, not on its budget
+        if stopped_on_time(bstats):  # PDLP, HiGHS or the MIP stopped on the clock, not on its deterministic budget
             cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
@@ -91,7 +101,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
         plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs)
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs, clock=clock)
         hit = bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     if hit:
@@ -107,6 +117,8 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
 
             left = max(params.bound_min_seconds, deadline - clock())
             bound_short, bstats = _bound(problem, params, focus_intervals(short_t, params.bound_widen), left)
+            if stopped_on_time(bstats):
+                cut.append("bound")
         if notify:
             notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
     if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
@@ -114,7 +126,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if bstats.pop("bound_time_limit_hit", False) and "bound" not in cut:
         cut.append("bound")
     stats.update(bstats)
-    if clock() > deadline:
+    if clock() > deadline and not cut:
         cut.append("bound" if not early else "tables")
     stats["time_limit_hit"] = bool(cut)
     stats["time_limit_phases"] = cut
@@ -122,6 +134,16 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
+
+
+def stopped_on_time(bound_stats: dict) -> bool:
+    """True when a solver of the bound stopped on its wall-clock limit (PDLP's
+    `TERMINATION_REASON_TIME_LIMIT`, HiGHS's "Time limit reached", bound.py's
+    `bound_time_limit_hit`, which is taken out of the stats) rather than on its
+    deterministic budget: the bound may then differ on a rerun."""
+    status = str(bound_stats.get("bound_status", "")).lower()
+    flagged = bound_stats.pop("bound_time_limit_hit", False)  # bound.py's own flag for HiGHS (not a summary figure)
+    return bool(flagged) or "time_limit" in status or "time limit" in status
 
 
 def _shift_fields(fields: dict) -> dict:
