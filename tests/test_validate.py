@@ -642,6 +642,18 @@ def test_min_stint_shorter_stint_is_named(site, tmp_path):
     ]
 
 
+def test_min_stint_exempts_only_the_last_stint_of_a_shift_shorter_than_the_minimum(base_site, tmp_path):
+    # minimum 9 intervals: A1's 8-hour Monday shift (17 intervals) is held to it in every
+    # stint, its first included; a 4-hour shift (8 intervals) cannot hold a 9-interval stint,
+    # so its last stint is exempt but an earlier one is not
+    site = write_site(base_site, extra_toml="[rules]\nmin_stint_intervals = 9\n")
+    b = clean_run(site).add_shift("A2", 1, "part_4h", "12:00", {"12:00": "voice/new_orders/en", "14:00": "chat/returns/en"}, breaks="14:00-14:15")
+    assert only(validate(b, tmp_path), "min_stint") == [
+        "min_stint: agent A1 on 2026-11-30: expected stints of at least 9 intervals, found voice/new_orders/en from 08:00 for 8",
+        "min_stint: agent A2 on 2026-12-01: expected stints of at least 9 intervals, found voice/new_orders/en from 12:00 for 4",
+    ]
+
+
 def test_min_stint_counts_a_pause_in_the_stint_it_interrupts_and_follows_the_mode(base_site, tmp_path):
     # chat 11:00-11:30 then lunch 11:30-12:00: a stint of 2 intervals (the lunch counts in it)
     two = write_site(shutil.copytree(BASE_SITE, tmp_path / "two_site"))

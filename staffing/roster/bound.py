@@ -34,6 +34,7 @@ tolerances or an unfinished solve can make it looser but never invalid.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, sparse
@@ -48,6 +49,86 @@ def focus_intervals(short_by_interval: np.ndarray, widen: int = 3) -> np.ndarray
     for t in hot:
         mask[max(0, t - widen) : t + widen + 1] = True
     return np.nonzero(mask)[0]
+
+
+@dataclass(frozen=True)
+class ShiftColumns:
+    """The LP's shift columns on intervals T: options of one agent and day that look the
+    same on T (same paid minutes, same working minutes in every interval of T) are one
+    column. Per column (arrays of equal length): `agent`, `day`, `paid` and `work` (paid and
+    nominal working minutes of its first option) and its presence on T, positions
+    `lo` .. `hi` - 1 of T (a shift's intervals in T are consecutive there) with `step`
+    minutes each except `last` minutes at `hi` - 1. Per option, in (agent, day, option)
+    order: `option_agent`, `option_day`, `option_index` (within its agent and day),
+    `option_template`, `option_start` (first interval) and `option_column`."""
+
+    agent: np.ndarray
+    day: np.ndarray
+    paid: np.ndarray
+    work: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    last: np.ndarray
+    option_agent: np.ndarray
+    option_day: np.ndarray
+    option_index: np.ndarray
+    option_template: np.ndarray
+    option_start: np.ndarray
+    option_column: np.ndarray
+
+    def presence(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(column, position in T, minutes present) of every column's intervals in T, column by column."""
+        size = self.hi - self.lo
+        total = int(size.sum())
+        col = np.repeat(np.arange(len(size), dtype=np.int32), size)
+        first = np.cumsum(size) - size
+        pos = np.arange(total, dtype=np.int32) - np.repeat((first - self.lo).astype(np.int32), size)
+        mins = np.full(total, step, dtype=np.int32)
+        ends = (first + size - 1)[size > 0]
+        mins[ends] = self.last[size > 0]
+        return col, pos, mins
+
+    def profile(self, c: int, step: int) -> list[tuple[int, int]]:
+        """(position in T, minutes) of column `c`."""
+        lo, hi = int(self.lo[c]), int(self.hi[c])
+        return [(tp, step if tp < hi - 1 else int(self.last[c])) for tp in range(lo, hi)]
+
+
+def shift_columns(p: RosterProblem, T: np.ndarray) -> ShiftColumns:
+    """The merged shift columns of the LP on the sorted intervals `T` (`ShiftColumns`),
+    numbered in order of first appearance over agents, days and options."""
+    step = p.interval_minutes
+    n_int = np.array([t.n_intervals for t in p.templates], dtype=np.int64)
+    tail = np.array([t.length_minutes - (t.n_intervals - 1) * step for t in p.templates], dtype=np.int64)
+    nominal = np.array([sum(t.nominal_work) for t in p.templates], dtype=np.float64)
+    base_paid = np.array([t.paid_minutes for t in p.templates], dtype=np.int64)
+    per_day = [(ai, d, opts) for ai, a in enumerate(p.agents) for d, opts in enumerate(a.options)]
+    sizes = np.array([len(opts) for _, _, opts in per_day], dtype=np.int64)
+    flat = [(o.template, o.start_minute, o.dst_minutes) for _, _, opts in per_day for o in opts] or [(0, 0, 0)]
+    arr = np.array(flat, dtype=np.int64)[: int(sizes.sum())]  # (no option at all: no row)
+    tmpl, t0, dst = arr[:, 0], arr[:, 1] // step, arr[:, 2]
+    o_agent = np.repeat(np.array([x[0] for x in per_day], dtype=np.int64), sizes)
+    o_day = np.repeat(np.array([x[1] for x in per_day], dtype=np.int64), sizes)
+    o_index = np.arange(len(tmpl), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    paid = base_paid[tmpl] + dst  # real paid minutes (a daylight-saving change inside counts)
+    end = t0 + n_int[tmpl]
+    lo = np.searchsorted(T, t0)
+    hi = np.searchsorted(T, end)
+    last_in = (hi > lo) & (hi <= len(T))
+    last_in[last_in] = T[hi[last_in] - 1] == end[last_in] - 1
+    last = np.where(hi > lo, np.where(last_in, tail[tmpl], step), 0)
+    key = np.stack([o_agent, o_day, paid, lo, hi, last], axis=1)
+    _, first_at, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True) if len(key) else (key, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    inverse = inverse.reshape(-1)
+    order = np.argsort(first_at, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    firsts = first_at[order]
+    return ShiftColumns(
+        agent=o_agent[firsts], day=o_day[firsts], paid=paid[firsts].astype(np.float64), work=nominal[tmpl[firsts]],
+        lo=lo[firsts], hi=hi[firsts], last=last[firsts],
+        option_agent=o_agent, option_day=o_day, option_index=o_index, option_template=tmpl, option_start=t0, option_column=rank[inverse],
+    )
 
 
 #: What the LP keeps and what it relaxes (summary.json `lower_bound.includes`).
@@ -67,7 +148,7 @@ def integer_shifts(includes: str) -> str:
     return includes.replace("LP relaxation of coverage", "relaxation with whole shifts (MIP) of coverage").replace("relaxed: integrality,", "relaxed: integrality of the minutes served,")
 
 
-def _pause_window_rows(p: RosterProblem, T: np.ndarray, tpos: np.ndarray, yk: np.ndarray, yt: np.ndarray, nx: int, xcols: list, xopts: list, xtype: np.ndarray, n_types: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pause_window_rows(p: RosterProblem, T: np.ndarray, tpos: np.ndarray, yk: np.ndarray, yt: np.ndarray, nx: int, cols: ShiftColumns, xtype: np.ndarray, n_types: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Valid inequalities for pause windows: for an eligibility type k and a window W (the
     span of allowed offsets of one pause of one of the type's shift options), what the type
     serves in W is at most, over its shifts, the minutes present in W minus the pause minutes
@@ -75,6 +156,9 @@ def _pause_window_rows(p: RosterProblem, T: np.ndarray, tpos: np.ndarray, yk: np
     of its minutes inside W over its allowed offsets). Rows (columns, coefficients) of
     `sum y[k, ., W] - sum_x coef_x x <= 0`, in the LP's column numbering."""
     step = p.interval_minutes
+    xopts: list[list[tuple[int, int]]] = [[] for _ in range(nx)]  # per column: (template, first interval) of its options
+    for c, ti, t0 in zip(cols.option_column.tolist(), cols.option_template.tolist(), cols.option_start.tolist()):
+        xopts[c].append((ti, t0))
     rows = []
     for k in range(n_types):
         xs = np.nonzero(xtype == k)[0]
@@ -94,7 +178,7 @@ def _pause_window_rows(p: RosterProblem, T: np.ndarray, tpos: np.ndarray, yk: np
         present = np.zeros((len(xs), nw))
         forced = np.zeros((len(xs), nw))
         for r, c in enumerate(xs):
-            for tp, mins in xcols[c][3]:
+            for tp, mins in cols.profile(int(c), step):
                 t = T[tp]
                 present[r] += mins * ((w0 <= t) & (t < w1))
             least = None
@@ -171,33 +255,9 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     # ---- x columns: merged options per agent and day
     types: dict[tuple[int, ...], int] = {}
     a_type = [types.setdefault(a.queues, len(types)) for a in p.agents]
-    xcols = []  # (agent, day, paid, presence on T as tuple of (tpos, minutes), work_total)
-    xopts: list[list[tuple[int, int]]] = []  # per column: (template, first interval) of the options it stands for
-    xmembers: list[list[int]] = []  # per column: the option indices (of its agent and day) it stands for
-    for ai, a in enumerate(p.agents):
-        for d in range(DAYS):
-            seen = {}
-            for oi, o in enumerate(a.options[d]):
-                t = p.templates[o.template]
-                t0 = o.start_minute // step
-                prof = []
-                for k in range(t.n_intervals):
-                    j = t0 + k
-                    if j < p.n_horizon and tpos[j] >= 0:
-                        mins = step if k < t.n_intervals - 1 else t.length_minutes - (t.n_intervals - 1) * step
-                        prof.append((int(tpos[j]), mins))
-                key = (p.paid_minutes(o), tuple(prof))  # real paid minutes (a daylight-saving change inside counts)
-                if key not in seen:
-                    seen[key] = len(xcols)
-                    xcols.append((ai, d, p.paid_minutes(o), tuple(prof), sum(t.nominal_work)))
-                    xopts.append([])
-                    xmembers.append([])
-                xopts[seen[key]].append((o.template, t0))
-                xmembers[seen[key]].append(oi)
-    nx = len(xcols)
-    xa = np.array([c[0] for c in xcols], dtype=np.int64)
-    xd = np.array([c[1] for c in xcols], dtype=np.int64)
-    paid = np.array([c[2] for c in xcols], dtype=np.float64)
+    cols = shift_columns(p, T)
+    nx = len(cols.agent)
+    xa, xd, paid, work = cols.agent, cols.day, cols.paid, cols.work
     # ---- y columns: (type, q, t) with need > 0 on T and the type eligible for q
     qt = np.argwhere(need > 0)  # rows (q, tpos)
     elig = np.zeros((len(types), len(p.queues)), dtype=bool)
@@ -219,8 +279,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
 
     def row(cols: list[int] | np.ndarray, coefs: list[float] | np.ndarray, rhs: float) -> None:
         nonlocal nrow
-        R.append(np.full(len(cols), nrow))
-        C.append(np.asarray(cols, dtype=np.int64))
+        R.append(np.full(len(cols), nrow, dtype=np.int32))
+        C.append(np.asarray(cols, dtype=np.int32))
         V.append(np.asarray(coefs, dtype=np.float64))
         B.append(rhs)
         nrow += 1
@@ -250,60 +310,68 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
             sel = np.concatenate([days[d] for d in p.weekend_days])  # days of the plan week
             if len(sel):
                 row(sel, np.ones(len(sel)), float(len(p.weekend_days) - rules.min_weekend_days_off))
-    # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents
-    pres_row = {}
-    pr, pc, pv = [], [], []
-    for j in range(ny):
-        key = (int(yk[j]), int(yt[j]))
-        if key not in pres_row:
-            pres_row[key] = nrow + len(pres_row)
-        pr.append(pres_row[key])
-        pc.append(nx + j)
-        pv.append(1.0)
+    # presence per (type, t in T): sum_q y[k, q, t] <= present minutes of type-k agents;
+    # rows numbered in order of first appearance over the y columns
+    nT = len(T)
+    ykt = yk * nT + yt
+    first_kt, first_at, y_pres = np.unique(ykt, return_index=True, return_inverse=True)
+    rank = np.empty(len(first_kt), dtype=np.int64)
+    rank[np.argsort(first_at, kind="stable")] = np.arange(len(first_kt))
+    n_pres = len(first_kt)
+    pres_index = -np.ones(len(types) * nT, dtype=np.int32)
+    pres_index[first_kt] = nrow + rank
     xtype = np.asarray(a_type, dtype=np.int64)[xa] if nx else np.zeros(0, np.int64)
-    for c, (_ai, _d, _paid, prof, _w) in enumerate(xcols):
-        for tp, mins in prof:
-            r = pres_row.get((int(xtype[c]), tp))
-            if r is not None:
-                pr.append(r)
-                pc.append(c)
-                pv.append(-float(mins))
-    R.append(np.asarray(pr, dtype=np.int64))
-    C.append(np.asarray(pc, dtype=np.int64))
-    V.append(np.asarray(pv, dtype=np.float64))
-    B.extend([0.0] * len(pres_row))
-    nrow += len(pres_row)
+    pcol, ppos, pmins = cols.presence(step)
+    prow = pres_index[xtype[pcol] * nT + ppos] if len(pcol) else np.zeros(0, np.int32)
+    keep = prow >= 0
+    R.append(np.concatenate([nrow + rank[y_pres], prow[keep]]).astype(np.int32))  # int32 indices: the matrix is the largest object
+    C.append(np.concatenate([nx + np.arange(ny), pcol[keep]]).astype(np.int32))
+    V.append(np.concatenate([np.ones(ny), -pmins[keep].astype(np.float64)]))
+    del pcol, ppos, pmins, prow, keep
+    B.extend([0.0] * n_pres)
+    nrow += n_pres
     # working minutes per type: sum over T of y <= total working minutes of the type's shifts
-    work = np.array([c[4] for c in xcols], dtype=np.float64)
+    # (y columns come grouped by type; x columns are grouped by type and day through `xorder`)
+    y_at = np.searchsorted(yk, np.arange(len(types) + 1))
+    xorder = np.lexsort((xd, xtype))
+    x_at = np.searchsorted(xtype[xorder] * DAYS + xd[xorder], np.arange(len(types) * DAYS + 1))
     for k in range(len(types)):
-        ys = np.nonzero(yk == k)[0]
-        xs = np.nonzero(xtype == k)[0]
+        ys = np.arange(y_at[k], y_at[k + 1])
+        xs = np.sort(xorder[x_at[k * DAYS] : x_at[(k + 1) * DAYS]])
         if len(ys):
             row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
     # working minutes per type and day: where only one day's shifts can be present (no
     # overnight overlap with the day before or after), the minutes served there are at most
     # the working minutes (pauses taken out) of that day's shifts
-    reach: dict[tuple[int, int], set[int]] = {}
-    for col, (_ai, d, _paid, prof, _w) in enumerate(xcols):
-        reach.setdefault((int(xtype[col]), d), set()).update(tp for tp, _ in prof)
-    for (k, d), tps in sorted(reach.items()):
-        if not tps or any(tps & reach.get((k, d2), set()) for d2 in (d - 1, d + 1)):
-            continue
-        ys = np.nonzero((yk == k) & np.isin(yt, sorted(tps)))[0]
-        xs = np.nonzero((xtype == k) & (xd == d))[0]
-        if len(ys):
-            row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
+    span = np.zeros((len(types), DAYS, nT + 1), dtype=np.int32)  # +1 at a column's first position, -1 past its last
+    has = cols.hi > cols.lo
+    np.add.at(span, (xtype[has], xd[has], cols.lo[has]), 1)
+    np.add.at(span, (xtype[has], xd[has], cols.hi[has]), -1)
+    reach = np.cumsum(span, axis=2)[:, :, :nT] > 0  # (type, day, position in T): some shift of the type and day is present
+    del span
+    for k in range(len(types)):
+        for d in range(DAYS):
+            tps = reach[k, d]
+            if x_at[k * DAYS + d] == x_at[k * DAYS + d + 1] or not tps.any():
+                continue
+            if any(0 <= d2 < DAYS and (tps & reach[k, d2]).any() for d2 in (d - 1, d + 1)):
+                continue
+            ys = y_at[k] + np.nonzero(tps[yt[y_at[k] : y_at[k + 1]]])[0]
+            xs = np.sort(xorder[x_at[k * DAYS + d] : x_at[k * DAYS + d + 1]])
+            if len(ys):
+                row(np.concatenate([nx + ys, xs]), np.concatenate([np.ones(len(ys)), -work[xs]]), 0.0)
     if pause_windows:
-        for cols, coefs in _pause_window_rows(p, T, tpos, yk, yt, nx, xcols, xopts, xtype, len(types)):
-            row(cols, coefs, 0.0)
+        for wcols, coefs in _pause_window_rows(p, T, tpos, yk, yt, nx, cols, xtype, len(types)):
+            row(wcols, coefs, 0.0)
     # coverage: -sum_k y[k, q, t] - s[q, t] <= -need[q, t]
-    cov_index = {(int(q), int(t)): i for i, (q, t) in enumerate(qt)}
-    cov = np.array([cov_index[(int(q), int(t))] for q, t in zip(yq, yt)], dtype=np.int64)
-    R.append(nrow + cov)
-    C.append(nx + np.arange(ny))
+    cov_index = -np.ones(len(p.queues) * nT, dtype=np.int64)
+    cov_index[qt[:, 0] * nT + qt[:, 1]] = np.arange(ns)
+    cov = cov_index[yq * nT + yt]
+    R.append((nrow + cov).astype(np.int32))
+    C.append((nx + np.arange(ny)).astype(np.int32))
     V.append(-np.ones(ny))
-    R.append(nrow + np.arange(ns))
-    C.append(nx + ny + np.arange(ns))
+    R.append((nrow + np.arange(ns)).astype(np.int32))
+    C.append((nx + ny + np.arange(ns)).astype(np.int32))
     V.append(-np.ones(ns))
     B.extend(list(-need[qt[:, 0], qt[:, 1]]) if ns else [])
     nrow += ns
@@ -347,18 +415,20 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     stats["bound_status"] = status
     stats["bound_converged"] = bool(converged)
     if shifts_out is not None and x is not None and focus is None:
-        shifts_out.extend(_lp_shift_values(p, np.clip(np.asarray(x[:nx], dtype=np.float64), 0.0, 1.0), xa, xd, xmembers))
+        shifts_out.extend(_lp_shift_values(p, np.clip(np.asarray(x[:nx], dtype=np.float64), 0.0, 1.0), cols))
     if value is None:
         return None, stats
     return max(0.0, value), stats
 
 
-def _lp_shift_values(p: RosterProblem, x: np.ndarray, xa: np.ndarray, xd: np.ndarray, xmembers: list[list[int]]) -> list[list[np.ndarray]]:
+def _lp_shift_values(p: RosterProblem, x: np.ndarray, cols: ShiftColumns) -> list[list[np.ndarray]]:
     """The LP's shift values per agent, day and option (`x[a][d][k]` in [0, 1]); a merged
     column's value is shared equally by the options it stands for."""
     out = [[np.zeros(len(a.options[d])) for d in range(DAYS)] for a in p.agents]
-    for col, members in enumerate(xmembers):
-        out[int(xa[col])][int(xd[col])][members] = x[col] / len(members)
+    members = np.bincount(cols.option_column, minlength=len(x))
+    share = x[cols.option_column] / np.maximum(members[cols.option_column], 1)
+    for ai, d, k, v in zip(cols.option_agent.tolist(), cols.option_day.tolist(), cols.option_index.tolist(), share.tolist()):
+        out[ai][d][k] = v
     return out
 
 

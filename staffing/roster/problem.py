@@ -270,6 +270,7 @@ class RosterProblem:
             offpref.setdefault(a, set()).add(int(wd))
 
         changes = dst_changes(week_start, n_horizon * step, timezone)
+        day_options = _DayOptions(week_start.weekday(), tinfo, templates, rules.availability.mode, step, changes)
         infos = []
         findings = []
         for row in agents.sort("agent_id").iter_rows(named=True):
@@ -278,10 +279,7 @@ class RosterProblem:
             pairs = sorted(elig.get(aid, []))
             if never_mode == "hard":
                 pairs = [(q, f) for q, f in pairs if ap.get(qchan[q]) != "never"]
-            options = tuple(
-                tuple(_day_options(d, weekday_of_day(d, week_start.weekday()), tinfo, templates, row["contract"], avail.get(aid, {}), rules.availability.mode, step, changes))
-                for d in range(DAYS)
-            )
+            options = tuple(day_options(d, row["contract"], avail.get(aid, {})) for d in range(DAYS))
             ps = row.get("pref_start_earliest")
             pe = row.get("pref_start_latest")
             info = AgentInfo(
@@ -410,6 +408,28 @@ def dst_changes(week_start: dt.date, minutes: int, timezone: str | None) -> tupl
             out.append((minute, before - now))
             before = now
     return tuple(out)
+
+
+class _DayOptions:
+    """`_day_options` for one problem, remembered per (day, contract, the availability
+    windows it reads): agents with the same contract and availability share one tuple of
+    options (a site's agents repeat a few patterns, so the build is linear in distinct
+    patterns, not in agents x days x starts)."""
+
+    def __init__(self, first_weekday: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], mode: str, step: int,
+                 changes: tuple[tuple[int, int], ...]) -> None:
+        self.first_weekday, self.tinfo, self.templates, self.mode, self.step, self.changes = first_weekday, tinfo, templates, mode, step, changes
+        self.memo: dict[tuple, tuple[ShiftOption, ...]] = {}
+
+    def __call__(self, day: int, contract: str, avail: dict[int, list[tuple[int, int]]]) -> tuple[ShiftOption, ...]:
+        """The options of `day` of the plan for an agent of `contract` with availability `avail` (keyed by weekday)."""
+        weekday = weekday_of_day(day, self.first_weekday)
+        key = (day, contract, tuple(sorted(avail.get(weekday, []))), tuple(sorted(avail.get((weekday - 1) % DAYS, []))))
+        found = self.memo.get(key)
+        if found is None:
+            found = tuple(_day_options(day, weekday, self.tinfo, self.templates, contract, avail, self.mode, self.step, self.changes))
+            self.memo[key] = found
+        return found
 
 
 def _day_options(day: int, weekday: int, tinfo: tuple[TemplateInfo, ...], templates: list[ShiftTemplate], contract: str, avail: dict[int, list[tuple[int, int]]], mode: str, step: int,

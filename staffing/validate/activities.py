@@ -136,33 +136,40 @@ def check_channel_changes(run: RunData) -> list[str]:
 def check_min_stint(run: RunData) -> list[str]:
     """Every stint (run of one queue in a shift) lasts at least `min_stint_intervals`
     intervals: pause intervals count in the stint they interrupt, the first and the last
-    stint of a shift count too, except in a shift with fewer working intervals than that."""
+    stint of a shift count too, except in a shift with fewer working intervals than that.
+    A stint starts at a working interval on a queue other than the shift's previous queue
+    and runs to the next such start (intervals before the shift's first queue belong to
+    none); computed per shift with Polars expressions (one pass, any site size)."""
     need = run.config.rules.min_stint_intervals
     if need <= 1:
         return []
-    known = set(run.queue_channels())
+    known = list(run.queue_channels())
+    is_q = pl.col("activity").is_in(known) & (pl.col("work_minutes") > 0)
+    queue_here = pl.when(is_q).then(pl.col("activity"))
     rows = (
         run.duty.select("shift_idx", "agent_id", "date", "interval_start", "work_minutes")
         .join(run.activities.select("agent_id", "interval_start", "activity"), on=["agent_id", "interval_start"], how="left")
         .sort("shift_idx", "interval_start")
+        .with_columns(is_q.fill_null(False).alias("_q"), queue_here.forward_fill().shift(1).over("shift_idx").alias("_before"))
+        .with_columns((pl.col("_q") & (pl.col("_before").is_null() | (pl.col("activity") != pl.col("_before")))).alias("_new"))
+        .with_columns(pl.col("_new").cast(pl.Int64).cum_sum().over("shift_idx").alias("_stint"),
+                      pl.col("_q").cast(pl.Int64).sum().over("shift_idx").alias("_n_work"))
+        .filter(pl.col("_stint") > 0)
+    )
+    stints = (
+        rows.group_by("shift_idx", "_stint", maintain_order=True)
+        .agg(pl.col("agent_id").first(), pl.col("date").first(), pl.col("activity").first(), pl.col("interval_start").first(),
+             pl.len().alias("_length"), pl.col("_n_work").first())
+        .with_columns((pl.col("_stint") == pl.col("_stint").max().over("shift_idx")).alias("_last"))
+        .filter((pl.col("_length") < need) & ~(pl.col("_last") & (pl.col("_n_work") < need)))
+        .group_by("shift_idx", maintain_order=True)
+        .agg(pl.col("agent_id").first(), pl.col("date").first(), pl.col("activity"), pl.col("interval_start"), pl.col("_length"))
+        .sort("shift_idx")
     )
     out = []
-    for (_idx,), shift in rows.group_by(["shift_idx"], maintain_order=True):
-        stints: list[list] = []  # [queue, first interval, length]
-        n_work = 0
-        for act, start, work in shift.select("activity", "interval_start", "work_minutes").iter_rows():
-            if act in known and work > 0:
-                n_work += 1
-                if not stints or stints[-1][0] != act:
-                    stints.append([act, start, 1])
-                    continue
-            if stints:
-                stints[-1][2] += 1
-        short = [s for i, s in enumerate(stints) if s[2] < need and not (i == len(stints) - 1 and n_work < need)]
-        if short:
-            agent, day = shift.item(0, "agent_id"), shift.item(0, "date")
-            found = ", ".join(f"{q} from {start:%H:%M} for {length}" for q, start, length in short)
-            out.append(f"min_stint: agent {agent} on {day}: expected stints of at least {need} intervals, found {found}")
+    for _idx, agent, day, queues, starts, lengths in stints.iter_rows():
+        found = ", ".join(f"{q} from {start:%H:%M} for {length}" for q, start, length in zip(queues, starts, lengths))
+        out.append(f"min_stint: agent {agent} on {day}: expected stints of at least {need} intervals, found {found}")
     return out
 
 
