@@ -45,7 +45,7 @@ def test_the_run_proves_the_part_timer_roster_optimal_and_says_how():
     s = res.summary
     assert s["under_coverage_agent_intervals"] == 9.5 and s["under_coverage_bound_agent_intervals"] == pytest.approx(9.5, abs=1e-4)
     assert s["gap"] == pytest.approx(0.0, abs=1e-5)  # the roster found is proven the best the relaxation allows
-    assert s["lower_bound"]["method"] == "pdlp, then highs MIP" and s["lower_bound"]["converged"] is True
+    assert s["lower_bound"]["method"] == "highs dual simplex, then highs MIP" and s["lower_bound"]["converged"] is True
     assert s["lower_bound"]["includes"] == integer_shifts(BOUND_INCLUDES)
     assert s["lower_bound"]["includes"].startswith("relaxation with whole shifts (MIP) of coverage") and "relaxed: integrality of the minutes served," in s["lower_bound"]["includes"]
     off = solve(_part_timer(), SolveParams(time_limit_seconds=20, workers=1, bound_mip_nodes=0)).summary
@@ -89,3 +89,19 @@ def test_a_whole_shift_search_stopped_by_the_clock_is_reported_as_the_safety_net
     s = solve(_part_timer(), SolveParams(time_limit_seconds=20, workers=1)).summary
     assert s["time_limit_hit"] and s["time_limit_phases"] == "bound" and "bound_time_limit_hit" not in s["shift_phase"]
     assert s["lower_bound"]["converged"] is False and s["under_coverage_bound_agent_intervals"] == 8.0
+
+
+def test_a_small_bound_lp_is_solved_exactly_by_dual_simplex():
+    p = _part_timer()
+    value, stats = under_coverage_bound(p, None, time_limit=30, iteration_limit=3, simplex_columns=10_000)
+    assert stats["bound_method"] == "highs dual simplex" and stats["bound_converged"] and value == pytest.approx(7.625, abs=1e-6)
+    pdlp, pstats = under_coverage_bound(p, None, time_limit=30, iteration_limit=3, simplex_columns=0)  # above the size: PDLP on its 3 iterations
+    assert pstats["bound_method"] == "pdlp" and not pstats["bound_converged"] and pdlp < 7.625
+
+
+def test_a_correction_round_solves_a_small_bound_again_and_keeps_a_large_ones_safety_net_flag():
+    stale = (0.0, {"bound_columns": 45, "bound_status": "PDLP TERMINATION_REASON_TIME_LIMIT after 10 iterations", "bound_method": "pdlp"})
+    again = solve(_part_timer(), SolveParams(time_limit_seconds=20, workers=1), known_bound=stale).summary
+    assert again["under_coverage_bound_agent_intervals"] == pytest.approx(9.5, abs=1e-4) and not again["time_limit_hit"]
+    kept = solve(_part_timer(), SolveParams(time_limit_seconds=20, workers=1, bound_simplex_columns=10), known_bound=stale).summary
+    assert kept["under_coverage_bound_agent_intervals"] == 0.0 and kept["time_limit_phases"] == "bound"

@@ -216,11 +216,11 @@ def test_bound_falls_back_to_the_exact_lp_when_pdlp_stops_early():
 
 def test_summary_says_which_bound_it_reports():
     p = _scarce()
-    res = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_iterations=3))
+    res = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_iterations=3, bound_simplex_columns=0))
     lb = res.summary["lower_bound"]
     assert lb["method"] == "pdlp, then highs dual simplex" and lb["converged"] is True and lb["includes"] == BOUND_INCLUDES
     assert res.summary["under_coverage_bound_agent_intervals"] >= 36 - 1e-4
-    res0 = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_iterations=3, bound_exact_iterations=0, bound_mip_nodes=0))
+    res0 = solve(p, SolveParams(time_limit_seconds=20, workers=1, bound_iterations=3, bound_exact_iterations=0, bound_mip_nodes=0, bound_simplex_columns=0))
     assert res0.summary["lower_bound"]["method"] == "pdlp" and res0.summary["lower_bound"]["converged"] is False
 
 

@@ -224,7 +224,7 @@ def bound_summary(stats: dict) -> dict:
 
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
                          iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
-                         mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None) -> tuple[float | None, dict]:
+                         mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
     valid wherever PDLP stops. `pause_windows` adds the pause-window inequalities
@@ -386,6 +386,9 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     b = np.asarray(B, dtype=np.float64)
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method, "bound_pause_windows": bool(pause_windows)}
     started = time.monotonic()
+    if method == "pdlp" and ncol <= simplex_columns:  # a small LP: HiGHS dual simplex solves it exactly, far faster than PDLP
+        method = "highs-ds"
+        stats["bound_method"] = "highs dual simplex"
     if method == "pdlp":
         value, status, converged, x = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
         if not converged and exact_iterations > 0:
@@ -402,6 +405,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                 x = exact_x
     else:
         value, status, converged, x = _solve_highs(A, b, c, upper, time_limit, "highs-ipm" if method == "highs" else method, exact_iterations)
+        if "time limit" in status.lower():
+            stats["bound_time_limit_hit"] = True
     if mip_nodes > 0 and 0 < nx <= mip_columns:
         left = max(1.0, float(time_limit) - (time.monotonic() - started))
         whole, mip_status, mip_optimal = _solve_mip(A, b, c, upper, nx, left, mip_nodes)

@@ -84,6 +84,7 @@ class SolveParams:
     dive_polish_passes: int = 0  # best-response passes over the agents after the dive (at most this x agents updates; 2-5 agent-intervals in the shift score measured, for one more update per agent)
     shift_pauses: str = "spread"  # how the shift phase counts pauses: "spread" evenly over their windows, or at their "nominal" offsets
     closed_paid_charge: float = 0.0  # shift phase: charge per paid interval while none of the agent's queues is open, as a share of the under-coverage weight
+    bound_simplex_columns: int = 20_000  # a bound LP with at most this many columns is solved by HiGHS dual simplex (exact, ~10x faster than PDLP there), and solved again in a correction round rather than kept from the first
 
     def replace(self, **changes) -> "SolveParams":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -170,6 +171,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "bound_exact_iterations": (0, True, None),
     "bound_mip_columns": (0, True, None),
     "bound_mip_nodes": (0, True, None),
+    "bound_simplex_columns": (0, True, None),
     "activity_dp_per_second": (0, False, None),
     "correction_weight": (0, False, 1),
     "tail_share": (0, True, 0.5),

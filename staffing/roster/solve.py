@@ -79,8 +79,12 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     bound_short, bstats = None, {}
     lp_shifts: list = []  # the whole-week LP's shift values, the LP dive's guide (dive.py)
     early = params.bound and params.bound_widen < 0  # the whole-week LP does not depend on the roster: solve it first
+    if known_bound is not None and int(known_bound[1].get("bound_columns") or 0) <= params.bound_simplex_columns:
+        known_bound = None  # a small LP: solving it again is cheap, tight for the raised requirements, and guides the dive
     if early and known_bound is not None:
         bound_short, bstats = known_bound[0], dict(known_bound[1])
+        if stopped_on_time(bstats):  # the first round's bound was cut by the clock: so is this round's
+            cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
     elif early:
@@ -163,7 +167,8 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
 
     return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations,
                                 exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
-                                mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out)
+                                mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out,
+                                simplex_columns=params.bound_simplex_columns)
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
