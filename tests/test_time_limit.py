@@ -214,10 +214,12 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
     assert summary["time_budget"]["round_budget_seconds"] == [4.0, 2.0]  # 1 : 0.5 of the limit
     if not skipped:
         assert solved == pytest.approx([4.0, 2.0]) and summary["service_correction"]["rounds"] == 1
-        # the correction round reuses the first round's bound (requirements only grew), and says so
+        # the correction round is offered the first round's bound (requirements only grew); this
+        # site's LP is small (bound_simplex_columns), so the round solves it again for the raised
+        # requirements: at least as high, and its own status
         (first_known, first_bound, _), (known, second_bound, status) = bounds
-        assert first_known is None and known[0] == first_bound and second_bound <= first_bound
-        assert status.endswith("(the first round's bound, before the correction raised requirements: valid, not tight)")
+        assert first_known is None and known[0] == first_bound and second_bound >= first_bound - 1e-6
+        assert "the first round's bound" not in status and status.startswith("Optimization terminated successfully")
         assert summary["lower_bound"]["status"] == status
         assert summary["time_limit_hit"] is False and summary["time_budget"]["skipped_rounds"] == 0
         return
