@@ -128,8 +128,6 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
             notify(phase="bound", short=float(short_t.sum()), bound=bound_short)
     if bound_short is not None:  # a valid bound never exceeds a roster's under-coverage (solver tolerances aside)
         bound_short = min(bound_short, float(short_t.sum()))
-    if bstats.pop("bound_time_limit_hit", False) and "bound" not in cut:
-        cut.append("bound")
     stats.update(bstats)
     if clock() > deadline and not cut:
         cut.append("bound" if not early else "tables")
