@@ -34,7 +34,17 @@ PROGRESS_EVERY_UPDATES = 10  # agent updates between progress calls (each update
 
 class CoverageState:
     """Working minutes per eligibility type and interval, and the value of one more agent.
-    `pauses`: how shifts' pauses are counted (`option_work`), the same for every user of the state."""
+    `pauses`: how shifts' pauses are counted (`option_work`), the same for every user of the state.
+
+    Per interval t it holds what one max flow of the working minutes (types to their queues,
+    each queue taking at most its need) gives: `short[t]` (minutes short), `deficit[:, t]`
+    (minutes short per queue), `reach[:, t]` (what one more minute on a queue is worth,
+    `reach_closure`) and `moves[t]`. `add` changes a type's minutes and marks the intervals
+    whose flow can change; `refresh` solves those again from scratch. An interval is left as
+    it is when its flow is complete (nothing short) and stays complete: an addition there, or
+    a removal the type's flow there does not use (`out`, each type's minutes in the last flow
+    solved). A complete flow has one answer (no deficit, nothing to reach), so the state is
+    always what a from-scratch max flow of every interval gives."""
 
     def __init__(self, problem: RosterProblem, pauses: str = SolveParams.shift_pauses) -> None:
         p = problem
@@ -48,19 +58,29 @@ class CoverageState:
         for k, qs in enumerate(self.type_queues):
             self.elig[k, list(qs)] = True
         self.cap = np.zeros((len(types), p.n_horizon), dtype=np.int64)
+        self.out = np.zeros((len(types), p.n_horizon), dtype=np.int64)  # minutes of each type the last max flow at t used
         self.need = (p.required * self.step).astype(np.int64)  # minutes
         self.reach = self.need.copy()  # value of minutes at (queue, t)
         self.short = self.need.sum(axis=0)
         self.deficit = self.need.copy()  # minutes short per (queue, t) after the max flow
         self.moves: dict[int, np.ndarray] = {}  # t -> (q, q') True where capacity on q can reach q' through displaced agents
         self.dirty: set[int] = set()
+        self.flows_solved = 0  # max flows solved (the work `refresh` did), for the benchmarks
         # (type, t) True where none of the type's queues is open: paid time that can serve nobody
         self.closed = ~((self.elig.astype(np.int64) @ p.open.astype(np.int64)) > 0)
 
     def add(self, agent: int, t0: int, work: np.ndarray, sign: int) -> None:
+        """Add (`sign` +1) or remove (-1) `work` minutes per interval from `t0` of agent `agent`'s
+        type; marks the intervals whose max flow can change (see the class)."""
         k = self.agent_type[agent]
-        self.cap[k, t0 : t0 + len(work)] += sign * work
-        self.dirty.update(range(t0, t0 + len(work)))
+        t1 = t0 + len(work)
+        cap = self.cap[k, t0:t1]
+        cap += sign * work
+        can_change = self.short[t0:t1] > 0
+        if sign < 0:
+            can_change |= cap < self.out[k, t0:t1]
+        can_change &= work != 0
+        self.dirty.update((t0 + np.flatnonzero(can_change)).tolist())
 
     def refresh(self) -> None:
         for t in sorted(self.dirty):
@@ -70,52 +90,54 @@ class CoverageState:
     def _flow(self, t: int) -> None:
         need = self.need[:, t]
         self.moves.pop(t, None)
+        self.out[:, t] = 0
         if not need.any():
             self.reach[:, t] = 0
             self.short[t] = 0
             self.deficit[:, t] = 0
             return
-        kt = np.nonzero(self.cap[:, t])[0]
+        kt = np.flatnonzero(self.cap[:, t])
         if len(kt) == 0:
             self.reach[:, t] = need
             self.short[t] = need.sum()
             self.deficit[:, t] = need
             return
-        nq = len(need)
+        self.flows_solved += 1
+        nk, nq = len(kt), len(need)
         mf = max_flow.SimpleMaxFlow()
-        src, sink = 0, 1 + len(kt) + nq
-        ti, qi = np.nonzero(self.elig[kt])
-        tails = np.concatenate([np.zeros(len(kt), dtype=np.int64), 1 + ti, 1 + len(kt) + np.arange(nq)])
-        heads = np.concatenate([1 + np.arange(len(kt)), 1 + len(kt) + qi, np.full(nq, sink)])
+        src, sink = 0, 1 + nk + nq
+        el = self.elig[kt]
+        ti, qi = np.nonzero(el)
+        tails = np.concatenate([np.zeros(nk, dtype=np.int64), 1 + ti, 1 + nk + np.arange(nq)])
+        heads = np.concatenate([1 + np.arange(nk), 1 + nk + qi, np.full(nq, sink)])
         caps = np.concatenate([self.cap[kt, t], np.full(len(ti), BIG), need])
         arcs = mf.add_arcs_with_capacity(tails, heads, caps)
         mf.solve(src, sink)
         flows = mf.flows(arcs)
-        f = np.zeros((len(kt), nq), dtype=np.int64)
-        f[ti, qi] = flows[len(kt) : len(kt) + len(ti)]
-        deficit = need - f.sum(axis=0)
+        self.out[kt, t] = flows[:nk]
+        deficit = need - flows[nk + len(ti) :]
         self.short[t] = deficit.sum()
         self.deficit[:, t] = deficit
-        reach = deficit.copy()
-        used = f > 0
-        el = self.elig[kt]
-        if deficit.any():  # closure of "an agent serving q could serve q' instead"
-            step = (used.T.astype(np.int64) @ el.astype(np.int64) > 0) | np.eye(nq, dtype=bool)
-            while True:
-                wider = (step.astype(np.int64) @ step.astype(np.int64)) > 0
-                if np.array_equal(wider, step):
-                    break
-                step = wider
-            self.moves[t] = step
-        for _ in range(nq):
-            # a queue is worth what its displaced agents could reach elsewhere
-            best_of_type = np.where(el, reach[None, :], 0).max(axis=1)
-            cand = np.where(used, best_of_type[:, None], 0).max(axis=0)
-            new = np.maximum(reach, cand)
-            if np.array_equal(new, reach):
-                break
-            reach = new
-        self.reach[:, t] = reach
+        if not deficit.any():
+            self.reach[:, t] = 0
+            return
+        used = np.zeros((nk, nq), dtype=bool)
+        used[ti, qi] = flows[nk : nk + len(ti)] > 0
+        self.reach[:, t], self.moves[t] = reach_closure(deficit, used, el)
+
+
+def reach_closure(deficit: np.ndarray, used: np.ndarray, elig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(reach, moves) of one interval's max flow: `moves[q, q']` is True where a minute more on
+    queue q can end up on q' (q itself, or an agent type serving q in the flow, `used[k, q]`,
+    is eligible for a queue from which q' can be reached: the transitive closure), and
+    `reach[q]` the largest `deficit` among the queues q can reach (what a displaced agent
+    could fill elsewhere). `used` and `elig` are (type, queue) booleans."""
+    nq = len(deficit)
+    step = (used.T.astype(np.float32) @ elig.astype(np.float32)) > 0
+    step[np.diag_indices(nq)] = True
+    for m in range(nq):  # Warshall: q reaches q' through m
+        step |= step[:, m : m + 1] & step[m]
+    return np.where(step, deficit[None, :], 0).max(axis=1), step
 
 
 @functools.lru_cache(maxsize=None)
