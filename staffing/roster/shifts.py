@@ -132,11 +132,13 @@ def reach_closure(deficit: np.ndarray, used: np.ndarray, elig: np.ndarray) -> tu
     is eligible for a queue from which q' can be reached: the transitive closure), and
     `reach[q]` the largest `deficit` among the queues q can reach (what a displaced agent
     could fill elsewhere). `used` and `elig` are (type, queue) booleans."""
-    nq = len(deficit)
-    step = (used.T.astype(np.float32) @ elig.astype(np.float32)) > 0
-    step[np.diag_indices(nq)] = True
-    for m in range(nq):  # Warshall: q reaches q' through m
-        step |= step[:, m : m + 1] & step[m]
+    step = ((used.T.astype(np.float32) @ elig.astype(np.float32)) > 0) | np.eye(len(deficit), dtype=bool)
+    while True:  # square the reachability matrix until it stops growing
+        f = step.astype(np.float32)
+        wider = (f @ f) > 0
+        if (wider == step).all():
+            break
+        step = wider
     return np.where(step, deficit[None, :], 0).max(axis=1), step
 
 
