@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -83,63 +84,115 @@ class CoverageState:
         self.dirty.update((t0 + np.flatnonzero(can_change)).tolist())
 
     def refresh(self) -> None:
-        for t in sorted(self.dirty):
-            self._flow(t)
+        """Solve again, from scratch, the max flow of every interval marked since the last refresh.
+        The graphs of all of them are built at once; each is solved on its own (`SimpleMaxFlow`,
+        node and arc order as `_graphs` says), and reach and moves follow for all at once."""
+        if not self.dirty:
+            return
+        ts = np.array(sorted(self.dirty), dtype=np.int64)
         self.dirty.clear()
-
-    def _flow(self, t: int) -> None:
-        need = self.need[:, t]
-        self.moves.pop(t, None)
-        self.out[:, t] = 0
-        if not need.any():
-            self.reach[:, t] = 0
-            self.short[t] = 0
-            self.deficit[:, t] = 0
-            return
-        kt = np.flatnonzero(self.cap[:, t])
-        if len(kt) == 0:
-            self.reach[:, t] = need
-            self.short[t] = need.sum()
-            self.deficit[:, t] = need
-            return
-        self.flows_solved += 1
-        nk, nq = len(kt), len(need)
-        mf = max_flow.SimpleMaxFlow()
-        src, sink = 0, 1 + nk + nq
-        el = self.elig[kt]
-        ti, qi = np.nonzero(el)
-        tails = np.concatenate([np.zeros(nk, dtype=np.int64), 1 + ti, 1 + nk + np.arange(nq)])
-        heads = np.concatenate([1 + np.arange(nk), 1 + nk + qi, np.full(nq, sink)])
-        caps = np.concatenate([self.cap[kt, t], np.full(len(ti), BIG), need])
-        arcs = mf.add_arcs_with_capacity(tails, heads, caps)
-        mf.solve(src, sink)
-        flows = mf.flows(arcs)
-        self.out[kt, t] = flows[:nk]
-        deficit = need - flows[nk + len(ti) :]
-        self.short[t] = deficit.sum()
-        self.deficit[:, t] = deficit
-        if not deficit.any():
-            self.reach[:, t] = 0
-            return
-        used = np.zeros((nk, nq), dtype=bool)
-        used[ti, qi] = flows[nk : nk + len(ti)] > 0
-        self.reach[:, t], self.moves[t] = reach_closure(deficit, used, el)
+        for t in ts.tolist():
+            self.moves.pop(t, None)
+        need = self.need[:, ts].T  # (interval, queue)
+        cap = self.cap[:, ts].T  # (interval, type)
+        self.out[:, ts] = 0
+        deficit, reach = need.copy(), need.copy()  # no need, or nobody there: no flow to solve
+        sel = np.flatnonzero(need.any(axis=1) & cap.any(axis=1))
+        if len(sel):
+            g = _graphs(cap[sel], need[sel], self.elig)
+            flows = np.empty(len(g.tails), dtype=np.int64)
+            for j in range(len(sel)):
+                lo, hi = g.start[j], g.start[j + 1]
+                mf = max_flow.SimpleMaxFlow()
+                arcs = mf.add_arcs_with_capacity(g.tails[lo:hi], g.heads[lo:hi], g.caps[lo:hi])
+                mf.solve(0, g.sink[j])
+                flows[lo:hi] = mf.flows(arcs)
+            self.flows_solved += len(sel)
+            self.out[g.type_of, ts[sel][g.interval_of]] = flows[g.source_arcs]
+            deficit[sel] = need[sel] - flows[g.sink_arcs].reshape(len(sel), -1)
+            used = flows[g.type_arcs] > 0
+            lack = deficit[sel].any(axis=1)
+            reach[sel] = 0
+            if lack.any():
+                r, moves = reach_closure(deficit[sel], g.arc_interval[used], g.arc_type[used], g.arc_queue[used], self.elig, lack)
+                reach[sel[lack]] = r
+                for t, m in zip(ts[sel[lack]].tolist(), moves):
+                    self.moves[t] = m
+        self.deficit[:, ts] = deficit.T
+        self.short[ts] = deficit.sum(axis=1)
+        self.reach[:, ts] = reach.T
 
 
-def reach_closure(deficit: np.ndarray, used: np.ndarray, elig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(reach, moves) of one interval's max flow: `moves[q, q']` is True where a minute more on
-    queue q can end up on q' (q itself, or an agent type serving q in the flow, `used[k, q]`,
-    is eligible for a queue from which q' can be reached: the transitive closure), and
-    `reach[q]` the largest `deficit` among the queues q can reach (what a displaced agent
-    could fill elsewhere). `used` and `elig` are (type, queue) booleans."""
-    step = ((used.T.astype(np.float32) @ elig.astype(np.float32)) > 0) | np.eye(len(deficit), dtype=bool)
-    while True:  # square the reachability matrix until it stops growing
+@dataclass
+class _Graphs:
+    """Max-flow graphs of several intervals, one after the other in three flat arc arrays.
+    Interval j's arcs are `start[j]:start[j + 1]`: its source arcs (node 0 to each present
+    type, nodes 1..nk in type order, capacity its minutes), then each present type's arcs to
+    its queues (type order, then queue order, unbounded), then each queue's arc to the sink
+    (capacity its need). Index arrays say where each kind of arc is, and for each type arc
+    its interval (position in the batch), type and queue."""
+
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    start: np.ndarray
+    sink: np.ndarray
+    source_arcs: np.ndarray
+    type_of: np.ndarray
+    interval_of: np.ndarray
+    type_arcs: np.ndarray
+    arc_interval: np.ndarray
+    arc_type: np.ndarray
+    arc_queue: np.ndarray
+    sink_arcs: np.ndarray
+
+
+def _graphs(cap: np.ndarray, need: np.ndarray, elig: np.ndarray) -> _Graphs:
+    """The max-flow graphs (`_Graphs`) of intervals with working minutes `cap` (interval, type)
+    and needs `need` (interval, queue), types eligible as `elig` (type, queue) says."""
+    n, nq = need.shape
+    di, k = np.nonzero(cap)  # present types, interval by interval, in type order
+    nk = np.bincount(di, minlength=n)
+    loc = np.arange(len(k)) - np.repeat(np.cumsum(nk) - nk, nk)  # a present type's place in its interval
+    ai, qi = np.nonzero(elig[k])  # each present type's queues
+    da = di[ai]
+    na = np.bincount(da, minlength=n)
+    aloc = np.arange(len(ai)) - np.repeat(np.cumsum(na) - na, na)
+    size = nk + na + nq
+    start = np.concatenate([[0], np.cumsum(size)])
+    tails = np.empty(start[-1], dtype=np.int64)
+    heads = np.empty(start[-1], dtype=np.int64)
+    caps = np.empty(start[-1], dtype=np.int64)
+    src = start[di] + loc
+    tails[src], heads[src], caps[src] = 0, 1 + loc, cap[di, k]
+    mid = start[da] + nk[da] + aloc
+    tails[mid], heads[mid], caps[mid] = 1 + loc[ai], 1 + nk[da] + qi, BIG
+    dq = np.repeat(np.arange(n), nq)
+    qq = np.tile(np.arange(nq), n)
+    snk = start[dq] + nk[dq] + na[dq] + qq
+    tails[snk], heads[snk], caps[snk] = 1 + nk[dq] + qq, 1 + nk[dq] + nq, need.ravel()
+    return _Graphs(tails, heads, caps, start, 1 + nk + nq, src, k, di, mid, da, k[ai], qi, snk)
+
+
+def reach_closure(deficit: np.ndarray, arc_interval: np.ndarray, arc_type: np.ndarray, arc_queue: np.ndarray, elig: np.ndarray,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(reach, moves) of the max flows of several intervals, for the intervals `rows` (a boolean
+    mask over `deficit`'s rows, interval by queue). The flows' used type-to-queue arcs are
+    (interval, type, queue) triples. `moves[j, q, q']` is True where a minute more on queue q
+    can end up on q' (q itself, or a type serving q in the flow is eligible, `elig`, for a
+    queue from which q' can be reached: the transitive closure), and `reach[j, q]` is the
+    largest deficit among the queues q can reach (what a displaced agent could fill elsewhere)."""
+    n, nq = deficit.shape
+    step = np.zeros((n * nq, nq), dtype=np.float32)
+    np.add.at(step, arc_interval * nq + arc_queue, elig[arc_type].astype(np.float32))
+    step = (step.reshape(n, nq, nq)[rows] > 0) | np.eye(nq, dtype=bool)
+    while True:  # square the reachability matrices until they stop growing
         f = step.astype(np.float32)
         wider = (f @ f) > 0
         if (wider == step).all():
             break
         step = wider
-    return np.where(step, deficit[None, :], 0).max(axis=1), step
+    return np.where(step, deficit[rows][:, None, :], 0).max(axis=2), step
 
 
 @functools.lru_cache(maxsize=None)
