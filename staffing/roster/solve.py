@@ -29,6 +29,25 @@ PENALTIES_SCHEMA = {"rule": pl.Utf8, "agent_id": pl.Utf8, "date": pl.Date, "queu
 
 
 @dataclass
+class WarmStart:
+    """What a later solve for the same agents (a correction round) can start from: the shift
+    choice per agent and day, its week-rule penalty rows per agent, and the planned shifts
+    with their day-rule rows. None of it depends on the requirements."""
+
+    agent_ids: tuple[str, ...]
+    choice: list[list[int | None]]
+    week_rows: list[list[tuple]]
+    plans: list[PlannedShift]
+    day_rows: list[tuple]
+
+    def fits(self, problem: RosterProblem) -> bool:
+        """True when `problem` has the same agents, each with the same shift options per day
+        (the choice's option indices mean the same shifts)."""
+        return self.agent_ids == tuple(a.agent_id for a in problem.agents) and all(
+            all(k is None or k < len(a.options[d]) for d, k in enumerate(week)) for a, week in zip(problem.agents, self.choice))
+
+
+@dataclass
 class RosterResult:
     status: str
     objective: float
@@ -42,6 +61,7 @@ class RosterResult:
     coverage: pl.DataFrame
     penalties: pl.DataFrame
     summary: dict = field(default_factory=dict)
+    warm: WarmStart | None = field(default=None, repr=False)  # the start of a correction round (not written)
 
     def summary_text(self) -> str:
         s = self.summary
@@ -55,7 +75,8 @@ class RosterResult:
 
 
 def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
-          clock: Callable[[], float] = time.monotonic, deadline: float | None = None, known_bound: tuple[float, dict] | None = None) -> RosterResult:
+          clock: Callable[[], float] = time.monotonic, deadline: float | None = None, known_bound: tuple[float, dict] | None = None,
+          warm: WarmStart | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
     `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
     phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
@@ -65,7 +86,11 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     `safety_net_factor` after the start. The deterministic budgets follow `time_limit_seconds`.
     `known_bound` (agent-intervals, its stats): a lower bound already proven for this problem
     (a correction round's: the first round's, valid because the correction only raises
-    requirements), used instead of solving the whole-week LP again."""
+    requirements), used instead of solving the whole-week LP again. `warm` (a correction
+    round's: the previous round's roster for the same agents) is the shift phase's start
+    (`choose_shifts(start=...)`), and that roster itself is kept, re-scored against this
+    problem's requirements, when the new one does not beat it on the objective
+    (`shift_phase.kept_previous_roster`)."""
     params = params or SolveParams()
     t_start = clock()
     limit = params.time_limit_seconds
@@ -97,7 +122,8 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
             notify(phase="bound", bound=bound_short)
     shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
     choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, shift_notify, rs.costs, clock=clock,
-                                             floor=None if bound_short is None else bound_short * problem.interval_minutes, lp_shifts=lp_shifts or None)
+                                             floor=None if bound_short is None else bound_short * problem.interval_minutes, lp_shifts=lp_shifts or None,
+                                             start=(warm.choice, warm.week_rows) if warm is not None and warm.fits(problem) else None)
     if stats.pop("time_limit_hit"):
         cut.append("shifts")
     if notify:
@@ -106,11 +132,18 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
         plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs, clock=clock)
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs, clock=clock,
+                                                           previous=warm.plans if warm is not None and warm.fits(problem) else None)
         hit = bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     if hit:
         cut.append("activities")
+    if warm is not None and warm.fits(problem):
+        rows = [r for rs_ in week_rows for r in rs_] + day_rows
+        new_cost, old_cost = objective(problem, rs.costs, plans, rows), objective(problem, rs.costs, warm.plans, [r for rs_ in warm.week_rows for r in rs_] + warm.day_rows)
+        stats.update({"new_roster_objective": round(new_cost, 4), "previous_roster_objective": round(old_cost, 4), "kept_previous_roster": old_cost <= new_cost})
+        if old_cost <= new_cost:  # ties keep the roster the agents already have
+            choice, week_rows, plans, day_rows = warm.choice, warm.week_rows, warm.plans, warm.day_rows
     short_t = _short_by_interval(problem, plans)
     if notify:
         notify(phase="activities", short=float(short_t.sum()), bound=bound_short)
@@ -134,6 +167,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     stats["time_limit_hit"] = bool(cut)
     stats["time_limit_phases"] = cut
     result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, clock() - t_start)
+    result.warm = WarmStart(tuple(a.agent_id for a in problem.agents), choice, week_rows, plans, day_rows)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
@@ -167,6 +201,13 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
                                 exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
                                 mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out,
                                 simplex_columns=params.bound_simplex_columns)
+
+
+def objective(p: RosterProblem, cm: CostModel, plans: list[PlannedShift], rows: list[tuple]) -> float:
+    """The roster objective `_assemble` reports (summary `objective`): every rule row's cost
+    plus the cost model's weights on agent-intervals short and over each requirement row."""
+    cov = _coverage_table(p, served_minutes(p, plans))
+    return sum(float(r[6]) for r in rows) + cm.under * float(cov.get_column("short").sum()) + cm.over * float(cov.get_column("over").sum())
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
