@@ -21,6 +21,7 @@ from test_roster_fixtures import problem, random_site
 solve_mod = importlib.import_module("staffing.roster.solve")  # the module (the package's `solve` is the function)
 
 PARAMS = SolveParams(time_limit_seconds=3, workers=1, seed=0, bound_mip_nodes=0, safety_net_factor=1000.0)
+WARM_ONLY = PARAMS.replace(dive=False)  # no LP shift values: the previous round's roster is the one start (as on a large site)
 RAISED = {(0, 660), (1, 690), (2, 720)}  # (day, minute): one more head on the first queue, the kind of rise a correction round makes
 
 
@@ -50,9 +51,9 @@ def test_a_correction_round_starts_from_the_previous_roster_and_ends_no_worse_th
     first, raised = _pair()
     r1 = solve(first, PARAMS)
     before = _warm_objective(raised, r1.warm)  # round 1's roster against the raised requirements
-    r2 = solve(raised, PARAMS, warm=r1.warm)
+    r2 = solve(raised, WARM_ONLY, warm=r1.warm)
     sp = r2.summary["shift_phase"]
-    assert sp["start"] == "previous round's shifts"
+    assert sp["start"] == "previous round's shifts" and "fresh_roster_objective" not in sp
     assert sp["previous_roster_objective"] == pytest.approx(before, abs=1e-3)
     assert r2.summary["objective"] <= before + 1e-6
     assert r2.summary["objective"] == pytest.approx(min(before, sp["new_roster_objective"]), abs=1e-3)
@@ -60,6 +61,24 @@ def test_a_correction_round_starts_from_the_previous_roster_and_ends_no_worse_th
     assert sp["start_short"] >= r1.summary["shift_phase"]["shift_phase_short"]
     if sp["kept_previous_roster"]:
         assert r2.shifts.equals(r1.shifts)
+
+
+def test_on_a_small_site_a_fresh_search_competes_and_the_best_of_three_is_kept():
+    """The small site's LP is solved again for the raised requirements (bound_simplex_columns),
+    so a fresh search (from empty, then the LP dive) runs beside the warm one, each on half the
+    budgets; the roster is the lowest objective of the two and the previous roster."""
+    first, raised = _pair()
+    r1 = solve(first, PARAMS)
+    r2 = solve(raised, PARAMS, warm=r1.warm)
+    sp = r2.summary["shift_phase"]
+    warm_cost, fresh_cost, before = sp["warm_roster_objective"], sp["fresh_roster_objective"], sp["previous_roster_objective"]
+    assert before == pytest.approx(_warm_objective(raised, r1.warm), abs=1e-3)
+    assert r2.summary["objective"] == pytest.approx(min(warm_cost, fresh_cost, before), abs=1e-3)
+    assert sp["new_roster_objective"] == min(warm_cost, fresh_cost)
+    if not sp["kept_previous_roster"]:  # the summary describes the search that won (ties: the warm one)
+        assert sp["start"] in (("previous round's shifts",) if warm_cost <= fresh_cost else ("best response", "lp dive"))
+    # each search ran on half of the round's budgets
+    assert r2.summary["shift_phase"]["agent_updates"] <= max(len(raised.agents), int(PARAMS.agent_updates_per_second * PARAMS.time_limit_seconds / 2))
 
 
 def test_the_previous_roster_is_kept_when_the_new_search_does_worse(monkeypatch):
@@ -83,7 +102,7 @@ def test_a_poor_previous_roster_is_improved_not_kept():
     r1 = solve(first, PARAMS)
     n = len(raised.agents)
     empty = WarmStart(r1.warm.agent_ids, [[None] * DAYS for _ in range(n)], [[] for _ in range(n)], [], [])
-    r2 = solve(raised, PARAMS, warm=empty)
+    r2 = solve(raised, WARM_ONLY, warm=empty)
     sp = r2.summary["shift_phase"]
     assert sp["start"] == "previous round's shifts" and sp["start_short"] == raised.total_required
     assert sp["kept_previous_roster"] is False
@@ -135,8 +154,8 @@ def test_a_change_of_a_day_has_to_gain_more_than_the_keep_value():
 def test_a_keep_value_above_any_gain_leaves_every_week_as_it_was():
     first, raised = _pair()
     r1 = solve(first, PARAMS)
-    free = solve(raised, PARAMS.replace(correction_keep=0.0, lns_dtime_per_second=0.0), warm=r1.warm)
-    kept = solve(raised, PARAMS.replace(correction_keep=1e6, lns_dtime_per_second=0.0), warm=r1.warm)
+    free = solve(raised, WARM_ONLY.replace(correction_keep=0.0, lns_dtime_per_second=0.0), warm=r1.warm)
+    kept = solve(raised, WARM_ONLY.replace(correction_keep=1e6, lns_dtime_per_second=0.0), warm=r1.warm)
     assert free.summary["shift_phase"]["changed_weeks"] > 0  # without the keep value the re-solve moves weeks for small gains
     assert kept.summary["shift_phase"]["changed_weeks"] == 0
     assert kept.summary["shift_phase"]["kept_shift_plans"] == len(r1.warm.plans)

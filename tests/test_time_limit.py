@@ -225,10 +225,11 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
         assert "the first round's bound" not in status and status.startswith("Optimization terminated successfully")
         assert summary["lower_bound"]["status"] == status
         # the correction round starts from round 1's roster (docs/roster.md "Correction rounds")
-        (first_warm, round1, first_start), (second_warm, _, second_start) = warms
-        assert first_warm is None and second_warm is round1 and second_start == "previous round's shifts"
-        assert summary["shift_phase"]["start"] == "previous round's shifts"
-        assert summary["objective"] <= summary["shift_phase"]["previous_roster_objective"] + 1e-6
+        # and, the site being small, a fresh search competes with it (tests/test_roster_warm.py)
+        (first_warm, round1, _), (second_warm, _, _) = warms
+        assert first_warm is None and second_warm is round1
+        sp = summary["shift_phase"]
+        assert summary["objective"] == pytest.approx(min(sp["previous_roster_objective"], sp["warm_roster_objective"], sp["fresh_roster_objective"]), abs=1e-3)
         assert summary["time_limit_hit"] is False and summary["time_budget"]["skipped_rounds"] == 0
         return
     assert solved == pytest.approx([4.0])  # no second solve
