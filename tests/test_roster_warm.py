@@ -36,7 +36,7 @@ def _pair(n: int = 14, seed: int = 2):
 
 
 def _warm_objective(p, warm: WarmStart) -> float:
-    return objective(p, SequenceRules.of(p).costs, warm.plans, [r for rows in warm.week_rows for r in rows] + warm.day_rows)
+    return objective(p, SequenceRules.of(p).costs, warm.plans, warm.rows)
 
 
 def test_objective_is_the_one_the_summary_reports():

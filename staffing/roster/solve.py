@@ -40,6 +40,11 @@ class WarmStart:
     plans: list[PlannedShift]
     day_rows: list[tuple]
 
+    @property
+    def rows(self) -> list[tuple]:
+        """Every penalty row of the roster's rules (week rules, then day rules)."""
+        return [r for rows in self.week_rows for r in rows] + self.day_rows
+
     def fits(self, problem: RosterProblem) -> bool:
         """True when `problem` has the same agents, each with the same shift options per day
         (the choice's option indices mean the same shifts)."""
@@ -138,7 +143,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     best = min(range(len(candidates)), key=lambda i: (costs[i], i))  # ties: the previous round's shifts first
     choice, week_rows, plans, day_rows, stats = candidates[best].choice, candidates[best].week_rows, candidates[best].plans, candidates[best].day_rows, candidates[best].stats
     if fits:
-        old_cost = objective(problem, rs.costs, warm.plans, [r for rs_ in warm.week_rows for r in rs_] + warm.day_rows)
+        old_cost = objective(problem, rs.costs, warm.plans, warm.rows)
         stats.update({"new_roster_objective": round(costs[best], 4), "previous_roster_objective": round(old_cost, 4), "kept_previous_roster": old_cost <= costs[best]})
         if len(candidates) > 1:
             stats.update({"warm_roster_objective": round(costs[0], 4), "fresh_roster_objective": round(costs[1], 4)})
@@ -174,20 +179,12 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
 
 
 @dataclass
-class _Candidate:
-    """One roster built by `_build`: shifts, their week-rule rows per agent, planned shifts,
-    day-rule rows, stats and the phases the safety net cut."""
+class _Candidate(WarmStart):
+    """One roster built by `_build` (its `agent_ids` unused), with its stats and the phases
+    the safety net cut."""
 
-    choice: list[list[int | None]]
-    week_rows: list[list[tuple]]
-    plans: list[PlannedShift]
-    day_rows: list[tuple]
-    stats: dict
-    cut: list[str]
-
-    @property
-    def rows(self) -> list[tuple]:
-        return [r for rows in self.week_rows for r in rows] + self.day_rows
+    stats: dict = field(default_factory=dict)
+    cut: list[str] = field(default_factory=list)
 
 
 def _build(problem: RosterProblem, params: SolveParams, rs: SequenceRules, shift_until: float | None, until: float, notify: Callable[..., None] | None,
@@ -216,7 +213,7 @@ def _build(problem: RosterProblem, params: SolveParams, rs: SequenceRules, shift
         stats.update(flow_stats)
     if hit:
         cut.append("activities")
-    return _Candidate(choice, week_rows, plans, day_rows, stats, cut)
+    return _Candidate((), choice, week_rows, plans, day_rows, stats, cut)
 
 
 def stopped_on_time(bound_stats: dict) -> bool:
