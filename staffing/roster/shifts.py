@@ -31,6 +31,7 @@ from staffing.roster.rules import WEEK_RULES, WeekModel
 
 BIG = 1 << 30
 PROGRESS_EVERY_UPDATES = 10  # agent updates between progress calls (each update takes ~10-40 ms)
+MEMO_PER_INTERVAL = 3  # max-flow answers remembered per interval (take out, put in, undo: the state before comes back)
 
 
 class CoverageState:
@@ -66,6 +67,7 @@ class CoverageState:
         self.deficit = self.need.copy()  # minutes short per (queue, t) after the max flow
         self.moves: dict[int, np.ndarray] = {}  # t -> (q, q') True where capacity on q can reach q' through displaced agents
         self.dirty: set[int] = set()
+        self._memo: dict[int, dict[bytes, tuple]] = {}  # t -> the last solved answers there, by working minutes per type
         self.flows_solved = 0  # max flows solved (the work `refresh` did), for the benchmarks
         # (type, t) True where none of the type's queues is open: paid time that can serve nobody
         self.closed = ~((self.elig.astype(np.int64) @ p.open.astype(np.int64)) > 0)
@@ -84,13 +86,39 @@ class CoverageState:
         self.dirty.update((t0 + np.flatnonzero(can_change)).tolist())
 
     def refresh(self) -> None:
-        """Solve again, from scratch, the max flow of every interval marked since the last refresh.
-        The graphs of all of them are built at once; each is solved on its own (`SimpleMaxFlow`,
-        node and arc order as `_graphs` says), and reach and moves follow for all at once."""
+        """Bring every interval marked since the last refresh up to date: from the memo when its
+        working minutes are ones it was solved for lately (an agent's week taken out and put
+        back, a group move undone), else solved again from scratch (`_solve`)."""
         if not self.dirty:
             return
-        ts = np.array(sorted(self.dirty), dtype=np.int64)
+        ts = sorted(self.dirty)
         self.dirty.clear()
+        keys = {t: self.cap[:, t].tobytes() for t in ts}
+        todo = []
+        for t in ts:
+            seen = self._memo.get(t)
+            hit = seen.pop(keys[t], None) if seen else None
+            if hit is None:
+                todo.append(t)
+                continue
+            seen[keys[t]] = hit  # the most recent last
+            self.out[:, t], self.deficit[:, t], self.reach[:, t], self.short[t], moves = hit
+            if moves is None:
+                self.moves.pop(t, None)
+            else:
+                self.moves[t] = moves
+        if todo:
+            self._solve(np.array(todo, dtype=np.int64))
+        for t in todo:
+            seen = self._memo.setdefault(t, {})
+            seen[keys[t]] = (self.out[:, t].copy(), self.deficit[:, t].copy(), self.reach[:, t].copy(), int(self.short[t]), self.moves.get(t))
+            if len(seen) > MEMO_PER_INTERVAL:
+                del seen[next(iter(seen))]
+
+    def _solve(self, ts: np.ndarray) -> None:
+        """Solve the max flows of intervals `ts` (sorted) from scratch. The graphs of all of them
+        are built at once; each is solved on its own (`SimpleMaxFlow`, node and arc order as
+        `_graphs` says), and reach and moves follow for all at once."""
         for t in ts.tolist():
             self.moves.pop(t, None)
         need = self.need[:, ts].T  # (interval, queue)
