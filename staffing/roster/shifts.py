@@ -42,11 +42,12 @@ class CoverageState:
     each queue taking at most its need) gives: `short[t]` (minutes short), `deficit[:, t]`
     (minutes short per queue), `reach[:, t]` (what one more minute on a queue is worth,
     `reach_closure`) and `moves[t]`. `add` changes a type's minutes and marks the intervals
-    whose flow can change; `refresh` solves those again from scratch. An interval is left as
-    it is when its flow is complete (nothing short) and stays complete: an addition there, or
-    a removal the type's flow there does not use (`out`, each type's minutes in the last flow
-    solved). A complete flow has one answer (no deficit, nothing to reach), so the state is
-    always what a from-scratch max flow of every interval gives."""
+    whose flow can change; `refresh` solves those again from scratch, or restores the answer
+    it remembers for the same working minutes there. An interval is left as it is when its
+    flow is complete (nothing short) and stays complete: an addition there, or a removal the
+    type's flow there does not use (`out`, each type's minutes in the last flow solved). A
+    complete flow has one answer (no deficit, nothing to reach), so the state is always what
+    a from-scratch max flow of every interval gives."""
 
     def __init__(self, problem: RosterProblem, pauses: str = SolveParams.shift_pauses) -> None:
         p = problem
