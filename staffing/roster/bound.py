@@ -224,10 +224,14 @@ def bound_summary(stats: dict) -> dict:
 
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
                          iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
-                         mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0) -> tuple[float | None, dict]:
+                         mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0,
+                         work_limit: float = 0.0) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
-    valid wherever PDLP stops. `pause_windows` adds the pause-window inequalities
+    valid wherever PDLP stops. `work_limit` > 0 is a deterministic work budget sized to the LP
+    (`work_iterations`): PDLP and the HiGHS dual simplex after it share at most that many
+    matrix nonzeros x iterations, so a large LP gets fewer iterations than a small one and
+    stops on its budget rather than on the clock. `pause_windows` adds the pause-window inequalities
     (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
     net) and the better of the two bounds is reported. When the LP has at most `mip_columns`
@@ -384,14 +388,24 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     upper[nx : nx + ny] = need[yq, yt]
     upper[nx + ny :] = need[qt[:, 0], qt[:, 1]]
     b = np.asarray(B, dtype=np.float64)
-    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method, "bound_pause_windows": bool(pause_windows)}
+    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_nonzeros": int(A.nnz), "bound_method": method,
+             "bound_pause_windows": bool(pause_windows)}
     started = time.monotonic()
+    if work_limit > 0:
+        by_work = work_iterations(work_limit, A.nnz)
+        work_binds = iteration_limit <= 0 or by_work < iteration_limit
+        iteration_limit = max(1, min(by_work, iteration_limit) if iteration_limit > 0 else by_work)  # (0 would mean no limit)
+        stats["bound_work_budget"] = float(work_limit)
     if method == "pdlp" and ncol <= simplex_columns:  # a small LP: HiGHS dual simplex solves it exactly, far faster than PDLP
         method = "highs-ds"
         stats["bound_method"] = "highs dual simplex"
     if method == "pdlp":
         value, status, converged, x = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
-        if not converged and exact_iterations > 0:
+        if work_limit > 0 and work_binds and "ITERATION_LIMIT" in status:
+            status += f" (work budget {work_limit:.3g} nonzero-iterations, {A.nnz:,} nonzeros)"
+        if work_limit > 0:  # the dual simplex gets what the work budget leaves (nothing: no second solve)
+            exact_iterations = work_iterations(work_limit - _iterations_done(status) * A.nnz, A.nnz, exact_iterations)
+        if not converged and exact_iterations > 0 and "TIME_LIMIT" not in status:  # (PDLP's clock ran out: so has the dual simplex's)
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
             exact, exact_status, exact_converged, exact_x = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
             if "time limit" in exact_status.lower():
@@ -424,6 +438,21 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     if value is None:
         return None, stats
     return max(0.0, value), stats
+
+
+def work_iterations(work: float, nonzeros: int, cap: int = 0) -> int:
+    """Iterations a work budget of `work` matrix nonzeros x iterations buys on an LP with
+    `nonzeros` nonzeros (one PDLP iteration costs about two products with the matrix; a
+    dual simplex iteration on these LPs about the same), at most `cap` when `cap` > 0; 0 when
+    the budget is spent."""
+    its = max(0, int(work // max(1, nonzeros)))
+    return min(its, cap) if cap > 0 else its
+
+
+def _iterations_done(status: str) -> int:
+    """The iteration count in `_solve_pdlp`'s status text (`<reason> after N iterations`)."""
+    words = status.split()
+    return int(words[words.index("after") + 1]) if "after" in words else 0
 
 
 def _lp_shift_values(p: RosterProblem, x: np.ndarray, cols: ShiftColumns) -> list[list[np.ndarray]]:
