@@ -403,7 +403,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         value, status, converged, x = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
         if work_limit > 0 and work_binds and "ITERATION_LIMIT" in status:
             status += f" (work budget {work_limit:.3g} nonzero-iterations, {A.nnz:,} nonzeros)"
-        if work_limit > 0:  # the dual simplex gets what the work budget leaves (nothing: no second solve)
+        if work_limit > 0 and exact_iterations > 0:  # the dual simplex gets what the work budget leaves (nothing: no second solve)
             exact_iterations = work_iterations(work_limit - _iterations_done(status) * A.nnz, A.nnz, exact_iterations)
         if not converged and exact_iterations > 0 and "TIME_LIMIT" not in status:  # (PDLP's clock ran out: so has the dual simplex's)
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
