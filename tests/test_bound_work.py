@@ -72,3 +72,27 @@ def test_bound_work_per_second_is_checked_like_every_roster_key():
     with pytest.raises(ParamError, match=r"^bound_work_per_second: must be >= 0, got -1$"):
         SolveParams.from_mapping({"bound_work_per_second": -1})
     assert SolveParams.from_mapping({"bound_work_per_second": 0}).bound_work_per_second == 0
+
+
+def test_shift_model_lp_counts_pauses_spread_like_the_shift_phase():
+    # one agent who must work Monday 08:00-16:30, one head needed only 11:00-13:30 (the lunch
+    # window): the plain LP serves the whole window (pauses relaxed to totals); the LP of the
+    # shift phase's model loses in each interval the pause minutes spread there, exactly the
+    # shift phase's own estimate of this (only) week
+    from test_roster_repair import _problem
+
+    from staffing.roster.shifts import choose_shifts, spread_work
+
+    agent = {"id": "L", "min_h": 8, "max_h": 8, "days": 1, "avail": {0: (8 * 60, 16 * 60 + 30)}, "skills": {"voice/a/en": 0.9}}
+    p = _problem([agent], lambda q, d, m: 1 if q.startswith("voice") and d == 0 and 11 * 60 <= m < 13 * 60 + 30 else 0)
+    (option,) = p.agents[0].options[0]
+    work = spread_work(p.templates[option.template], 30)
+    window = range(6, 11)  # 11:00-13:30 is intervals 6-10 of the shift starting 08:00
+    expected = sum(30 - work[k] for k in window) / 30
+    assert expected >= 1.0  # the whole lunch, and parts of the breaks, fall in the window
+    plain, _ = under_coverage_bound(p, None, time_limit=60, method="highs-ds")
+    model, stats = under_coverage_bound(p, None, time_limit=60, method="highs-ds", shift_model=True)
+    assert plain == pytest.approx(0.0, abs=1e-6)
+    assert stats["bound_shift_model"] and model == pytest.approx(expected, abs=1e-6)
+    _, _, shift_stats = choose_shifts(p, SolveParams(time_limit_seconds=20, workers=1), deadline=1e18)
+    assert shift_stats["shift_phase_short"] == pytest.approx(model, abs=1e-6)

@@ -94,9 +94,10 @@ class ShiftColumns:
         return [(tp, step if tp < hi - 1 else int(self.last[c])) for tp in range(lo, hi)]
 
 
-def shift_columns(p: RosterProblem, T: np.ndarray) -> ShiftColumns:
+def shift_columns(p: RosterProblem, T: np.ndarray, by_template: bool = False) -> ShiftColumns:
     """The merged shift columns of the LP on the sorted intervals `T` (`ShiftColumns`),
-    numbered in order of first appearance over agents, days and options."""
+    numbered in order of first appearance over agents, days and options; `by_template`:
+    options of different templates are never merged (their pauses differ)."""
     step = p.interval_minutes
     n_int = np.array([t.n_intervals for t in p.templates], dtype=np.int64)
     tail = np.array([t.length_minutes - (t.n_intervals - 1) * step for t in p.templates], dtype=np.int64)
@@ -117,7 +118,7 @@ def shift_columns(p: RosterProblem, T: np.ndarray) -> ShiftColumns:
     last_in = (hi > lo) & (hi <= len(T))
     last_in[last_in] = T[hi[last_in] - 1] == end[last_in] - 1
     last = np.where(hi > lo, np.where(last_in, tail[tmpl], step), 0)
-    key = np.stack([o_agent, o_day, paid, lo, hi, last], axis=1)
+    key = np.stack([o_agent, o_day, paid, lo, hi, last] + ([tmpl, t0] if by_template else []), axis=1)
     _, first_at, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True) if len(key) else (key, np.zeros(0, np.int64), np.zeros(0, np.int64))
     inverse = inverse.reshape(-1)
     order = np.argsort(first_at, kind="stable")
@@ -225,7 +226,7 @@ def bound_summary(stats: dict) -> dict:
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
                          iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
                          mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0,
-                         work_limit: float = 0.0) -> tuple[float | None, dict]:
+                         work_limit: float = 0.0, shift_model: bool = False) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
     valid wherever PDLP stops. `work_limit` > 0 is a deterministic work budget sized to the LP
@@ -243,7 +244,13 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     `shifts_out` is a list and the LP covers the whole week (`focus` None), the LP's primal
     solution is appended to it, one list per agent of one array per day of option values in
     [0, 1] (the LP dive's guide, `dive.py`): the converged solution when there is one, else
-    the last iterate (the MIP's solution is not used)."""
+    the last iterate (the MIP's solution is not used). `shift_model`: the LP of the shift
+    phase's own model instead (a diagnostic, `benchmarks/bench_roster_quality.py`): a shift is
+    present in each interval with its working minutes, each pause spread evenly over the
+    offsets it may take (`shifts.spread_work`), rather than with all its minutes and the
+    pauses relaxed to totals. That is NOT a bound on the roster (the activity phase places
+    pauses, better or worse than spread), but it is one on the shift phase's own estimate
+    (`shift_phase_short`), which scores whole shifts in that model."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -259,7 +266,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     # ---- x columns: merged options per agent and day
     types: dict[tuple[int, ...], int] = {}
     a_type = [types.setdefault(a.queues, len(types)) for a in p.agents]
-    cols = shift_columns(p, T)
+    cols = shift_columns(p, T, by_template=shift_model)
     nx = len(cols.agent)
     xa, xd, paid, work = cols.agent, cols.day, cols.paid, cols.work
     # ---- y columns: (type, q, t) with need > 0 on T and the type eligible for q
@@ -326,6 +333,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     pres_index[first_kt] = nrow + rank
     xtype = np.asarray(a_type, dtype=np.int64)[xa] if nx else np.zeros(0, np.int64)
     pcol, ppos, pmins = cols.presence(step)
+    if shift_model:
+        pmins = _spread_minutes(p, T, cols, pcol, ppos)
     prow = pres_index[xtype[pcol] * nT + ppos] if len(pcol) else np.zeros(0, np.int32)
     keep = prow >= 0
     R.append(np.concatenate([nrow + rank[y_pres], prow[keep]]).astype(np.int32))  # int32 indices: the matrix is the largest object
@@ -389,7 +398,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     upper[nx + ny :] = need[qt[:, 0], qt[:, 1]]
     b = np.asarray(B, dtype=np.float64)
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_nonzeros": int(A.nnz), "bound_method": method,
-             "bound_pause_windows": bool(pause_windows)}
+             "bound_pause_windows": bool(pause_windows), "bound_shift_model": bool(shift_model)}
     started = time.monotonic()
     if work_limit > 0:
         by_work = work_iterations(work_limit, A.nnz)
@@ -438,6 +447,25 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     if value is None:
         return None, stats
     return max(0.0, value), stats
+
+
+def _spread_minutes(p: RosterProblem, T: np.ndarray, cols: ShiftColumns, pcol: np.ndarray, ppos: np.ndarray) -> np.ndarray:
+    """Working minutes of column `pcol` at position `ppos` of T with its template's pauses
+    spread over their windows (`shifts.spread_work`; a column stands for one template and
+    start when merged `by_template`)."""
+    from staffing.roster.shifts import spread_work
+
+    step = p.interval_minutes
+    spread = [np.asarray(spread_work(t, step), dtype=np.int64) for t in p.templates]
+    table = np.zeros((len(spread), max((len(w) for w in spread), default=0) + 1), dtype=np.int64)
+    for ti, w in enumerate(spread):
+        table[ti, : len(w)] = w
+    first = np.zeros(len(cols.agent), dtype=np.int64)
+    first[cols.option_column[::-1]] = np.arange(len(cols.option_column))[::-1]  # each column's first option
+    tmpl, start = cols.option_template[first][pcol], cols.option_start[first][pcol]
+    k = T[ppos] - start
+    inside = (k >= 0) & (k < table.shape[1] - 1)
+    return np.where(inside, table[tmpl, np.clip(k, 0, table.shape[1] - 1)], 0).astype(np.int32)
 
 
 def work_iterations(work: float, nonzeros: int, cap: int = 0) -> int:
