@@ -413,7 +413,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
         if work_limit > 0 and work_binds and "ITERATION_LIMIT" in status:
             status += f" (work budget {work_limit:.3g} nonzero-iterations, {A.nnz:,} nonzeros)"
         if work_limit > 0 and exact_iterations > 0:  # the dual simplex gets what the work budget leaves (nothing: no second solve)
-            exact_iterations = work_iterations(work_limit - _iterations_done(status) * A.nnz, A.nnz, exact_iterations)
+            exact_iterations = work_iterations(work_limit - iterations_done(status) * A.nnz, A.nnz, exact_iterations)
         if not converged and exact_iterations > 0 and "TIME_LIMIT" not in status:  # (PDLP's clock ran out: so has the dual simplex's)
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
             exact, exact_status, exact_converged, exact_x = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
@@ -477,7 +477,7 @@ def work_iterations(work: float, nonzeros: int, cap: int = 0) -> int:
     return min(its, cap) if cap > 0 else its
 
 
-def _iterations_done(status: str) -> int:
+def iterations_done(status: str) -> int:
     """The iteration count in `_solve_pdlp`'s status text (`<reason> after N iterations`)."""
     words = status.split()
     return int(words[words.index("after") + 1]) if "after" in words else 0
