@@ -61,7 +61,7 @@ class SolveParams:
     bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
     bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
-    bound_work_per_second: float = 20e6  # ... and after (this x time limit) / (the LP's nonzeros) iterations, shared with the HiGHS dual simplex after it: a work budget sized to the LP (bound.work_iterations); 0 = none
+    bound_work_per_second: float = 30e6  # ... and after (this x time limit) / (the LP's nonzeros) iterations, shared with the HiGHS dual simplex after it: a work budget sized to the LP (bound.work_iterations); 0 = none
     # exact activity repair (repair.py): whole shifts re-planned by one CP-SAT model
     repair: bool = True
     repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
