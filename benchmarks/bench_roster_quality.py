@@ -151,8 +151,10 @@ def main() -> None:
                 repeat = "-"
                 if args.repeat_limit and limit == args.repeat_limit:
                     again = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}-again", args.seed, args.safety_net_factor)
-                    repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g})"
+                    again_fired = ("net: " + again["phases"].replace(" ", "")) if again["hit"] else "net silent"
+                    repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g}, {again_fired})"
                     r["repeat"] = repeat
+                    r["repeat_run"] = again
                 above = None if exact_pct is None else r["short_pct"] - exact_pct
                 fired = ("yes: " + r["phases"].replace(" ", "")) if r["hit"] else "no"
                 bound = "-" if r["bound_pct"] is None else f"{r['bound_pct']:.3f}"
