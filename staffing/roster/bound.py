@@ -20,9 +20,11 @@ The LP, on T:
 
 Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
 The optimum is therefore at most the roster's under-coverage on T, hence on the week.
-Solved by OR-Tools PDLP (default) on an iteration budget; when PDLP stops before it
-converges, again exactly by HiGHS dual simplex (through SciPy) on its own iteration budget
-(`SolveParams.bound_exact_iterations`), keeping the better bound; or by HiGHS alone
+Solved by OR-Tools PDLP (default) on an iteration budget, and on a work budget sized to the
+LP (`work_iterations`: nonzeros x iterations, `SolveParams.bound_work_per_second`), so a large
+LP stops on its budget rather than on the clock; when PDLP stops before it converges, again
+exactly by HiGHS dual simplex (through SciPy) with what that budget leaves, at most
+`SolveParams.bound_exact_iterations` iterations, keeping the better bound; or by HiGHS alone
 (method="highs", interior point). On small sites the same model with whole shifts (x
 integer) is then solved by HiGHS branch and bound on a node budget (`_solve_mip`), and its
 dual bound reported when higher. The time limit is a safety net.
