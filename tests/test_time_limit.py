@@ -186,9 +186,12 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
 
     bounds: list = []
 
-    def spy_solve(problem, params, progress=None, clock=None, deadline=None, known_bound=None):
+    warms: list = []
+
+    def spy_solve(problem, params, progress=None, clock=None, deadline=None, known_bound=None, warm=None):
         solved.append(params.time_limit_seconds)
-        out = real_solve(problem, params, progress, clock=clock, deadline=deadline, known_bound=known_bound)
+        out = real_solve(problem, params, progress, clock=clock, deadline=deadline, known_bound=known_bound, warm=warm)
+        warms.append((warm, out.warm, out.summary["shift_phase"]["start"]))
         bounds.append((known_bound, out.summary["under_coverage_bound_agent_intervals"], out.summary["lower_bound"]["status"]))
         return out
 
@@ -221,6 +224,12 @@ def test_a_correction_round_gets_its_share_or_is_skipped_and_said_so(monkeypatch
         assert first_known is None and known[0] == first_bound and second_bound >= first_bound - 1e-6
         assert "the first round's bound" not in status and status.startswith("Optimization terminated successfully")
         assert summary["lower_bound"]["status"] == status
+        # the correction round starts from round 1's roster (docs/roster.md "Correction rounds")
+        # and, the site being small, a fresh search competes with it (tests/test_roster_warm.py)
+        (first_warm, round1, _), (second_warm, _, _) = warms
+        assert first_warm is None and second_warm is round1
+        sp = summary["shift_phase"]
+        assert summary["objective"] == pytest.approx(min(sp["previous_roster_objective"], sp["warm_roster_objective"], sp["fresh_roster_objective"]), abs=1e-3)
         assert summary["time_limit_hit"] is False and summary["time_budget"]["skipped_rounds"] == 0
         return
     assert solved == pytest.approx([4.0])  # no second solve

@@ -42,7 +42,7 @@ PenaltyRow = tuple[str, str | None, int | None, str | None, float, str, float]  
 
 
 def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams | None = None, deadline: float | None = None, rs: SequenceRules | None = None,
-                         clock: Callable[[], float] = time.monotonic) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
+                         clock: Callable[[], float] = time.monotonic, previous: list[PlannedShift] | None = None) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
     """Pauses and queues for every chosen shift; returns (planned shifts, penalty rows, stats).
     Polishing and repair run only with a `deadline` (seconds on `clock`, a safety net). `rs`:
     the interval rules and cost model of `solve` (built here when not given).
@@ -50,13 +50,21 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     Every stage after the construction stops on its deterministic budget (the dynamic
     programmes share `activity_dp_per_second` x the time limit) or, as a safety net, at the
     deadline; each is never worse than what it starts from, so the plan is a valid roster
-    wherever it stops. `stats["activity_stages_cut"]` names the stages the safety net cut."""
+    wherever it stops. `stats["activity_stages_cut"]` names the stages the safety net cut.
+
+    `previous` (a correction round's: the previous round's planned shifts for the same
+    agents): a shift the previous plan also has (same agent, day and option) keeps its
+    pauses and queues from there, the others get the construction's; the improvement stages
+    then start from that plan (every shift's plan is valid on its own, so the mix is a valid
+    roster), so agents whose shifts did not change keep their day unless moving it gains."""
     params = params or SolveParams()
     rs = rs or SequenceRules.of(p)
     stop = Deadline(deadline, clock)
     shifts = planned_shifts(p, choice)
     place_pauses(p, shifts)
     stats = assign_queues(p, rs, shifts)  # the first complete roster: always built
+    if previous is not None:
+        stats["kept_shift_plans"] = keep_previous_plans(shifts, previous)
     dp = WorkBudget(params.activity_dp_per_second * params.time_limit_seconds)
     cut: list[str] = []
 
@@ -88,6 +96,19 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     # solve.py reads one safety-net flag for the whole activity phase
     stats["polish_time_limit_hit"] = bool(cut)
     return shifts, interval_penalties(p, rs, shifts), stats
+
+
+def keep_previous_plans(shifts: list[PlannedShift], previous: list[PlannedShift]) -> int:
+    """Give each shift of `shifts` that `previous` also has (same agent, day and option) the
+    previous plan's pauses, working minutes and queues (in place); returns how many."""
+    before = {(sh.agent, sh.day, sh.option): sh for sh in previous}
+    kept = 0
+    for sh in shifts:
+        old = before.get((sh.agent, sh.day, sh.option))
+        if old is not None:
+            sh.pause_offsets, sh.work, sh.queue = old.pause_offsets, old.work.copy(), list(old.queue)
+            kept += 1
+    return kept
 
 
 def interval_penalties(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift]) -> list[PenaltyRow]:

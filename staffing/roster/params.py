@@ -81,6 +81,7 @@ class SolveParams:
     polish_windows_per_second: float = 0.4  # the polishing windows (above) are also at most this x the time limit (a deterministic budget)
     # LP dive (dive.py): a second start for the shift phase rounded from the whole-week LP's shift values
     dive: bool = True  # needs the whole-week bound (bound = true, bound_widen < 0); the better start of the two is kept
+    correction_keep: float = 0.5  # in a correction round, what changing one day of an agent's week must gain, in agent-intervals of under-coverage (shift phase's score)
     dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
     dive_polish_passes: int = 0  # best-response passes over the agents after the dive (at most this x agents updates; 2-5 agent-intervals in the shift score measured, for one more update per agent)
     shift_pauses: str = "spread"  # how the shift phase counts pauses: "spread" evenly over their windows, or at their "nominal" offsets
@@ -179,6 +180,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "tail_share": (0, True, 0.5),
     "polish_windows_per_second": (0, True, None),
     "dive_lp_bonus": (0, True, None),
+    "correction_keep": (0, True, None),
     "dive_polish_passes": (0, True, None),
     "closed_paid_charge": (0, True, None),
 }

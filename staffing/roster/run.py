@@ -69,7 +69,7 @@ def roster_run_folder(
         solved_at = clock()
         problem = RosterProblem.from_site(site, req, fit, week)
         candidate = solve(problem, params.replace(time_limit_seconds=budgets[round_no]), this_round, clock=clock, deadline=round_deadline,
-                          known_bound=None if round_no == 0 else first_round_bound(result.summary))
+                          known_bound=None if round_no == 0 else first_round_bound(result.summary), warm=None if round_no == 0 else result.warm)
         timing["solve_seconds"].append(round(clock() - solved_at, 3))
         candidate.activities = routing_profiles(candidate.activities, fit, requirement_pools(req), req)
         plan = _sim_plan(site, req, candidate, week)

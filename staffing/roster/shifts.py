@@ -224,15 +224,28 @@ def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list
             state.add(ai, t0, w, sign)
 
 
+def prefer_current(values: list[list[int]], week: list[int | None], keep: int) -> None:
+    """Make the current `week` worth `keep` value units more per day than any change of that
+    day (in place): each day's current shift gains `keep`, and on a day off every shift loses
+    `keep` (a day off is worth 0). A change then has to gain more than `keep` to be made."""
+    for d, k in enumerate(week):
+        if k is not None:
+            values[d][k] += keep
+        else:
+            values[d] = [v - keep for v in values[d]]
+
+
 def best_response(problem: RosterProblem, state: CoverageState, choice: list[list[int | None]], pen: list[list[tuple]], order: list[int], budget: int,
                   params: SolveParams, costs: CostModel, deadline: float, clock: Callable[[], float], progress: Callable[..., None] | None,
-                  rng: np.random.Generator, from_empty: bool = False, phase: str = "shifts") -> tuple[int, int, bool]:
+                  rng: np.random.Generator, from_empty: bool = False, phase: str = "shifts", keep: int = 0) -> tuple[int, int, bool]:
     """Passes of single-agent best responses on `choice`, `pen` and `state` (in place): each
     agent in `order` taken out, her week re-solved against the others (`solve_agent_week`,
     hinted with her current week) and put back; later passes in a random order from `rng`.
     Stops after `budget` agent updates, after a pass that changes nothing, or (safety net) at
     `deadline` on `clock`, though a first pass `from_empty` always completes (every agent
-    needs a week). Returns (passes, agent updates, safety net fired)."""
+    needs a week). `keep` (value units, 0 = off): each day of the agent's current week is
+    worth that much more than a change of it (`prefer_current`), so a re-solve changes a
+    day only where that gains more. Returns (passes, agent updates, safety net fired)."""
     p = problem
     updates = passes = 0
     hit_time = False
@@ -247,7 +260,10 @@ def best_response(problem: RosterProblem, state: CoverageState, choice: list[lis
             old = choice[ai]
             apply_week(p, state, ai, old, -1)
             state.refresh()
-            new, rows = solve_agent_week(p, ai, option_values(p, state, ai, costs, params.closed_paid_charge), params, None if from_empty and passes == 0 else old)
+            values = option_values(p, state, ai, costs, params.closed_paid_charge)
+            if keep:
+                prefer_current(values, old, keep)
+            new, rows = solve_agent_week(p, ai, values, params, None if from_empty and passes == 0 else old)
             if new is None:
                 new = old
             else:
@@ -269,12 +285,17 @@ def best_response(problem: RosterProblem, state: CoverageState, choice: list[lis
 
 def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None,
                   clock: Callable[[], float] = time.monotonic, floor: float | None = None,
-                  lp_shifts: list[list[np.ndarray]] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
+                  lp_shifts: list[list[np.ndarray]] | None = None,
+                  start: tuple[list[list[int | None]], list[list[tuple]]] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
     """Returns (choice[agent][day] option index or None, penalty rows per agent, stats).
     `deadline` on `clock` is the safety net; `floor` (minutes short, e.g. the LP bound)
     stops the group moves once the shift phase's score reaches it. `lp_shifts` (the
     whole-week LP's option values, `bound.under_coverage_bound(shifts_out=...)`) adds a second
-    start, the LP dive (`dive.py`); the group moves polish whichever start scores better."""
+    start, the LP dive (`dive.py`); the group moves polish whichever start scores better.
+    `start` (a choice and its penalty rows per agent, e.g. the previous correction round's
+    shifts for the same agents) replaces both starts: the best response (each agent hinted with
+    her week there, a change of a day made only where it gains more than `correction_keep`
+    agent-intervals of under-coverage) and the group moves improve it."""
     from staffing.roster.lns import IMPROVEMENT, coverage_cost, improve_shifts, rules_cost
 
     p = problem
@@ -287,9 +308,18 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
     budget = min(budget, params.max_passes * n)
     rng = np.random.default_rng(params.seed)
     order = sorted(range(n), key=lambda i: (sum(len(o) for o in p.agents[i].options), p.agents[i].agent_id))
-    passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=True)
+    if start is not None:
+        choice, pen = [list(week) for week in start[0]], [list(rows) for rows in start[1]]
+        for ai in range(n):
+            apply_week(p, state, ai, choice[ai], +1)
+        state.refresh()
+        warm_short = float(state.short.sum()) / p.interval_minutes
+    passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=start is None,
+                                              keep=int(round(params.correction_keep * costs.under * COST_SCALE)) if start is not None else 0)
     stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
-    if lp_shifts is not None and params.dive and not hit_time:
+    if start is not None:
+        stats.update({"start": "previous round's shifts", "start_short": warm_short})
+    elif lp_shifts is not None and params.dive and not hit_time:
         from staffing.roster.dive import lp_dive
 
         score = coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
@@ -306,5 +336,7 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
         lns = improve_shifts(p, params, state, choice, pen, costs, deadline, progress, clock=clock, floor=floor)
         hit_time = hit_time or lns.pop("time_limit_hit")
         stats.update(lns)
+    if start is not None:
+        stats["changed_weeks"] = sum(list(week) != list(before) for week, before in zip(choice, start[0]))
     stats.update({"shift_phase_short": float(state.short.sum()) / p.interval_minutes, "time_limit_hit": hit_time})
     return choice, pen, stats

@@ -29,6 +29,30 @@ PENALTIES_SCHEMA = {"rule": pl.Utf8, "agent_id": pl.Utf8, "date": pl.Date, "queu
 
 
 @dataclass
+class WarmStart:
+    """What a later solve for the same agents (a correction round) can start from: the shift
+    choice per agent and day, its week-rule penalty rows per agent, and the planned shifts
+    with their day-rule rows. None of it depends on the requirements."""
+
+    agent_ids: tuple[str, ...]
+    choice: list[list[int | None]]
+    week_rows: list[list[tuple]]
+    plans: list[PlannedShift]
+    day_rows: list[tuple]
+
+    @property
+    def rows(self) -> list[tuple]:
+        """Every penalty row of the roster's rules (week rules, then day rules)."""
+        return [r for rows in self.week_rows for r in rows] + self.day_rows
+
+    def fits(self, problem: RosterProblem) -> bool:
+        """True when `problem` has the same agents, each with the same shift options per day
+        (the choice's option indices mean the same shifts)."""
+        return self.agent_ids == tuple(a.agent_id for a in problem.agents) and all(
+            all(k is None or k < len(a.options[d]) for d, k in enumerate(week)) for a, week in zip(problem.agents, self.choice))
+
+
+@dataclass
 class RosterResult:
     status: str
     objective: float
@@ -42,6 +66,7 @@ class RosterResult:
     coverage: pl.DataFrame
     penalties: pl.DataFrame
     summary: dict = field(default_factory=dict)
+    warm: WarmStart | None = field(default=None, repr=False)  # the start of a correction round (not written)
 
     def summary_text(self) -> str:
         s = self.summary
@@ -55,7 +80,8 @@ class RosterResult:
 
 
 def solve(problem: RosterProblem, params: SolveParams | None = None, progress: Callable[..., None] | None = None,
-          clock: Callable[[], float] = time.monotonic, deadline: float | None = None, known_bound: tuple[float, dict] | None = None) -> RosterResult:
+          clock: Callable[[], float] = time.monotonic, deadline: float | None = None, known_bound: tuple[float, dict] | None = None,
+          warm: WarmStart | None = None) -> RosterResult:
     """Build the roster. `progress(**fields)`, if given, is called now and then with `phase`,
     `elapsed`, `limit` and, when known, `bound` (the lower bound), `shift_score` (the shift
     phase's own estimate of under-coverage, pauses at nominal times) and `short` (the
@@ -65,7 +91,13 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     `safety_net_factor` after the start. The deterministic budgets follow `time_limit_seconds`.
     `known_bound` (agent-intervals, its stats): a lower bound already proven for this problem
     (a correction round's: the first round's, valid because the correction only raises
-    requirements), used instead of solving the whole-week LP again."""
+    requirements), used instead of solving the whole-week LP again. `warm` (a correction
+    round's: the previous round's roster for the same agents) is the shift phase's start
+    (`choose_shifts(start=...)`); on a small site, whose whole-week LP is solved again, a
+    fresh search (from empty and the LP dive) runs too, each on half the budgets, and the
+    one with the lower objective goes on. The previous roster itself is kept, re-scored
+    against this problem's requirements, when the new one does not beat it on the objective
+    (`shift_phase.kept_previous_roster`)."""
     params = params or SolveParams()
     t_start = clock()
     limit = params.time_limit_seconds
@@ -95,22 +127,28 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
             cut.append("bound")
         if notify:
             notify(phase="bound", bound=bound_short)
-    shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
-    choice, week_rows, stats = choose_shifts(problem, params, shift_deadline, shift_notify, rs.costs, clock=clock,
-                                             floor=None if bound_short is None else bound_short * problem.interval_minutes, lp_shifts=lp_shifts or None)
-    if stats.pop("time_limit_hit"):
-        cut.append("shifts")
-    if notify:
-        notify(phase="activities", bound=bound_short)
     reserve = 0.0 if early or not params.bound else max(params.bound_min_seconds, params.bound_share * net)
-    if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
-        plans, day_rows, _status, hit = plan_activities(problem, choice, params, deadline - reserve, notify, rs)
+    floor = None if bound_short is None else bound_short * problem.interval_minutes
+    fits = warm is not None and warm.fits(problem)
+    if fits and lp_shifts:  # a small site whose LP was solved again: a fresh start (the dive) competes with the previous round's
+        half = params.replace(time_limit_seconds=limit / 2)
+        middle = clock() + max(deadline - reserve - clock(), 0.0) / 2
+        candidates = [_build(problem, half, rs, None, middle, notify, bound_short, floor, None, warm, clock),
+                      _build(problem, half, rs, None, deadline - reserve, notify, bound_short, floor, lp_shifts, None, clock)]
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, deadline - reserve, rs, clock=clock)
-        hit = bool(flow_stats.pop("polish_time_limit_hit", False))
-        stats.update(flow_stats)
-    if hit:
-        cut.append("activities")
+        candidates = [_build(problem, params, rs, shift_deadline, deadline - reserve, notify, bound_short, floor, lp_shifts or None, warm if fits else None, clock)]
+    for c in candidates:
+        cut.extend(x for x in c.cut if x not in cut)
+    costs = [objective(problem, rs.costs, c.plans, c.rows) for c in candidates] if fits else [0.0]
+    best = min(range(len(candidates)), key=lambda i: (costs[i], i))  # ties: the previous round's shifts first
+    choice, week_rows, plans, day_rows, stats = candidates[best].choice, candidates[best].week_rows, candidates[best].plans, candidates[best].day_rows, candidates[best].stats
+    if fits:
+        old_cost = objective(problem, rs.costs, warm.plans, warm.rows)
+        stats.update({"new_roster_objective": round(costs[best], 4), "previous_roster_objective": round(old_cost, 4), "kept_previous_roster": old_cost <= costs[best]})
+        if len(candidates) > 1:
+            stats.update({"warm_roster_objective": round(costs[0], 4), "fresh_roster_objective": round(costs[1], 4)})
+        if old_cost <= costs[best]:  # ties keep the roster the agents already have
+            choice, week_rows, plans, day_rows = warm.choice, warm.week_rows, warm.plans, warm.day_rows
     short_t = _short_by_interval(problem, plans)
     if notify:
         notify(phase="activities", short=float(short_t.sum()), bound=bound_short)
@@ -134,9 +172,48 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     stats["time_limit_hit"] = bool(cut)
     stats["time_limit_phases"] = cut
     result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, clock() - t_start)
+    result.warm = WarmStart(tuple(a.agent_id for a in problem.agents), choice, week_rows, plans, day_rows)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
+
+
+@dataclass
+class _Candidate(WarmStart):
+    """One roster built by `_build` (its `agent_ids` unused), with its stats and the phases
+    the safety net cut."""
+
+    stats: dict = field(default_factory=dict)
+    cut: list[str] = field(default_factory=list)
+
+
+def _build(problem: RosterProblem, params: SolveParams, rs: SequenceRules, shift_until: float | None, until: float, notify: Callable[..., None] | None,
+           bound_short: float | None, floor: float | None, lp_shifts: list | None, warm: WarmStart | None, clock: Callable[[], float]) -> _Candidate:
+    """The shift phase and the activity phase on `params`' budgets, with the wall clock's
+    safety net at `until` (the shift phase's at `shift_until`, or when None `activity_share`
+    of the window from now before `until`):
+    from `warm` (its shifts and, for unchanged shifts, its pauses and queues) when given,
+    else from empty and, with `lp_shifts`, the LP dive."""
+    if shift_until is None:
+        now = clock()
+        shift_until = now + max(until - now, 0.0) * (1 - params.activity_share)
+    cut: list[str] = []
+    shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
+    choice, week_rows, stats = choose_shifts(problem, params, shift_until, shift_notify, rs.costs, clock=clock, floor=floor, lp_shifts=lp_shifts,
+                                             start=(warm.choice, warm.week_rows) if warm is not None else None)
+    if stats.pop("time_limit_hit"):
+        cut.append("shifts")
+    if notify:
+        notify(phase="activities", bound=bound_short)
+    if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
+        plans, day_rows, _status, hit = plan_activities(problem, choice, params, until, notify, rs)
+    else:
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, until, rs, clock=clock, previous=warm.plans if warm is not None else None)
+        hit = bool(flow_stats.pop("polish_time_limit_hit", False))
+        stats.update(flow_stats)
+    if hit:
+        cut.append("activities")
+    return _Candidate((), choice, week_rows, plans, day_rows, stats, cut)
 
 
 def stopped_on_time(bound_stats: dict) -> bool:
@@ -167,6 +244,13 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
                                 exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
                                 mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out,
                                 simplex_columns=params.bound_simplex_columns, work_limit=params.bound_work_per_second * params.time_limit_seconds)
+
+
+def objective(p: RosterProblem, cm: CostModel, plans: list[PlannedShift], rows: list[tuple]) -> float:
+    """The roster objective `_assemble` reports (summary `objective`): every rule row's cost
+    plus the cost model's weights on agent-intervals short and over each requirement row."""
+    cov = _coverage_table(p, served_minutes(p, plans))
+    return sum(float(r[6]) for r in rows) + cm.under * float(cov.get_column("short").sum()) + cm.over * float(cov.get_column("over").sum())
 
 
 def _short_by_interval(p: RosterProblem, plans: list[PlannedShift]) -> np.ndarray:
