@@ -19,12 +19,19 @@ written as a run folder and checked by the independent validator. On a crowded m
 run to 3x the limit, so what the limit buys is measured rather than what the load allows. At `--repeat-limit`
 (default 60 s) the solve runs a second time and the two rosters are compared cell by cell.
 
+With `--model-lp` the LP of the shift phase's own model is solved too (HiGHS,
+`bound.under_coverage_bound(shift_model=True)`: each pause spread over its window, as the shift
+phase counts it): a lower bound on the shift phase's estimate, so "shift est" minus it is at
+most what a better shift search could still gain in that model, and it minus the exact LP is
+what the model itself costs against pauses placed freely.
+
 Columns: time limit; wall seconds and CPU seconds of the solve (CPU is what a quiet machine
 would take; on a shared machine wall can be much larger); whether the wall-clock safety net
-fired (and in which phases); the shift phase's own estimate; agent-intervals short and % of
-requirement; the bound the engine reported (PDLP, deterministic iteration budget) and the
-exact LP side by side (% of requirement); percentage points above the exact LP; validator
-violations; identical roster on the repeat.
+fired (and in which phases); how the bound LP stopped (`budget`: its deterministic iteration
+or work budget, with the iterations; `clock`: its safety net; `converged`); the shift
+phase's own estimate; agent-intervals short and % of requirement; the bound the engine
+reported and the exact LP side by side (% of requirement); percentage points above the exact
+LP; validator violations; identical roster on the repeat.
 """
 
 from __future__ import annotations
@@ -85,8 +92,22 @@ def run(site: object, req: object, fit: object, problem: object, limit: float, o
         "wall": wall, "cpu": cpu, "hit": s["time_limit_hit"], "phases": s.get("time_limit_phases", ""),
         "shift_score": s["shift_phase"].get("shift_phase_short"), "short": s["under_coverage_agent_intervals"],
         "short_pct": s["under_coverage_pct"], "required": s["required_agent_intervals"], "bound_pct": s["under_coverage_bound_pct"],
-        "violations": len(report.violations), "hash": fingerprint(result),
+        "violations": len(report.violations), "hash": fingerprint(result), "bound_status": (s.get("lower_bound") or {}).get("status"),
+        "bound_stop": bound_stop(s.get("lower_bound") or {}),
     }
+
+
+def bound_stop(lower_bound: dict) -> str:
+    """How the engine's bound LP stopped: `converged`, `budget N` (its deterministic budget,
+    after N PDLP iterations) or `clock` (the wall-clock safety net: a rerun may differ)."""
+    status = str(lower_bound.get("status") or "")
+    if "time_limit" in status.lower() or "time limit" in status.lower():
+        return "clock"
+    if lower_bound.get("converged"):
+        return "converged"
+    from staffing.roster.bound import iterations_done
+
+    return f"budget {iterations_done(status)}"
 
 
 def main() -> None:
@@ -98,6 +119,7 @@ def main() -> None:
     ap.add_argument("--safety-net-factor", type=float, default=1.0,
                     help="the wall-clock safety net at this x the limit (budgets stay those of the limit): > 1 on a crowded machine")
     ap.add_argument("--no-exact-lp", action="store_true", help="skip the exact LP (HiGHS takes 0.5-3 min per 300-agent site)")
+    ap.add_argument("--model-lp", action="store_true", help="also solve the LP of the shift phase's model (pauses spread; HiGHS, minutes per 300-agent site)")
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
     args = ap.parse_args()
     from staffing.roster.bound import under_coverage_bound
@@ -115,22 +137,31 @@ def main() -> None:
             print(f"\n{name}: {len(problem.agents)} agents, {total:,.0f} required agent-intervals; exact LP (HiGHS) "
                   f"{'-' if exact is None else f'{exact:.2f}'} agent-intervals = {'-' if exact_pct is None else f'{exact_pct:.3f}'}% "
                   f"({stats.get('bound_status')}, {lp_seconds:.0f} s)", flush=True)
-            print(f"{'limit s':>7} {'wall s':>7} {'cpu s':>6} {'net fired':>12} {'shift est':>9} {'short':>7} {'short %':>7} {'bound %':>7} {'exact LP %':>10} "
+            model_pct = None
+            if args.model_lp:
+                t0 = time.monotonic()
+                model, mstats = under_coverage_bound(problem, None, time_limit=3600.0, method="highs", shift_model=True)
+                model_pct = None if model is None else 100 * model / total
+                print(f"LP of the shift phase's model (pauses spread, HiGHS): {'-' if model is None else f'{model:.2f}'} agent-intervals = "
+                      f"{'-' if model_pct is None else f'{model_pct:.3f}'}% ({mstats.get('bound_status')}, {time.monotonic() - t0:.0f} s)", flush=True)
+            print(f"{'limit s':>7} {'wall s':>7} {'cpu s':>6} {'net fired':>12} {'bound LP':>12} {'shift est':>9} {'short':>7} {'short %':>7} {'bound %':>7} {'exact LP %':>10} "
                   f"{'pp > LP':>7} {'valid':>5} {'repeat':>9}", flush=True)
             for limit in args.limits:
                 r = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}", args.seed, args.safety_net_factor)
                 repeat = "-"
                 if args.repeat_limit and limit == args.repeat_limit:
                     again = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}-again", args.seed, args.safety_net_factor)
-                    repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g})"
+                    again_fired = ("net: " + again["phases"].replace(" ", "")) if again["hit"] else "net silent"
+                    repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g}, {again_fired})"
                     r["repeat"] = repeat
+                    r["repeat_run"] = again
                 above = None if exact_pct is None else r["short_pct"] - exact_pct
                 fired = ("yes: " + r["phases"].replace(" ", "")) if r["hit"] else "no"
                 bound = "-" if r["bound_pct"] is None else f"{r['bound_pct']:.3f}"
-                print(f"{limit:>7g} {r['wall']:>7.1f} {r['cpu']:>6.1f} {fired:>12} {r['shift_score']:>9.1f} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} "
+                print(f"{limit:>7g} {r['wall']:>7.1f} {r['cpu']:>6.1f} {fired:>12} {r['bound_stop']:>12} {r['shift_score']:>9.1f} {r['short']:>7.1f} {r['short_pct']:>7.3f} {bound:>7} "
                       f"{'-' if exact_pct is None else f'{exact_pct:.3f}':>10} {'-' if above is None else f'{above:.3f}':>7} "
                       f"{'yes' if r['violations'] == 0 else 'NO':>5} {repeat:>9}", flush=True)
-                rows.append({"site": name, "limit": limit, "exact_lp": exact, "exact_lp_pct": exact_pct, "exact_lp_seconds": lp_seconds, **r})
+                rows.append({"site": name, "limit": limit, "exact_lp": exact, "exact_lp_pct": exact_pct, "exact_lp_seconds": lp_seconds, "model_lp_pct": model_pct, **r})
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 
+import numpy as np
 import pytest
 
 from staffing.roster.params import SolveParams
@@ -86,7 +87,7 @@ def test_the_previous_roster_is_kept_when_the_new_search_does_worse(monkeypatch)
     r1 = solve(first, PARAMS)
     n = len(raised.agents)
 
-    def nobody(problem, params, deadline, progress=None, costs=None, clock=None, floor=None, lp_shifts=None, start=None):
+    def nobody(problem, params, deadline, progress=None, costs=None, clock=None, floor=None, lp_shifts=None, start=None, raised=None):
         return [[None] * DAYS for _ in range(n)], [[] for _ in range(n)], {"time_limit_hit": False}
 
     monkeypatch.setattr(solve_mod, "choose_shifts", nobody)
@@ -159,3 +160,26 @@ def test_a_keep_value_above_any_gain_leaves_every_week_as_it_was():
     assert free.summary["shift_phase"]["changed_weeks"] > 0  # without the keep value the re-solve moves weeks for small gains
     assert kept.summary["shift_phase"]["changed_weeks"] == 0
     assert kept.summary["shift_phase"]["kept_shift_plans"] == len(r1.warm.plans)
+
+
+def test_the_first_pass_visits_only_the_agents_who_can_reach_a_raised_cell():
+    from staffing.roster.shifts import reaching_agents
+
+    first, raised = _pair()
+    up = raised.required > first.required
+    assert int(up.sum()) == len(RAISED)
+    step = raised.interval_minutes
+    cells = list(zip(*np.nonzero(up)))
+
+    def can_reach(a) -> bool:  # brute force: one of her options covers a raised cell of one of her queues
+        return any(q in a.queues and o.start_minute // step <= t < o.start_minute // step + raised.templates[o.template].n_intervals
+                   for q, t in cells for opts in a.options for o in opts)
+
+    expected = [ai for ai, a in enumerate(raised.agents) if can_reach(a)]
+    assert reaching_agents(raised, up) == expected and 0 < len(expected) < len(raised.agents)
+    r1 = solve(first, WARM_ONLY)
+    r2 = solve(raised, WARM_ONLY, warm=r1.warm)
+    assert r2.summary["shift_phase"]["first_pass_agents"] == len(expected)
+    # nothing raised: the first pass visits nobody, so the week stays as it was
+    same = solve(first, WARM_ONLY.replace(lns_dtime_per_second=0.0), warm=r1.warm)
+    assert same.summary["shift_phase"]["first_pass_agents"] == 0 and same.summary["shift_phase"]["changed_weeks"] == 0

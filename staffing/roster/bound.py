@@ -20,9 +20,11 @@ The LP, on T:
 
 Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
 The optimum is therefore at most the roster's under-coverage on T, hence on the week.
-Solved by OR-Tools PDLP (default) on an iteration budget; when PDLP stops before it
-converges, again exactly by HiGHS dual simplex (through SciPy) on its own iteration budget
-(`SolveParams.bound_exact_iterations`), keeping the better bound; or by HiGHS alone
+Solved by OR-Tools PDLP (default) on an iteration budget, and on a work budget sized to the
+LP (`work_iterations`: nonzeros x iterations, `SolveParams.bound_work_per_second`), so a large
+LP stops on its budget rather than on the clock; when PDLP stops before it converges, again
+exactly by HiGHS dual simplex (through SciPy) with what that budget leaves, at most
+`SolveParams.bound_exact_iterations` iterations, keeping the better bound; or by HiGHS alone
 (method="highs", interior point). On small sites the same model with whole shifts (x
 integer) is then solved by HiGHS branch and bound on a node budget (`_solve_mip`), and its
 dual bound reported when higher. The time limit is a safety net.
@@ -94,9 +96,10 @@ class ShiftColumns:
         return [(tp, step if tp < hi - 1 else int(self.last[c])) for tp in range(lo, hi)]
 
 
-def shift_columns(p: RosterProblem, T: np.ndarray) -> ShiftColumns:
+def shift_columns(p: RosterProblem, T: np.ndarray, by_template: bool = False) -> ShiftColumns:
     """The merged shift columns of the LP on the sorted intervals `T` (`ShiftColumns`),
-    numbered in order of first appearance over agents, days and options."""
+    numbered in order of first appearance over agents, days and options; `by_template`:
+    options of different templates are never merged (their pauses differ)."""
     step = p.interval_minutes
     n_int = np.array([t.n_intervals for t in p.templates], dtype=np.int64)
     tail = np.array([t.length_minutes - (t.n_intervals - 1) * step for t in p.templates], dtype=np.int64)
@@ -117,7 +120,7 @@ def shift_columns(p: RosterProblem, T: np.ndarray) -> ShiftColumns:
     last_in = (hi > lo) & (hi <= len(T))
     last_in[last_in] = T[hi[last_in] - 1] == end[last_in] - 1
     last = np.where(hi > lo, np.where(last_in, tail[tmpl], step), 0)
-    key = np.stack([o_agent, o_day, paid, lo, hi, last], axis=1)
+    key = np.stack([o_agent, o_day, paid, lo, hi, last] + ([tmpl, t0] if by_template else []), axis=1)
     _, first_at, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True) if len(key) else (key, np.zeros(0, np.int64), np.zeros(0, np.int64))
     inverse = inverse.reshape(-1)
     order = np.argsort(first_at, kind="stable")
@@ -224,10 +227,14 @@ def bound_summary(stats: dict) -> dict:
 
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
                          iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
-                         mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0) -> tuple[float | None, dict]:
+                         mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0,
+                         work_limit: float = 0.0, shift_model: bool = False) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
-    valid wherever PDLP stops. `pause_windows` adds the pause-window inequalities
+    valid wherever PDLP stops. `work_limit` > 0 is a deterministic work budget sized to the LP
+    (`work_iterations`): PDLP and the HiGHS dual simplex after it share at most that many
+    matrix nonzeros x iterations, so a large LP gets fewer iterations than a small one and
+    stops on its budget rather than on the clock. `pause_windows` adds the pause-window inequalities
     (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
     net) and the better of the two bounds is reported. When the LP has at most `mip_columns`
@@ -239,7 +246,13 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     `shifts_out` is a list and the LP covers the whole week (`focus` None), the LP's primal
     solution is appended to it, one list per agent of one array per day of option values in
     [0, 1] (the LP dive's guide, `dive.py`): the converged solution when there is one, else
-    the last iterate (the MIP's solution is not used)."""
+    the last iterate (the MIP's solution is not used). `shift_model`: the LP of the shift
+    phase's own model instead (a diagnostic, `benchmarks/bench_roster_quality.py`): a shift is
+    present in each interval with its working minutes, each pause spread evenly over the
+    offsets it may take (`shifts.spread_work`), rather than with all its minutes and the
+    pauses relaxed to totals. That is NOT a bound on the roster (the activity phase places
+    pauses, better or worse than spread), but it is one on the shift phase's own estimate
+    (`shift_phase_short`), which scores whole shifts in that model."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
@@ -255,7 +268,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     # ---- x columns: merged options per agent and day
     types: dict[tuple[int, ...], int] = {}
     a_type = [types.setdefault(a.queues, len(types)) for a in p.agents]
-    cols = shift_columns(p, T)
+    cols = shift_columns(p, T, by_template=shift_model)
     nx = len(cols.agent)
     xa, xd, paid, work = cols.agent, cols.day, cols.paid, cols.work
     # ---- y columns: (type, q, t) with need > 0 on T and the type eligible for q
@@ -322,6 +335,8 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     pres_index[first_kt] = nrow + rank
     xtype = np.asarray(a_type, dtype=np.int64)[xa] if nx else np.zeros(0, np.int64)
     pcol, ppos, pmins = cols.presence(step)
+    if shift_model:
+        pmins = _spread_minutes(p, T, cols, pcol, ppos)
     prow = pres_index[xtype[pcol] * nT + ppos] if len(pcol) else np.zeros(0, np.int32)
     keep = prow >= 0
     R.append(np.concatenate([nrow + rank[y_pres], prow[keep]]).astype(np.int32))  # int32 indices: the matrix is the largest object
@@ -384,14 +399,24 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     upper[nx : nx + ny] = need[yq, yt]
     upper[nx + ny :] = need[qt[:, 0], qt[:, 1]]
     b = np.asarray(B, dtype=np.float64)
-    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_method": method, "bound_pause_windows": bool(pause_windows)}
+    stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_nonzeros": int(A.nnz), "bound_method": method,
+             "bound_pause_windows": bool(pause_windows), "bound_shift_model": bool(shift_model)}
     started = time.monotonic()
+    if work_limit > 0:
+        by_work = work_iterations(work_limit, A.nnz)
+        work_binds = iteration_limit <= 0 or by_work < iteration_limit
+        iteration_limit = max(1, min(by_work, iteration_limit) if iteration_limit > 0 else by_work)  # (0 would mean no limit)
+        stats["bound_work_budget"] = float(work_limit)
     if method == "pdlp" and ncol <= simplex_columns:  # a small LP: HiGHS dual simplex solves it exactly, far faster than PDLP
         method = "highs-ds"
         stats["bound_method"] = "highs dual simplex"
     if method == "pdlp":
         value, status, converged, x = _solve_pdlp(A, b, c, upper, time_limit, threads, iteration_limit)
-        if not converged and exact_iterations > 0:
+        if work_limit > 0 and work_binds and "ITERATION_LIMIT" in status:
+            status += f" (work budget {work_limit:.3g} nonzero-iterations, {A.nnz:,} nonzeros)"
+        if work_limit > 0 and exact_iterations > 0:  # the dual simplex gets what the work budget leaves (nothing: no second solve)
+            exact_iterations = work_iterations(work_limit - iterations_done(status) * A.nnz, A.nnz, exact_iterations)
+        if not converged and exact_iterations > 0 and "TIME_LIMIT" not in status:  # (PDLP's clock ran out: so has the dual simplex's)
             left = max(1.0, float(time_limit) - (time.monotonic() - started))
             exact, exact_status, exact_converged, exact_x = _solve_highs(A, b, c, upper, left, "highs-ds", exact_iterations)
             if "time limit" in exact_status.lower():
@@ -424,6 +449,40 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     if value is None:
         return None, stats
     return max(0.0, value), stats
+
+
+def _spread_minutes(p: RosterProblem, T: np.ndarray, cols: ShiftColumns, pcol: np.ndarray, ppos: np.ndarray) -> np.ndarray:
+    """Working minutes of column `pcol` at position `ppos` of T with its template's pauses
+    spread over their windows (`shifts.spread_work`; a column stands for one template and
+    start when merged `by_template`)."""
+    from staffing.roster.shifts import spread_work
+
+    step = p.interval_minutes
+    spread = [np.asarray(spread_work(t, step), dtype=np.int64) for t in p.templates]
+    table = np.zeros((len(spread), max((len(w) for w in spread), default=0) + 1), dtype=np.int64)
+    for ti, w in enumerate(spread):
+        table[ti, : len(w)] = w
+    first = np.zeros(len(cols.agent), dtype=np.int64)
+    first[cols.option_column[::-1]] = np.arange(len(cols.option_column))[::-1]  # each column's first option
+    tmpl, start = cols.option_template[first][pcol], cols.option_start[first][pcol]
+    k = T[ppos] - start
+    inside = (k >= 0) & (k < table.shape[1] - 1)
+    return np.where(inside, table[tmpl, np.clip(k, 0, table.shape[1] - 1)], 0).astype(np.int32)
+
+
+def work_iterations(work: float, nonzeros: int, cap: int = 0) -> int:
+    """Iterations a work budget of `work` matrix nonzeros x iterations buys on an LP with
+    `nonzeros` nonzeros (one PDLP iteration costs about two products with the matrix; a
+    dual simplex iteration on these LPs about the same), at most `cap` when `cap` > 0; 0 when
+    the budget is spent."""
+    its = max(0, int(work // max(1, nonzeros)))
+    return min(its, cap) if cap > 0 else its
+
+
+def iterations_done(status: str) -> int:
+    """The iteration count in `_solve_pdlp`'s status text (`<reason> after N iterations`)."""
+    words = status.split()
+    return int(words[words.index("after") + 1]) if "after" in words else 0
 
 
 def _lp_shift_values(p: RosterProblem, x: np.ndarray, cols: ShiftColumns) -> list[list[np.ndarray]]:

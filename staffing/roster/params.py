@@ -57,10 +57,11 @@ class SolveParams:
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound
     bound: bool = True
-    bound_share: float = 0.15  # share of the time limit kept at the end for the bound LP (PDLP)
+    bound_share: float = 0.25  # the whole-week bound LP's wall-clock safety net, as a share of the solve's (its work budget, below, needs about a third of it on a quiet machine); with bound_widen >= 0, the share kept at the end for the focused LP
     bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
     bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
+    bound_work_per_second: float = 30e6  # ... and after (this x time limit) / (the LP's nonzeros) iterations, shared with the HiGHS dual simplex after it: a work budget sized to the LP (bound.work_iterations); 0 = none
     # exact activity repair (repair.py): whole shifts re-planned by one CP-SAT model
     repair: bool = True
     repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
@@ -163,6 +164,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "bound_min_seconds": (0, True, None),
     "bound_widen": (-1, True, None),
     "bound_iterations": (0, True, None),
+    "bound_work_per_second": (0, True, None),
     "repair_max_literals": (1, True, None),
     "repair_max_models": (0, True, None),
     "repair_dtime_per_second": (0, True, None),

@@ -389,10 +389,23 @@ def best_response(problem: RosterProblem, state: CoverageState, choice: list[lis
     return passes, updates, hit_time
 
 
+def reaching_agents(problem: RosterProblem, raised: np.ndarray) -> list[int]:
+    """The agents with a shift option that covers an interval where one of their queues is
+    `raised` (queues x intervals), in agent order."""
+    out = []
+    for ai, a in enumerate(problem.agents):
+        hot = raised[list(a.queues)].any(axis=0) if a.queues else np.zeros(raised.shape[1], dtype=bool)
+        if hot.any() and any(hot[o.start_minute // problem.interval_minutes : o.start_minute // problem.interval_minutes + problem.templates[o.template].n_intervals].any()
+                             for opts in a.options for o in opts):
+            out.append(ai)
+    return out
+
+
 def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, progress: Callable[..., None] | None = None, costs: CostModel | None = None,
                   clock: Callable[[], float] = time.monotonic, floor: float | None = None,
                   lp_shifts: list[list[np.ndarray]] | None = None,
-                  start: tuple[list[list[int | None]], list[list[tuple]]] | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
+                  start: tuple[list[list[int | None]], list[list[tuple]]] | None = None,
+                  raised: np.ndarray | None = None) -> tuple[list[list[int | None]], list[list[tuple]], dict]:
     """Returns (choice[agent][day] option index or None, penalty rows per agent, stats).
     `deadline` on `clock` is the safety net; `floor` (minutes short, e.g. the LP bound)
     stops the group moves once the shift phase's score reaches it. `lp_shifts` (the
@@ -401,7 +414,10 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
     `start` (a choice and its penalty rows per agent, e.g. the previous correction round's
     shifts for the same agents) replaces both starts: the best response (each agent hinted with
     her week there, a change of a day made only where it gains more than `correction_keep`
-    agent-intervals of under-coverage) and the group moves improve it."""
+    agent-intervals of under-coverage) and the group moves improve it. `raised` (queues x
+    intervals, True where the requirement rose since `start` was made): the best response's
+    first pass then visits only the agents who can reach a raised cell (`reaching_agents`),
+    and goes on over everyone only when that pass changed a week."""
     from staffing.roster.lns import IMPROVEMENT, coverage_cost, improve_shifts, rules_cost
 
     p = problem
@@ -420,11 +436,14 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
             apply_week(p, state, ai, choice[ai], +1)
         state.refresh()
         warm_short = float(state.short.sum()) / p.interval_minutes
+        if raised is not None:
+            reach = set(reaching_agents(p, raised))
+            order = [ai for ai in order if ai in reach]
     passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=start is None,
                                               keep=int(round(params.correction_keep * costs.under * COST_SCALE)) if start is not None else 0)
     stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
     if start is not None:
-        stats.update({"start": "previous round's shifts", "start_short": warm_short})
+        stats.update({"start": "previous round's shifts", "start_short": warm_short, "first_pass_agents": len(order)})
     elif lp_shifts is not None and params.dive and not hit_time:
         from staffing.roster.dive import lp_dive
 

@@ -39,11 +39,19 @@ class WarmStart:
     week_rows: list[list[tuple]]
     plans: list[PlannedShift]
     day_rows: list[tuple]
+    required: np.ndarray | None = None  # heads per queue and interval it was solved for (None: unknown)
 
     @property
     def rows(self) -> list[tuple]:
         """Every penalty row of the roster's rules (week rules, then day rules)."""
         return [r for rows in self.week_rows for r in rows] + self.day_rows
+
+    def raised(self, problem: RosterProblem) -> np.ndarray | None:
+        """Queues x intervals: True where `problem` requires more heads than this roster was
+        solved for; None when that is not known."""
+        if self.required is None or self.required.shape != problem.required.shape:
+            return None
+        return problem.required > self.required
 
     def fits(self, problem: RosterProblem) -> bool:
         """True when `problem` has the same agents, each with the same shift options per day
@@ -172,7 +180,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     stats["time_limit_hit"] = bool(cut)
     stats["time_limit_phases"] = cut
     result = _assemble(problem, params, rs.costs, plans, [r for rows in week_rows for r in rows] + day_rows, bound_short, stats, clock() - t_start)
-    result.warm = WarmStart(tuple(a.agent_id for a in problem.agents), choice, week_rows, plans, day_rows)
+    result.warm = WarmStart(tuple(a.agent_id for a in problem.agents), choice, week_rows, plans, day_rows, problem.required)
     if notify:
         notify(phase="done", short=result.summary["under_coverage_agent_intervals"], bound=bound_short)
     return result
@@ -200,7 +208,7 @@ def _build(problem: RosterProblem, params: SolveParams, rs: SequenceRules, shift
     cut: list[str] = []
     shift_notify = (lambda **kw: notify(bound=bound_short, **_shift_fields(kw))) if notify else None
     choice, week_rows, stats = choose_shifts(problem, params, shift_until, shift_notify, rs.costs, clock=clock, floor=floor, lp_shifts=lp_shifts,
-                                             start=(warm.choice, warm.week_rows) if warm is not None else None)
+                                             start=(warm.choice, warm.week_rows) if warm is not None else None, raised=warm.raised(problem) if warm is not None else None)
     if stats.pop("time_limit_hit"):
         cut.append("shifts")
     if notify:
@@ -213,7 +221,7 @@ def _build(problem: RosterProblem, params: SolveParams, rs: SequenceRules, shift
         stats.update(flow_stats)
     if hit:
         cut.append("activities")
-    return _Candidate((), choice, week_rows, plans, day_rows, stats, cut)
+    return _Candidate((), choice, week_rows, plans, day_rows, None, stats, cut)
 
 
 def stopped_on_time(bound_stats: dict) -> bool:
@@ -243,7 +251,7 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
     return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations,
                                 exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
                                 mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out,
-                                simplex_columns=params.bound_simplex_columns)
+                                simplex_columns=params.bound_simplex_columns, work_limit=params.bound_work_per_second * params.time_limit_seconds)
 
 
 def objective(p: RosterProblem, cm: CostModel, plans: list[PlannedShift], rows: list[tuple]) -> float:
