@@ -62,7 +62,7 @@ class Stages:
         self._t = now
 
 
-def one(agents: int, time_limit: float, seed: int, volume: float | None, keep: Path | None, net: float = 1.0) -> dict:
+def one(agents: int, time_limit: float, seed: int, volume: float | None, keep: Path | None, net: float = 1.0, roster: dict | None = None) -> dict:
     """One size: demo site, every stage of `staffing roster`, the validator; figures as a dict."""
     import polars as pl
 
@@ -80,6 +80,7 @@ def one(agents: int, time_limit: float, seed: int, volume: float | None, keep: P
     write_demo_site(root / "site", agents=agents, seed=seed, force=True, **extra)
     site = load_site(root / "site")
     site.config.roster["safety_net_factor"] = net  # as site.toml [roster] would say
+    site.config.roster.update(roster or {})  # --roster KEY=VALUE, checked like site.toml's (run.site_params)
     week = site.plan_week()
     st.mark("demo site")
     forecast = site_forecast(site, week)
@@ -206,6 +207,13 @@ def _child(args: list[str]) -> dict | str:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _roster_settings(pairs: list[str]) -> dict:
+    """--roster KEY=VALUE pairs as a [roster] table: TOML values (numbers, true/false, "text")."""
+    import tomllib
+
+    return tomllib.loads("\n".join(pairs)) if pairs else {}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agents", type=int, nargs="+", default=[100, 300, 1000])
@@ -220,6 +228,8 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true",
                     help="no search: time and peak RSS of the problem build and of the bound LP's matrix and PDLP (--pdlp-iterations)")
     ap.add_argument("--pdlp-iterations", type=int, default=20, help="PDLP iterations with --build-only")
+    ap.add_argument("--roster", action="append", default=[], metavar="KEY=VALUE",
+                    help="a site.toml [roster] setting for every run, e.g. --roster bound_work_per_second=120e6 (repeatable)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--build-one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--lp-only", type=Path, default=None, help=argparse.SUPPRESS)
@@ -242,7 +252,7 @@ def main() -> None:
                   f"{r['matrix_s']} s ({r['matrix_cpu_s']} s CPU), peak {r['matrix_mb']} MB; PDLP ({r['pdlp_status']}) peak {r['pdlp_mb']} MB", flush=True)
         return
     if args.one:
-        print(json.dumps(one(args.agents[0], args.time_limit, args.seed, args.volume, args.keep, args.safety_net_factor)))
+        print(json.dumps(one(args.agents[0], args.time_limit, args.seed, args.volume, args.keep, args.safety_net_factor, _roster_settings(args.roster))))
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-roster-") as tmp:
@@ -252,6 +262,8 @@ def main() -> None:
                    "--safety-net-factor", str(args.safety_net_factor)]
             if args.volume is not None:
                 cmd += ["--volume", str(args.volume)]
+            for setting in args.roster:
+                cmd += ["--roster", setting]
             t0 = time.monotonic()
             r = _child(cmd)
             if isinstance(r, str):
