@@ -392,11 +392,16 @@ def best_response(problem: RosterProblem, state: CoverageState, choice: list[lis
 def reaching_agents(problem: RosterProblem, raised: np.ndarray) -> list[int]:
     """The agents with a shift option that covers an interval where one of their queues is
     `raised` (queues x intervals), in agent order."""
+    step = problem.interval_minutes
+
+    def covers(hot: np.ndarray, o: ShiftOption) -> bool:
+        t0 = o.start_minute // step
+        return bool(hot[t0 : t0 + problem.templates[o.template].n_intervals].any())
+
     out = []
     for ai, a in enumerate(problem.agents):
         hot = raised[list(a.queues)].any(axis=0) if a.queues else np.zeros(raised.shape[1], dtype=bool)
-        if hot.any() and any(hot[o.start_minute // problem.interval_minutes : o.start_minute // problem.interval_minutes + problem.templates[o.template].n_intervals].any()
-                             for opts in a.options for o in opts):
+        if hot.any() and any(covers(hot, o) for opts in a.options for o in opts):
             out.append(ai)
     return out
 
