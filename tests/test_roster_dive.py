@@ -170,7 +170,7 @@ def test_spread_pauses_take_each_pause_evenly_from_the_offsets_it_may_take():
     assert tuple(option_work(p, option)[1]) == spread_work(day, 30)  # the default is the spread model
     with pytest.raises(ParamError) as e:
         SolveParams.from_mapping({"shift_pauses": "middle"})
-    assert e.value.problems == [("shift_pauses", "expected one of spread, nominal, got 'middle'")]
+    assert e.value.problems == [("shift_pauses", "expected one of spread, nominal, best, got 'middle'")]
 
 
 def test_the_lps_sharing_is_what_makes_the_dive_better():

@@ -255,8 +255,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
         tried += 1
         old = {ai: list(choice[ai]) for ai in nb.agents}
         old_rules = sum(rules_cost(pen[ai]) for ai in nb.agents)
-        for ai in nb.agents:
-            apply_week(problem, state, ai, old[ai], -1)
+        removed = {ai: apply_week(problem, state, ai, old[ai], -1) for ai in nb.agents}  # put back as they were if the move is not kept
         state.refresh()
         weeks, rows, dtime = solve_neighbourhood(problem, state, choice, nb, costs, params, deadline - clock())
         used += dtime + params.lns_dtime_overhead
@@ -279,7 +278,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
                         apply_week(problem, state, ai, weeks[ai], -1)
         if not accepted:
             for ai in nb.agents:
-                apply_week(problem, state, ai, old[ai], +1)
+                apply_week(problem, state, ai, old[ai], +1, removed[ai])
             state.refresh()
         kept += accepted
         if accepted:

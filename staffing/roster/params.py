@@ -185,7 +185,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "closed_paid_charge": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
-SHIFT_PAUSES = ("spread", "nominal")  # SolveParams.shift_pauses (shifts.option_work)
+SHIFT_PAUSES = ("spread", "nominal", "best")  # SolveParams.shift_pauses (shifts.option_work)
 
 
 def _number(x: float) -> str:
