@@ -174,3 +174,18 @@ def test_pause_placement_keeps_given_offsets_only_where_they_keep_the_pauses_rul
     for pause, off in zip(p.templates[b.template].pauses, b.pause_offsets):
         assert pause_fits(pause, off, b.n, taken, STEP)
         taken.update(k for k, _ in pause_minutes(pause, off, STEP))
+
+
+def test_a_best_model_score_from_scratch_needs_the_pause_offsets():
+    from staffing.roster.lns import shift_objective
+
+    p = _site()
+    choice = [_first_week(ai) for ai in range(len(p.agents))]
+    pen: list[list[tuple]] = [[] for _ in p.agents]
+    with pytest.raises(ValueError, match='the "best" pause model scores a week only with its pause offsets'):
+        shift_objective(p, choice, pen, CostModel.of(p), "best")
+    state, costs = _state_with({ai: choice[ai] for ai in range(len(p.agents))})
+    offsets = {key: sh.offsets for key, sh in state.placed.items()}
+    from staffing.roster.lns import coverage_cost
+
+    assert shift_objective(p, choice, pen, costs, "best", offsets) == pytest.approx(coverage_cost(state, costs))
