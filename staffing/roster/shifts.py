@@ -354,6 +354,28 @@ def _idle_of(state: CoverageState, ai: int) -> np.ndarray:
     return np.maximum(state.cap[k] - state.out[k], 0)
 
 
+def priced_options(problem: RosterProblem, state: CoverageState, ai: int, days: set[int] | None = None, r: np.ndarray | None = None) -> dict[tuple[int, int], Placed]:
+    """Each option of agent `ai` (on `days`, default every day) as a `Placed` shift with its
+    pauses where they cost least against `state` as it is (`best_offsets`, options of one
+    template at once); `r`: the agent's reach when the caller has it."""
+    a = problem.agents[ai]
+    step = problem.interval_minutes
+    r = _reach_of(problem, state, ai) if r is None else r
+    idle = _idle_of(state, ai)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for d in range(DAYS):
+        if days is None or d in days:
+            for k, o in enumerate(a.options[d]):
+                groups.setdefault(o.template, []).append((d, k))
+    out: dict[tuple[int, int], Placed] = {}
+    for tmpl, dks in groups.items():
+        t0s = np.array([a.options[d][k].start_minute // step for d, k in dks], dtype=np.int64)
+        for (d, k), t0, row in zip(dks, t0s.tolist(), best_offsets(problem.templates[tmpl], step, t0s, r, idle).tolist()):
+            offs = tuple(row)
+            out[d, k] = Placed(k, t0, np.asarray(offsets_work(problem.templates[tmpl], offs, step), dtype=np.int64), offs)
+    return out
+
+
 def place_best(problem: RosterProblem, state: CoverageState, ai: int, week: list[int | None]) -> dict[int, tuple[int, ...]]:
     """Pause offsets per working day of agent `ai`'s `week`, placed where they cost the least
     against `state` as it is now (`best_offsets`; the state is brought up to date first)."""
@@ -382,26 +404,15 @@ def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: 
     r = _reach_of(problem, state, ai)
     closed = state.closed[state.agent_type[ai]]
     best = state.pauses == "best"
-    offsets: dict[tuple[int, int], tuple[int, ...]] = {}
     if best:
-        idle = _idle_of(state, ai)
-        groups: dict[int, list[tuple[int, int]]] = {}
-        for d in range(DAYS):
-            for k, o in enumerate(a.options[d]):
-                groups.setdefault(o.template, []).append((d, k))
-        for tmpl, dks in groups.items():
-            t0s = np.array([a.options[d][k].start_minute // step for d, k in dks], dtype=np.int64)
-            offs = best_offsets(problem.templates[tmpl], step, t0s, r, idle)
-            for (d, k), row in zip(dks, offs.tolist()):
-                offsets[d, k] = tuple(row)
-        state.priced = (ai, state.version, offsets)
+        priced = priced_options(problem, state, ai, r=r)
+        state.priced = (ai, state.version, {key: sh.offsets for key, sh in priced.items()})
     out = []
     for d in range(DAYS):
         vals = []
         for k, o in enumerate(a.options[d]):
             if best:
-                t0 = o.start_minute // step
-                work = np.asarray(offsets_work(problem.templates[o.template], offsets[d, k], step), dtype=np.int64)
+                t0, work = priced[d, k].t0, priced[d, k].work
             else:
                 t0, work = option_work(problem, o, state.pauses)
             useful = np.minimum(work, r[t0 : t0 + len(work)]).sum()
