@@ -54,6 +54,7 @@ def test_errors_are_collected_and_capped(base_site):
     for row in rows:
         cells = row.split(",")
         cells[4] = "-1"
+        cells[5] = "99999"  # two independent problems per row: more than the 20 shown
         bad.append(",".join(cells))
     (base_site / "history.csv").write_text("\n".join([header, *bad]) + "\n")
     with pytest.raises(InputError) as info:
@@ -78,3 +79,11 @@ def test_missing_site_folder_says_how_to_create_one(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "nope")])
     assert result.exit_code == EXIT_INPUT
     assert "site folder not found; create one with 'staffing init DIR'" in result.output
+
+
+def test_a_negative_contact_count_is_one_problem_not_also_an_abandoned_one(base_site):
+    # abandoned 0 on that row is below no real count: only the contacts column is wrong
+    site = _site_with("history_negative_contacts", base_site)
+    with pytest.raises(InputError) as info:
+        load_site(site)
+    assert [str(p) for p in info.value.problems if "row 21" in str(p)] == ["history.csv row 21, column contacts: must be >= 0, got -5"]

@@ -80,7 +80,7 @@ HISTORY = TableSchema(
         ),
         Check("aht_seconds", lambda: pl.col("aht_seconds") > 4 * 3600, "must be at most 14400 s (4 h), got {value}"),
         Check("abandoned", lambda: pl.col("abandoned") < 0, "must be >= 0, got {value}"),
-        Check("abandoned", lambda: pl.col("abandoned") > pl.col("contacts"), "must not exceed contacts, got {value}"),
+        Check("abandoned", lambda: (pl.col("contacts") >= 0) & (pl.col("abandoned") > pl.col("contacts")), "must not exceed contacts, got {value}"),  # a negative count is its own error
     ),
     key=("channel", "driver", "language", "interval_start"),
 )
