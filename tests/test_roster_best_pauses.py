@@ -189,3 +189,41 @@ def test_a_best_model_score_from_scratch_needs_the_pause_offsets():
     from staffing.roster.lns import coverage_cost
 
     assert shift_objective(p, choice, pen, costs, "best", offsets) == pytest.approx(coverage_cost(state, costs))
+
+
+def _first_roster_cost(p, choice, offsets):
+    """The objective of the activity phase's first roster from the placement's own pauses (None) or from `offsets`."""
+    from staffing.roster.flows import assign_queues
+    from staffing.roster.interval_rules import SequenceRules
+    from staffing.roster.planned import served_minutes
+    from staffing.roster.repair import plan_cost
+
+    rs = SequenceRules.of(p)
+    shifts = planned_shifts(p, choice)
+    place_pauses(p, shifts, offsets)
+    assign_queues(p, rs, shifts)
+    unit = rs.costs.unit
+    return plan_cost(p, rs, shifts, list(range(len(shifts))), served_minutes(p, shifts, unit), (p.required * p.interval_minutes) // unit)
+
+
+def test_the_activity_phase_goes_on_from_the_cheaper_of_the_two_first_rosters():
+    from staffing.roster.assign import plan_activities_flow
+
+    p = _site()
+    params = SolveParams(time_limit_seconds=4, lns_dtime_per_second=0.2)
+    choice, _pen, stats = choose_shifts(p, params, deadline=float("inf"))
+    offsets = stats["pause_offsets"]
+    n = sum(1 for week in choice for k in week if k is not None)
+    # where the shift phase put the pauses, and every pause at its latest allowed offset (a poor start)
+    late = {}
+    for (ai, d), offs in offsets.items():
+        t = p.templates[p.agents[ai].options[d][choice[ai][d]].template]
+        late[ai, d] = tuple(pz.offsets[-1] if pz.offsets[-1] not in (q.offsets[-1] for q in t.pauses[:j]) else pz.offsets[0] for j, pz in enumerate(t.pauses))
+    own = _first_roster_cost(p, choice, None)
+    for given in (offsets, late):
+        alt = _first_roster_cost(p, choice, given)
+        kept = place_pauses(p, planned_shifts(p, choice), given)
+        _plans, _rows, st = plan_activities_flow(p, choice, params, pause_offsets=given)
+        assert st["shift_phase_pauses_kept"] == (kept if alt < own else 0)
+    assert _first_roster_cost(p, choice, late) > own  # the poor start loses to the placement's own
+    assert kept <= n

@@ -32,10 +32,10 @@ from staffing.roster.flows import assign_queues, reflow_short_intervals
 from staffing.roster.interval_rules import INTERVAL_RULES, SequenceRules, rule_amounts
 from staffing.roster.params import SolveParams
 from staffing.roster.pauses import place_pauses
-from staffing.roster.planned import Choice, PlannedShift, planned_shifts
+from staffing.roster.planned import Choice, PlannedShift, planned_shifts, served_minutes
 from staffing.roster.polish import polish_windows
 from staffing.roster.problem import RosterProblem
-from staffing.roster.repair import repair_activities
+from staffing.roster.repair import plan_cost, repair_activities
 from staffing.roster.sequence import improve_pauses, improve_queues
 
 PenaltyRow = tuple[str, str | None, int | None, str | None, float, str, float]  # rule, agent, day, queue, amount, unit, cost
@@ -58,16 +58,24 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     pauses and queues from there, the others get the construction's; the improvement stages
     then start from that plan (every shift's plan is valid on its own, so the mix is a valid
     roster), so agents whose shifts did not change keep their day unless moving it gains.
-    `pause_offsets` (per agent and day, e.g. where the shift phase placed the pauses): the
-    pause placement keeps them where they keep the pauses rule (`place_pauses(given=...)`)."""
+    `pause_offsets` (per agent and day, e.g. where the shift phase placed the pauses): a
+    second first roster is built with them (`place_pauses(given=...)`, kept where they keep
+    the pauses rule), and the cheaper of the two goes on (`stats["shift_phase_pauses_kept"]`:
+    how many shifts start from the shift phase's pauses, 0 when the placement's own won)."""
     params = params or SolveParams()
     rs = rs or SequenceRules.of(p)
     stop = Deadline(deadline, clock)
     shifts = planned_shifts(p, choice)
-    given = place_pauses(p, shifts, pause_offsets)
+    place_pauses(p, shifts)
     stats = assign_queues(p, rs, shifts)  # the first complete roster: always built
-    if pause_offsets is not None:
-        stats["shift_phase_pauses_kept"] = given
+    if pause_offsets is not None:  # a second start from the shift phase's pauses: the cheaper first roster goes on
+        alt = planned_shifts(p, choice)
+        given = place_pauses(p, alt, pause_offsets)
+        alt_stats = assign_queues(p, rs, alt)
+        kept = _roster_cost(p, rs, alt) < _roster_cost(p, rs, shifts) - START_GAIN
+        if kept:
+            shifts, stats = alt, alt_stats
+        stats["shift_phase_pauses_kept"] = given if kept else 0
     if previous is not None:
         stats["kept_shift_plans"] = keep_previous_plans(shifts, previous)
     dp = WorkBudget(params.activity_dp_per_second * params.time_limit_seconds)
@@ -101,6 +109,17 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     # solve.py reads one safety-net flag for the whole activity phase
     stats["polish_time_limit_hit"] = bool(cut)
     return shifts, interval_penalties(p, rs, shifts), stats
+
+
+START_GAIN = 1e-6  # objective units the shift phase's pauses must gain to replace the placement's own
+
+
+def _roster_cost(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift]) -> float:
+    """The objective of a whole first roster (`repair.plan_cost` over every shift)."""
+    if not shifts:
+        return 0.0
+    unit = rs.costs.unit
+    return plan_cost(p, rs, shifts, list(range(len(shifts))), served_minutes(p, shifts, unit), (p.required * p.interval_minutes) // unit)
 
 
 def keep_previous_plans(shifts: list[PlannedShift], previous: list[PlannedShift]) -> int:
