@@ -19,11 +19,12 @@ written as a run folder and checked by the independent validator. On a crowded m
 run to 3x the limit, so what the limit buys is measured rather than what the load allows. At `--repeat-limit`
 (default 60 s) the solve runs a second time and the two rosters are compared cell by cell.
 
-With `--model-lp` the LP of the shift phase's own model is solved too (HiGHS,
+With `--model-lp` the LP of the spread-pause model is solved too (HiGHS,
 `bound.under_coverage_bound(shift_model=True)`: each pause spread over its window, as the shift
-phase counts it): a lower bound on the shift phase's estimate, so "shift est" minus it is at
-most what a better shift search could still gain in that model, and it minus the exact LP is
-what the model itself costs against pauses placed freely.
+phase counts it with `--roster shift_pauses='"spread"'`): a lower bound on that shift phase's
+estimate, so "shift est" minus it is at most what a better shift search could still gain in
+that model, and it minus the exact LP is what the model itself costs against pauses placed
+freely. The default model ("best": each pause where it costs least) has no LP of its own.
 
 Columns: time limit; wall seconds and CPU seconds of the solve (CPU is what a quiet machine
 would take; on a shared machine wall can be much larger); whether the wall-clock safety net

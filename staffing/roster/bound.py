@@ -247,12 +247,13 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     solution is appended to it, one list per agent of one array per day of option values in
     [0, 1] (the LP dive's guide, `dive.py`): the converged solution when there is one, else
     the last iterate (the MIP's solution is not used). `shift_model`: the LP of the shift
-    phase's own model instead (a diagnostic, `benchmarks/bench_roster_quality.py`): a shift is
+    phase's spread-pause model instead (`shift_pauses = "spread"`; a diagnostic,
+    `benchmarks/bench_roster_quality.py`): a shift is
     present in each interval with its working minutes, each pause spread evenly over the
     offsets it may take (`shifts.spread_work`), rather than with all its minutes and the
     pauses relaxed to totals. That is NOT a bound on the roster (the activity phase places
-    pauses, better or worse than spread), but it is one on the shift phase's own estimate
-    (`shift_phase_short`), which scores whole shifts in that model."""
+    pauses, better or worse than spread), but it is one on that shift phase's own estimate
+    (`shift_phase_short` with spread pauses), which scores whole shifts in that model."""
     p = problem
     step = p.interval_minutes
     need_full = (p.required * step).astype(np.float64)
