@@ -74,13 +74,15 @@ def fingerprint(result: object) -> str:
     return h.hexdigest()[:16]
 
 
-def run(site: object, req: object, fit: object, problem: object, limit: float, out: Path, seed: int, net: float = 1.0) -> dict:
-    """One solve at `limit` seconds, written and validated."""
+def run(site: object, req: object, fit: object, problem: object, limit: float, out: Path, seed: int, net: float = 1.0, roster: dict | None = None) -> dict:
+    """One solve at `limit` seconds, written and validated; `roster`: [roster] settings
+    (site.toml's keys, checked as there) for this solve."""
     from staffing.roster.output import write_run
     from staffing.roster.run import site_params
     from staffing.roster.solve import solve
     from staffing.validate import validate_run
 
+    site.config.roster.update(roster or {})  # --roster KEY=VALUE, checked like site.toml's (run.site_params)
     params = site_params(site, time_limit_seconds=limit, workers=2, seed=seed, safety_net_factor=net)
     t0, c0 = time.monotonic(), time.process_time()
     result = solve(problem, params)
@@ -121,7 +123,12 @@ def main() -> None:
     ap.add_argument("--no-exact-lp", action="store_true", help="skip the exact LP (HiGHS takes 0.5-3 min per 300-agent site)")
     ap.add_argument("--model-lp", action="store_true", help="also solve the LP of the shift phase's model (pauses spread; HiGHS, minutes per 300-agent site)")
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
+    ap.add_argument("--roster", action="append", default=[], metavar="KEY=VALUE",
+                    help="a site.toml [roster] setting for every solve, e.g. --roster shift_pauses='\"best\"' (repeatable)")
     args = ap.parse_args()
+    import tomllib
+
+    roster = tomllib.loads("\n".join(args.roster)) if args.roster else {}
     from staffing.roster.bound import under_coverage_bound
 
     rows = []
@@ -147,10 +154,10 @@ def main() -> None:
             print(f"{'limit s':>7} {'wall s':>7} {'cpu s':>6} {'net fired':>12} {'bound LP':>12} {'shift est':>9} {'short':>7} {'short %':>7} {'bound %':>7} {'exact LP %':>10} "
                   f"{'pp > LP':>7} {'valid':>5} {'repeat':>9}", flush=True)
             for limit in args.limits:
-                r = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}", args.seed, args.safety_net_factor)
+                r = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}", args.seed, args.safety_net_factor, roster)
                 repeat = "-"
                 if args.repeat_limit and limit == args.repeat_limit:
-                    again = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}-again", args.seed, args.safety_net_factor)
+                    again = run(site, req, fit, problem, limit, root / name / f"run-{limit:g}-again", args.seed, args.safety_net_factor, roster)
                     again_fired = ("net: " + again["phases"].replace(" ", "")) if again["hit"] else "net silent"
                     repeat = "identical" if again["hash"] == r["hash"] else f"DIFFERS ({again['short']:g}, {again_fired})"
                     r["repeat"] = repeat

@@ -94,5 +94,9 @@ def test_shift_model_lp_counts_pauses_spread_like_the_shift_phase():
     model, stats = under_coverage_bound(p, None, time_limit=60, method="highs-ds", shift_model=True)
     assert plain == pytest.approx(0.0, abs=1e-6)
     assert stats["bound_shift_model"] and model == pytest.approx(expected, abs=1e-6)
-    _, _, shift_stats = choose_shifts(p, SolveParams(time_limit_seconds=20, workers=1), deadline=1e18)
+    _, _, shift_stats = choose_shifts(p, SolveParams(time_limit_seconds=20, workers=1, shift_pauses="spread"), deadline=1e18)
     assert shift_stats["shift_phase_short"] == pytest.approx(model, abs=1e-6)
+    # pauses where they cost least (the default): the lunch's whole window is needed, so it
+    # costs one interval; both breaks go outside 11:00-13:30 and cost nothing
+    _, _, best_stats = choose_shifts(p, SolveParams(time_limit_seconds=20, workers=1), deadline=1e18)
+    assert best_stats["shift_phase_short"] == pytest.approx(1.0, abs=1e-6) and 1.0 < expected

@@ -139,3 +139,34 @@ def test_bound_never_exceeds_the_roster_and_is_positive_when_agents_are_too_few(
     choice = _solved_activities(p)
     plans, _rows, _stats = plan_activities_flow(p, choice, SolveParams(workers=1))
     assert np.maximum(p.required - _served(p, plans), 0).sum() >= bound - 1e-6
+
+
+@pytest.mark.parametrize("n, seed", [(24, 1), (24, 3), (40, 4)])
+def test_a_reflow_never_makes_the_roster_worse(n, seed):
+    """Undoing the flow's splits (one queue per agent and interval) can lose what the flow
+    found: a reflowed interval is kept only when the objective on what it touches goes down."""
+    from test_roster_fixtures import problem, random_site
+
+    from staffing.roster.repair import plan_cost
+
+    agents, queues, need = random_site(n, seed=seed)  # sites where unguarded reflows lost 500-1,000 objective units
+    p = problem(agents, queues, need)
+    rs = SequenceRules.of(p)
+    shifts = planned_shifts(p, _solved_activities(p, 2.0))
+    place_pauses(p, shifts)
+    assign_queues(p, rs, shifts)
+    improve_queues(p, rs, shifts)
+    unit = rs.costs.unit
+    need_units = (p.required * p.interval_minutes) // unit
+
+    def cost():
+        return plan_cost(p, rs, shifts, list(range(len(shifts))), served_minutes(p, shifts, unit), need_units)
+
+    before_cost, before_short = cost(), float(np.maximum(p.required - _served(p, shifts), 0).sum())
+    out = reflow_short_intervals(p, rs, shifts)
+    assert cost() <= before_cost + 1e-6
+    if out["reflowed_intervals"]:
+        assert cost() < before_cost
+    assert float(np.maximum(p.required - _served(p, shifts), 0).sum()) <= before_short
+    for sh in shifts:
+        assert sequence_rule_cost(rs, sh.queue, sh.work) is not None

@@ -28,14 +28,20 @@ def _lp(p: RosterProblem) -> list[list[np.ndarray]]:
     return out
 
 
-def _state_of(p: RosterProblem, choice: list[list[int | None]]) -> CoverageState:
-    """The shift phase's coverage state of a week's choice, built from scratch."""
-    state = CoverageState(p)
+def _state_of(p: RosterProblem, choice: list[list[int | None]], like: CoverageState) -> CoverageState:
+    """The shift phase's coverage state of a week's choice, built from scratch: each shift
+    with the working minutes `like` holds for it (where its pauses went)."""
+    state = CoverageState(p, like.pauses)
     for ai, week in enumerate(choice):
         for d, k in enumerate(week):
             if k is not None:
-                t0, w = option_work(p, p.agents[ai].options[d][k])
-                state.add(ai, t0, w, +1)
+                sh = like.placed[ai, d]
+                assert sh.option == k
+                if like.pauses != "best":
+                    assert (sh.t0, tuple(sh.work)) == (option_work(p, p.agents[ai].options[d][k], like.pauses)[0], tuple(option_work(p, p.agents[ai].options[d][k], like.pauses)[1]))
+                state.add(ai, sh.t0, sh.work, +1)
+    assert len(like.placed) == sum(k is not None for week in choice for k in week)
+    state.dirty = set(range(p.n_horizon))
     state.refresh()
     return state
 
@@ -68,7 +74,7 @@ def test_the_dive_gives_every_agent_a_valid_week_and_reports_its_own_score():
     state, choice, pen, st = lp_dive(p, SolveParams(time_limit_seconds=6, dive_polish_passes=1), _lp(p), costs, 1e18, clock=FROZEN)
     assert st["dive_complete"] and st["dive_agents_fixed"] == len(p.agents)
     assert all(_week_is_valid(p, ai, choice[ai]) for ai in range(len(p.agents)))
-    assert st["dive_polished_short"] == float(_state_of(p, choice).short.sum()) / p.interval_minutes == float(state.short.sum()) / p.interval_minutes
+    assert st["dive_polished_short"] == float(_state_of(p, choice, state).short.sum()) / p.interval_minutes == float(state.short.sum()) / p.interval_minutes
     assert st["dive_polished_short"] <= st["dive_short"]  # the polishing pass only takes improvements
 
 
@@ -79,12 +85,12 @@ def test_the_shift_phase_keeps_the_better_start_so_the_dive_never_loses():
     plain, pen0, st0 = choose_shifts(p, params, 1e18, costs=costs, clock=FROZEN)
     lp = _lp(p)
     dived, pen1, st1 = choose_shifts(p, params, 1e18, costs=costs, clock=FROZEN, lp_shifts=lp)
-    assert st1["best_response_score"] == pytest.approx(shift_objective(p, plain, pen0, costs))
-    kept = shift_objective(p, dived, pen1, costs)
+    assert st1["best_response_score"] == pytest.approx(shift_objective(p, plain, pen0, costs, offsets=st0["pause_offsets"]))
+    kept = shift_objective(p, dived, pen1, costs, offsets=st1["pause_offsets"])
     assert kept == pytest.approx(min(st1["best_response_score"], st1["dive_score"]))
     assert st1["start"] == ("lp dive" if st1["dive_score"] < st1["best_response_score"] else "best response")
     # on this tight week the LP's sharing beats the greedy start
-    assert st1["start"] == "lp dive" and kept < shift_objective(p, plain, pen0, costs) - 1
+    assert st1["start"] == "lp dive" and kept < shift_objective(p, plain, pen0, costs, offsets=st0["pause_offsets"]) - 1
     # a misleading guide (every agent's last option of each day, followed at any price) makes a
     # worse start, and the best response's start is kept: the same weeks as without the dive
     wrong = [[np.eye(len(v))[-1] if len(v) else v for v in x] for x in lp]
@@ -167,10 +173,11 @@ def test_spread_pauses_take_each_pause_evenly_from_the_offsets_it_may_take():
     assert sum(spread_work(day, 30)) == sum(day.nominal_work) == 450
     option = next(o for opts in p.agents[0].options for o in opts if p.templates[o.template].name == "day_8h")
     assert tuple(option_work(p, option, "nominal")[1]) == day.nominal_work
-    assert tuple(option_work(p, option)[1]) == spread_work(day, 30)  # the default is the spread model
+    assert tuple(option_work(p, option, "spread")[1]) == spread_work(day, 30)
+    assert tuple(option_work(p, option, "best")[1]) == spread_work(day, 30)  # "best" expects the spread before it knows where pauses go
     with pytest.raises(ParamError) as e:
         SolveParams.from_mapping({"shift_pauses": "middle"})
-    assert e.value.problems == [("shift_pauses", "expected one of spread, nominal, got 'middle'")]
+    assert e.value.problems == [("shift_pauses", "expected one of spread, nominal, best, got 'middle'")]
 
 
 def test_the_lps_sharing_is_what_makes_the_dive_better():
@@ -184,4 +191,4 @@ def test_the_lps_sharing_is_what_makes_the_dive_better():
     _s, _c, _p, blind = lp_dive(p, params, [[np.zeros_like(v) for v in x] for x in lp], costs, 1e18, clock=FROZEN)
     assert guided["dive_short"] < blind["dive_short"] - 1
     # every fractional minute was taken out again: the state holds exactly the whole shifts chosen
-    assert np.array_equal(state.cap, _state_of(p, choice).cap)
+    assert np.array_equal(state.cap, _state_of(p, choice, state).cap)

@@ -78,7 +78,7 @@ def test_a_longer_time_limit_never_gives_a_worse_shift_phase_on_the_same_seed():
     for limit in (1.0, 3.0, 8.0):
         # a rate that gives these small limits budgets of several neighbourhoods (the default is sized for real sites)
         choice, pen, st = choose_shifts(p, SolveParams(time_limit_seconds=limit, lns_dtime_per_second=0.1), 1e18, costs=costs, clock=FROZEN)
-        scores.append(shift_objective(p, choice, pen, costs))
+        scores.append(shift_objective(p, choice, pen, costs, offsets=st["pause_offsets"]))
         used.append(st["lns_dtime"])
     assert all(b <= a + 1e-6 for a, b in itertools.pairwise(scores))
     assert used[0] < used[-1]  # the budget grows with the limit

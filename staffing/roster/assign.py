@@ -42,7 +42,8 @@ PenaltyRow = tuple[str, str | None, int | None, str | None, float, str, float]  
 
 
 def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams | None = None, deadline: float | None = None, rs: SequenceRules | None = None,
-                         clock: Callable[[], float] = time.monotonic, previous: list[PlannedShift] | None = None) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
+                         clock: Callable[[], float] = time.monotonic, previous: list[PlannedShift] | None = None,
+                         pause_offsets: dict[tuple[int, int], tuple[int, ...]] | None = None) -> tuple[list[PlannedShift], list[PenaltyRow], dict]:
     """Pauses and queues for every chosen shift; returns (planned shifts, penalty rows, stats).
     Polishing and repair run only with a `deadline` (seconds on `clock`, a safety net). `rs`:
     the interval rules and cost model of `solve` (built here when not given).
@@ -56,13 +57,17 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
     agents): a shift the previous plan also has (same agent, day and option) keeps its
     pauses and queues from there, the others get the construction's; the improvement stages
     then start from that plan (every shift's plan is valid on its own, so the mix is a valid
-    roster), so agents whose shifts did not change keep their day unless moving it gains."""
+    roster), so agents whose shifts did not change keep their day unless moving it gains.
+    `pause_offsets` (per agent and day, e.g. where the shift phase placed the pauses): the
+    pause placement keeps them where they keep the pauses rule (`place_pauses(given=...)`)."""
     params = params or SolveParams()
     rs = rs or SequenceRules.of(p)
     stop = Deadline(deadline, clock)
     shifts = planned_shifts(p, choice)
-    place_pauses(p, shifts)
+    given = place_pauses(p, shifts, pause_offsets)
     stats = assign_queues(p, rs, shifts)  # the first complete roster: always built
+    if pause_offsets is not None:
+        stats["shift_phase_pauses_kept"] = given
     if previous is not None:
         stats["kept_shift_plans"] = keep_previous_plans(shifts, previous)
     dp = WorkBudget(params.activity_dp_per_second * params.time_limit_seconds)

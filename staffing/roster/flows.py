@@ -14,8 +14,10 @@ forces later, which is why the minimum stint is short.
 as one min-cost flow with every agent's other intervals fixed; an agent may take any
 eligible queue open then, priced by the change in `interval_rules.sequence_rule_cost` of its whole
 sequence (a queue a hard rule forbids is no arc). Finds chains of moves (A to the short
-queue, B to A's queue) that a one-agent best response cannot. Never worse: the current
-assignment is one of the flows considered.
+queue, B to A's queue) that a one-agent best response cannot. Never worse: undoing the
+flow's splits (an agent serves one queue per interval) can lose what the flow found, so an
+interval's new queues are kept only when they lower the objective on what they touch
+(coverage at that interval, the agents' serving and interval-rule costs).
 
 Deterministic: no randomness. The construction always runs to the end (it makes the
 first complete roster; about 1 s of CPU at 300 agents); the reflows stop between intervals
@@ -156,6 +158,8 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
                     opts.append(q)
                     cost[q] = cm.unit_cost(cm.serve(f, cp)) + scaled((rc - base) / units)
                 options[i], costs[i] = opts, cost
+            before = [shifts[i].queue[t - shifts[i].t0] for i in working]
+            old_cost = _interval_cost(p, rs, shifts, working, t, need, served)
             for i in working:
                 served[shifts[i].queue[t - shifts[i].t0], t] -= shifts[i].work[t - shifts[i].t0]
             rest = np.maximum(need[:, t] - served[:, t], 0)
@@ -165,14 +169,45 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
                 k = t - sh.t0
                 got = flows.get(i, {})
                 q = max(sorted(got), key=lambda q: got[q]) if got else sh.queue[k]
-                if q != sh.queue[k]:
-                    sh.queue[k] = q
-                    changed_now += 1
+                sh.queue[k] = q
                 served[q, t] += sh.work[k]
+            moved = sum(shifts[i].queue[t - shifts[i].t0] != q for i, q in zip(working, before))
+            if moved and _interval_cost(p, rs, shifts, working, t, need, served) >= old_cost - REFLOW_GAIN:
+                # undoing the flow's splits can make it worse than what it started from: keep that
+                for i, q in zip(working, before):
+                    sh = shifts[i]
+                    k = t - sh.t0
+                    served[sh.queue[k], t] -= sh.work[k]
+                    sh.queue[k] = q
+                    served[q, t] += sh.work[k]
+                moved = 0
+            changed_now += moved
         changed += changed_now
         if not changed_now or hit:
             break
     return {"reflowed_intervals": changed, "time_limit_hit": hit}
+
+
+REFLOW_GAIN = 1e-9  # objective units a reflow must gain to be kept (guards against float ties)
+
+
+def _interval_cost(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], working: list[int], t: int, need: np.ndarray, served: np.ndarray) -> float:
+    """The objective on what a reflow of interval t changes (objective units): coverage under
+    and over of every queue at t (`need`, `served` in minutes), and the `working` shifts'
+    serving costs at t and interval rules' costs (their whole sequences)."""
+    cm = rs.costs
+    gap = need[:, t] - served[:, t]
+    cost = (cm.under * float(np.maximum(gap, 0).sum()) + cm.over * float(np.maximum(-gap, 0).sum())) / cm.step
+    for i in working:
+        sh = shifts[i]
+        a = p.agents[sh.agent]
+        q = sh.queue[t - sh.t0]
+        rule = sequence_rule_cost(rs, sh.queue, sh.work)
+        if rule is None:
+            return float("inf")
+        j = a.queues.index(q)
+        cost += rule + cm.serve(a.fit[j], a.channel_pref[j]) * int(sh.work[t - sh.t0]) / cm.step
+    return cost
 
 
 def _unsplit_flow(p: RosterProblem, t: int, working: list[int], shifts: list[PlannedShift], options: dict[int, list[int]], costs: dict[int, dict[int, int]], rest: np.ndarray, unit: int, w_under: int, w_over: int) -> tuple[Flows, int]:

@@ -62,14 +62,25 @@ def coverage_cost(state: "CoverageState", costs: CostModel) -> float:
     return (costs.under * short + costs.over * over) / step
 
 
-def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel, pauses: str = SolveParams.shift_pauses) -> float:
+def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen: list[list[tuple]], costs: CostModel, pauses: str = SolveParams.shift_pauses,
+                    offsets: dict[tuple[int, int], tuple[int, ...]] | None = None) -> float:
     """The shift phase's whole score of a week's choice (coverage with pauses counted as
-    `pauses` says, `shifts.option_work`, plus every week rule's penalty rows), computed from scratch."""
-    from staffing.roster.shifts import CoverageState, apply_week
+    `pauses` says, `shifts.option_work`, plus every week rule's penalty rows), computed from
+    scratch. Where the shift phase places pauses ("best") the score depends on where they
+    went: `offsets` (per agent and day, `choose_shifts`' stats["pause_offsets"]) says."""
+    from staffing.roster.shifts import CoverageState, Placed, apply_week, offsets_work
 
+    if pauses == "best" and offsets is None:
+        raise ValueError('the "best" pause model scores a week only with its pause offsets')
     state = CoverageState(problem, pauses)
+    step = problem.interval_minutes
     for ai, week in enumerate(choice):
-        apply_week(problem, state, ai, week, +1)
+        placed = {}
+        for d, k in enumerate(week):
+            if k is not None and pauses == "best":
+                o = problem.agents[ai].options[d][k]
+                placed[d] = Placed(k, o.start_minute // step, np.asarray(offsets_work(problem.templates[o.template], offsets[ai, d], step), dtype=np.int64), offsets[ai, d])
+        apply_week(problem, state, ai, week, +1, placed)
     state.refresh()
     return coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
 
@@ -255,8 +266,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
         tried += 1
         old = {ai: list(choice[ai]) for ai in nb.agents}
         old_rules = sum(rules_cost(pen[ai]) for ai in nb.agents)
-        for ai in nb.agents:
-            apply_week(problem, state, ai, old[ai], -1)
+        removed = {ai: apply_week(problem, state, ai, old[ai], -1) for ai in nb.agents}  # put back as they were if the move is not kept
         state.refresh()
         weeks, rows, dtime = solve_neighbourhood(problem, state, choice, nb, costs, params, deadline - clock())
         used += dtime + params.lns_dtime_overhead
@@ -279,7 +289,7 @@ def improve_shifts(problem: RosterProblem, params: SolveParams, state: "Coverage
                         apply_week(problem, state, ai, weeks[ai], -1)
         if not accepted:
             for ai in nb.agents:
-                apply_week(problem, state, ai, old[ai], +1)
+                apply_week(problem, state, ai, old[ai], +1, removed[ai])
             state.refresh()
         kept += accepted
         if accepted:

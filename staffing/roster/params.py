@@ -77,7 +77,7 @@ class SolveParams:
     bound_mip_columns: int = 2000  # whole shifts in the bound (HiGHS MIP) when the LP has at most this many shift columns (small, scarce sites gain most); 0 = never
     bound_mip_nodes: int = 2000  # ... at most this many branch-and-bound nodes (a deterministic budget; the bound's time is the safety net)
     # the whole command within the time limit (run.roster_run_folder, docs/roster.md "Determinism and the time limit")
-    activity_dp_per_second: float = 70.0  # dynamic programmes (one shift's queue sequence re-chosen) per second of time limit: the budget of the best response and pause moves
+    activity_dp_per_second: float = 140.0  # dynamic programmes (one shift's queue sequence re-chosen) per second of time limit: the budget of the best response and pause moves
     correction_weight: float = 0.5  # a simulation-correction round's budgets as a share of the first solve's (the limit is split 1 : w : w ...)
     tail_share: float = 0.1  # share of the time limit's wall clock kept after the last solve for its simulation and writing the run folder
     polish_windows_per_second: float = 0.4  # the polishing windows (above) are also at most this x the time limit (a deterministic budget)
@@ -86,7 +86,7 @@ class SolveParams:
     correction_keep: float = 0.5  # in a correction round, what changing one day of an agent's week must gain, in agent-intervals of under-coverage (shift phase's score)
     dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
     dive_polish_passes: int = 0  # best-response passes over the agents after the dive (at most this x agents updates; 2-5 agent-intervals in the shift score measured, for one more update per agent)
-    shift_pauses: str = "spread"  # how the shift phase counts pauses: "spread" evenly over their windows, or at their "nominal" offsets
+    shift_pauses: str = "best"  # how the shift phase counts pauses: "best" where they cost least (`shifts.best_offsets`), "spread" evenly over their windows, or at their "nominal" offsets
     closed_paid_charge: float = 0.0  # shift phase: charge per paid interval while none of the agent's queues is open, as a share of the under-coverage weight
     bound_simplex_columns: int = 20_000  # a bound LP with at most this many columns is solved by HiGHS dual simplex (exact, ~10x faster than PDLP there), and solved again in a correction round rather than kept from the first
 
@@ -189,7 +189,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "closed_paid_charge": (0, True, None),
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
-SHIFT_PAUSES = ("spread", "nominal")  # SolveParams.shift_pauses (shifts.option_work)
+SHIFT_PAUSES = ("spread", "nominal", "best")  # SolveParams.shift_pauses (shifts.option_work)
 
 
 def _number(x: float) -> str:

@@ -16,10 +16,27 @@ from staffing.roster.planned import PlannedShift
 from staffing.roster.problem import RosterProblem, pause_minutes
 
 
-def place_pauses(p: RosterProblem, shifts: list[PlannedShift]) -> None:
+def place_pauses(p: RosterProblem, shifts: list[PlannedShift], given: dict[tuple[int, int], tuple[int, ...]] | None = None) -> int:
     """Choose every pause's offset where the agent's queues can best spare the agent;
-    sets `pause_offsets` and takes the paused minutes out of `work`."""
+    sets `pause_offsets` and takes the paused minutes out of `work`. `given`: offsets per
+    (agent, day) to keep where they keep the pauses rule (e.g. where the shift phase placed
+    them, `shifts.best_offsets`); the other shifts' pauses are placed around them. Returns
+    how many shifts kept given offsets."""
     step = p.interval_minutes
+    kept = 0
+    for s in shifts:
+        offs = (given or {}).get((s.agent, s.day))
+        tmpl = p.templates[s.template]
+        if offs is None or len(offs) != len(tmpl.pauses) or not tmpl.pauses:
+            continue
+        taken: set[int] = set()
+        if not all(_take(pause, off, s.n, taken, step) for pause, off in zip(tmpl.pauses, offs)):
+            continue
+        for pause, off in zip(tmpl.pauses, offs):
+            for k, m in pause_minutes(pause, off, step):
+                s.work[k] = max(0, s.work[k] - m)
+        s.pause_offsets = tuple(offs)
+        kept += 1
     need = (p.required * step).astype(np.float64)
     supply = np.zeros_like(need)
     share = []
@@ -28,7 +45,7 @@ def place_pauses(p: RosterProblem, shifts: list[PlannedShift]) -> None:
         share.append(qs)
         if qs:
             supply[qs, s.t0 : s.t0 + s.n] += s.work[None, :] / len(qs)
-    order = sorted(range(len(shifts)), key=lambda i: (len(p.templates[shifts[i].template].pauses) == 0, shifts[i].t0, shifts[i].agent))
+    order = sorted((i for i in range(len(shifts)) if not shifts[i].pause_offsets or not p.templates[shifts[i].template].pauses), key=lambda i: (len(p.templates[shifts[i].template].pauses) == 0, shifts[i].t0, shifts[i].agent))
     for i in order:
         s = shifts[i]
         qs = share[i]
@@ -55,3 +72,12 @@ def place_pauses(p: RosterProblem, shifts: list[PlannedShift]) -> None:
                         supply[qs, s.t0 + k] -= m / len(qs)
             chosen.append(best)
         s.pause_offsets = tuple(chosen)
+    return kept
+
+
+def _take(pause, offset: int, n: int, taken: set[int], step: int) -> bool:
+    """`pause_fits`, and if it fits mark its intervals taken."""
+    if not pause_fits(pause, offset, n, taken, step):
+        return False
+    taken.update(k for k, _ in pause_minutes(pause, offset, step))
+    return True

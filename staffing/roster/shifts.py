@@ -70,6 +70,9 @@ class CoverageState:
         self.dirty: set[int] = set()
         self._memo: dict[int, dict[bytes, tuple]] = {}  # t -> the last solved answers there, by working minutes per type
         self.flows_solved = 0  # max flows solved (the work `refresh` did), for the benchmarks
+        self.placed: dict[tuple[int, int], Placed] = {}  # (agent, day) -> the shift `apply_week` put in, as it put it in
+        self.priced: tuple[int, int, dict] | None = None  # (agent, version, {(day, option): offsets}): `option_values`' pause offsets ("best")
+        self.version = 0  # changes of working minutes so far (a pricing is good only for the state it was made in)
         # (type, t) True where none of the type's queues is open: paid time that can serve nobody
         self.closed = ~((self.elig.astype(np.int64) @ p.open.astype(np.int64)) > 0)
 
@@ -78,6 +81,7 @@ class CoverageState:
         type; marks the intervals whose max flow can change (see the class)."""
         k = self.agent_type[agent]
         t1 = t0 + len(work)
+        self.version += 1
         cap = self.cap[k, t0:t1]
         cap += sign * work
         can_change = self.short[t0:t1] > 0
@@ -247,29 +251,159 @@ def spread_work(template: TemplateInfo, step: int) -> tuple[int, ...]:
 
 def option_work(problem: RosterProblem, option: ShiftOption, pauses: str = SolveParams.shift_pauses) -> tuple[int, np.ndarray]:
     """First interval and working minutes per interval of a shift option, pauses at their
-    nominal offsets (`pauses="nominal"`) or spread over their windows (`"spread"`, `spread_work`)."""
+    nominal offsets (`pauses="nominal"`) or spread over their windows (`"spread"`,
+    `spread_work`; also what "best" expects before it knows where they go)."""
     t0 = option.start_minute // problem.interval_minutes
     template = problem.templates[option.template]
-    work = spread_work(template, problem.interval_minutes) if pauses == "spread" else template.nominal_work
+    work = template.nominal_work if pauses == "nominal" else spread_work(template, problem.interval_minutes)
     return t0, np.asarray(work, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A shift in a `CoverageState`: its option, first interval, working minutes per interval
+    and, where the state places pauses ("best"), each pause's offset (else None)."""
+
+    option: int
+    t0: int
+    work: np.ndarray
+    offsets: tuple[int, ...] | None = None
+
+
+@functools.lru_cache(maxsize=None)
+def _full_work(template: TemplateInfo, step: int) -> tuple[int, ...]:
+    """Working minutes per interval of a shift of `template` with no pause taken."""
+    n = template.n_intervals
+    return tuple([step] * (n - 1) + [template.length_minutes - (n - 1) * step])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def offsets_work(template: TemplateInfo, offsets: tuple[int, ...], step: int) -> tuple[int, ...]:
+    """Working minutes per interval of a shift of `template` with its pauses at `offsets`."""
+    work = list(_full_work(template, step))
+    for pause, off in zip(template.pauses, offsets):
+        for k, mins in pause_minutes(pause, off, step):
+            if k < len(work):
+                work[k] = max(0, work[k] - mins)
+    return tuple(work)
+
+
+def best_offsets(template: TemplateInfo, step: int, t0s: np.ndarray, reach: np.ndarray, idle: np.ndarray) -> np.ndarray:
+    """Each pause's offset (options x pauses) for shifts of `template` starting at intervals
+    `t0s`, where they cost the least coverage: pauses one after the other (the template's
+    order), each at the allowed offset, sharing no interval with the shift's other pauses
+    (the pauses rule, `interval_rules.pause_fits`), where the working minutes it takes away
+    are worth least given `reach` (what one more minute is worth per interval, as
+    `option_values` reads it); ties go to where `idle` (minutes of the agent's kind nobody
+    needs) is largest, then to the offset nearest the nominal one, then the earliest."""
+    n = template.n_intervals
+    m = len(t0s)
+    out = np.zeros((m, len(template.pauses)), dtype=np.int64)
+    if not template.pauses or not m:
+        return out
+    cols = t0s[:, None] + np.arange(n)[None, :]
+    horizon = len(reach)
+    inside = cols < horizon
+    cols = np.minimum(cols, horizon - 1)
+    r = np.where(inside, reach[cols], 0)
+    spare = np.where(inside, idle[cols], 0)
+    work = np.tile(np.asarray(_full_work(template, step), dtype=np.int64), (m, 1))
+    taken = np.zeros((m, n), dtype=bool)
+    rows = np.arange(m)
+    for j, pause in enumerate(template.pauses):
+        keys = []
+        cells_of = []
+        for off in pause.offsets:
+            cells = [(k, mins) for k, mins in pause_minutes(pause, off, step)]
+            if any(k >= n for k, _ in cells):
+                keys.append(np.full(m, np.iinfo(np.int64).max))
+                cells_of.append(cells)
+                continue
+            loss = np.zeros(m, dtype=np.int64)
+            room = np.zeros(m, dtype=np.int64)
+            clash = np.zeros(m, dtype=bool)
+            for k, mins in cells:
+                w = work[:, k]
+                loss += np.minimum(w, r[:, k]) - np.minimum(np.maximum(w - mins, 0), r[:, k])
+                room += np.minimum(spare[:, k], mins)
+                clash |= taken[:, k]
+            key = (loss << 32) - (room << 16) + (abs(off - pause.nominal) << 8)
+            keys.append(np.where(clash, np.iinfo(np.int64).max, key))
+            cells_of.append(cells)
+        best = np.argmin(np.stack(keys, axis=1), axis=1)  # first of equal keys: the earliest offset
+        offs = np.asarray(pause.offsets, dtype=np.int64)[best]
+        out[:, j] = offs
+        for b in np.unique(best).tolist():
+            sel = rows[best == b]
+            for k, mins in cells_of[b]:
+                if k < n:
+                    work[sel, k] = np.maximum(work[sel, k] - mins, 0)
+                    taken[sel, k] = True
+    return out
+
+
+def _reach_of(problem: RosterProblem, state: CoverageState, ai: int) -> np.ndarray:
+    """What one more working minute of agent `ai` is worth per interval: the largest reach
+    among her queues (`CoverageState.reach`)."""
+    a = problem.agents[ai]
+    return state.reach[list(a.queues)].max(axis=0) if a.queues else np.zeros(problem.n_horizon, dtype=np.int64)
+
+
+def _idle_of(state: CoverageState, ai: int) -> np.ndarray:
+    k = state.agent_type[ai]
+    return np.maximum(state.cap[k] - state.out[k], 0)
+
+
+def place_best(problem: RosterProblem, state: CoverageState, ai: int, week: list[int | None]) -> dict[int, tuple[int, ...]]:
+    """Pause offsets per working day of agent `ai`'s `week`, placed where they cost the least
+    against `state` as it is now (`best_offsets`; the state is brought up to date first)."""
+    state.refresh()
+    r, idle = _reach_of(problem, state, ai), _idle_of(state, ai)
+    out = {}
+    for d, k in enumerate(week):
+        if k is not None:
+            o = problem.agents[ai].options[d][k]
+            t0 = o.start_minute // problem.interval_minutes
+            out[d] = tuple(int(v) for v in best_offsets(problem.templates[o.template], problem.interval_minutes, np.array([t0]), r, idle)[0])
+    return out
 
 
 def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: CostModel, closed_charge: float = 0.0) -> list[list[int]]:
     """Integer value (objective units x COST_SCALE, higher is better) of each option of agent
     `ai`: the coverage it adds, less its surplus minutes and, per interval of the shift while
-    none of the agent's queues is open, `closed_charge` x the under-coverage weight."""
+    none of the agent's queues is open, `closed_charge` x the under-coverage weight. Where the
+    state places pauses ("best"), each option's pauses go where they cost least
+    (`best_offsets`), and `apply_week` puts the chosen week in with those offsets."""
     a = problem.agents[ai]
     step = problem.interval_minutes
     wu = costs.under * COST_SCALE / step
     wo = costs.over * COST_SCALE / step
     wc = costs.under * COST_SCALE * closed_charge  # per interval of the shift while none of the agent's queues is open
-    r = state.reach[list(a.queues)].max(axis=0) if a.queues else np.zeros(problem.n_horizon, dtype=np.int64)
+    r = _reach_of(problem, state, ai)
     closed = state.closed[state.agent_type[ai]]
+    best = state.pauses == "best"
+    offsets: dict[tuple[int, int], tuple[int, ...]] = {}
+    if best:
+        idle = _idle_of(state, ai)
+        groups: dict[int, list[tuple[int, int]]] = {}
+        for d in range(DAYS):
+            for k, o in enumerate(a.options[d]):
+                groups.setdefault(o.template, []).append((d, k))
+        for tmpl, dks in groups.items():
+            t0s = np.array([a.options[d][k].start_minute // step for d, k in dks], dtype=np.int64)
+            offs = best_offsets(problem.templates[tmpl], step, t0s, r, idle)
+            for (d, k), row in zip(dks, offs.tolist()):
+                offsets[d, k] = tuple(row)
+        state.priced = (ai, state.version, offsets)
     out = []
     for d in range(DAYS):
         vals = []
-        for o in a.options[d]:
-            t0, work = option_work(problem, o, state.pauses)
+        for k, o in enumerate(a.options[d]):
+            if best:
+                t0 = o.start_minute // step
+                work = np.asarray(offsets_work(problem.templates[o.template], offsets[d, k], step), dtype=np.int64)
+            else:
+                t0, work = option_work(problem, o, state.pauses)
             useful = np.minimum(work, r[t0 : t0 + len(work)]).sum()
             shut = int(closed[t0 : t0 + len(work)].sum()) if wc else 0
             vals.append(int(round(wu * useful - wo * (work.sum() - useful) - wc * shut)))
@@ -322,12 +456,50 @@ def solve_agent_week(problem: RosterProblem, ai: int, values: list[list[int]], p
     return choice, [(t.rule, t.agent_id, t.day, t.queue, v * t.unit_amount, t.unit, t.weight * v * t.unit_amount) for t, v in amounts if v]
 
 
-def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list[int | None], sign: int) -> None:
-    """Add (`sign` +1) or remove (-1) agent `ai`'s shifts of `week` (option per day or None) in `state`."""
+def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list[int | None], sign: int,
+               placed: dict[int, Placed] | None = None) -> dict[int, Placed]:
+    """Add (`sign` +1) or remove (-1) agent `ai`'s shifts of `week` (option per day or None) in
+    `state`; returns what was added or removed per day. A removal takes out what the state
+    holds for that day. An addition puts in `placed`'s shift for a day when given (e.g. what
+    a removal returned: the state as it was comes back), else the option's working minutes
+    (`option_work`); where the state places pauses ("best") those are at the offsets
+    `option_values` priced them at for this state, or else where they cost least now
+    (`place_best`)."""
+    done: dict[int, Placed] = {}
+    if sign < 0:
+        for d, k in enumerate(week):
+            if k is not None:
+                sh = state.placed.pop((ai, d), None)
+                if sh is None or sh.option != k:
+                    raise ValueError(f"agent {ai} day {d}: option {k} is not in the coverage state")
+                state.add(ai, sh.t0, sh.work, -1)
+                done[d] = sh
+        return done
+    offsets: dict[int, tuple[int, ...]] = {}
+    if state.pauses == "best":
+        todo = [d for d, k in enumerate(week) if k is not None and not (placed and d in placed)]
+        pr = state.priced
+        if pr is not None and pr[0] == ai and pr[1] == state.version:
+            offsets = {d: pr[2][d, week[d]] for d in todo}
+        elif todo:
+            offsets = place_best(problem, state, ai, [k if d in todo else None for d, k in enumerate(week)])
+        state.priced = None
     for d, k in enumerate(week):
-        if k is not None:
-            t0, w = option_work(problem, problem.agents[ai].options[d][k], state.pauses)
-            state.add(ai, t0, w, sign)
+        if k is None:
+            continue
+        if placed and d in placed:
+            sh = placed[d]
+        elif d in offsets:
+            o = problem.agents[ai].options[d][k]
+            work = np.asarray(offsets_work(problem.templates[o.template], offsets[d], problem.interval_minutes), dtype=np.int64)
+            sh = Placed(k, o.start_minute // problem.interval_minutes, work, offsets[d])
+        else:
+            t0, work = option_work(problem, problem.agents[ai].options[d][k], state.pauses)
+            sh = Placed(k, t0, work)
+        state.add(ai, sh.t0, sh.work, +1)
+        state.placed[ai, d] = sh
+        done[d] = sh
+    return done
 
 
 def prefer_current(values: list[list[int]], week: list[int | None], keep: int) -> None:
@@ -469,4 +641,6 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
     if start is not None:
         stats["changed_weeks"] = sum(list(week) != list(before) for week, before in zip(choice, start[0]))
     stats.update({"shift_phase_short": float(state.short.sum()) / p.interval_minutes, "time_limit_hit": hit_time})
+    if state.pauses == "best":  # where the shift phase placed the pauses, for the activity phase's start (solve.py takes it out)
+        stats["pause_offsets"] = {key: sh.offsets for key, sh in state.placed.items() if sh.offsets is not None}
     return choice, pen, stats

@@ -211,12 +211,14 @@ def _build(problem: RosterProblem, params: SolveParams, rs: SequenceRules, shift
                                              start=(warm.choice, warm.week_rows) if warm is not None else None, raised=warm.raised(problem) if warm is not None else None)
     if stats.pop("time_limit_hit"):
         cut.append("shifts")
+    offsets = stats.pop("pause_offsets", None)
     if notify:
         notify(phase="activities", bound=bound_short)
     if params.activity_method == "cpsat":  # exact per-day CP-SAT model (activities.py), small sites
         plans, day_rows, _status, hit = plan_activities(problem, choice, params, until, notify, rs)
     else:
-        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, until, rs, clock=clock, previous=warm.plans if warm is not None else None)
+        plans, day_rows, flow_stats = plan_activities_flow(problem, choice, params, until, rs, clock=clock, previous=warm.plans if warm is not None else None,
+                                                        pause_offsets=offsets)
         hit = bool(flow_stats.pop("polish_time_limit_hit", False))
         stats.update(flow_stats)
     if hit:
