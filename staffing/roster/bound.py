@@ -21,7 +21,8 @@ The LP, on T:
 Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
 The optimum is therefore at most the roster's under-coverage on T, hence on the week.
 Solved by OR-Tools PDLP (default) on an iteration budget, and on a work budget sized to the
-LP (`work_iterations`: nonzeros x iterations, `SolveParams.bound_work_per_second`), so a large
+LP (`work_iterations`: nonzeros x iterations, `SolveParams.bound_work_per_second`; for an LP
+above `bound_work_nonzeros` grown with its nonzeros up to a ceiling, `sized_work`), so a large
 LP stops on its budget rather than on the clock; when PDLP stops before it converges, again
 exactly by HiGHS dual simplex (through SciPy) with what that budget leaves, at most
 `SolveParams.bound_exact_iterations` iterations, keeping the better bound; or by HiGHS alone
