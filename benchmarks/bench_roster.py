@@ -136,6 +136,7 @@ def one(agents: int, time_limit: float, seed: int, volume: float | None, keep: P
         "bound_pct": summary["under_coverage_bound_pct"],
         "bound_method": lb.get("method"),
         "bound_converged": lb.get("converged"),
+        "bound_status": lb.get("status"),
         "time_limit_hit": summary["time_limit_hit"],
         "time_limit_phases": summary.get("time_limit_phases", ""),
         "correction_rounds": (summary.get("service_correction") or {}).get("rounds"),
@@ -205,6 +206,16 @@ def _child(args: list[str]) -> dict | str:
     if out.returncode != 0:
         return out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def shift_phase_line(sp: dict, bound_status: str | None) -> str:
+    """The bound LP's stop and the shift phase's starts in its own score (agent-intervals):
+    which start won, the best response's and the LP dive's, and the score after the group moves."""
+    def fig(key: str) -> str:
+        return "-" if sp.get(key) is None else f"{sp[key]:g}"
+
+    return (f"bound LP: {bound_status or '-'}; shift phase: start {sp.get('start', '-')}, best response {fig('best_response_short')}, "
+            f"LP dive {fig('dive_short')}{'' if sp.get('dive_complete', True) else ' (cut)'}, after group moves {fig('shift_phase_short')}")
 
 
 def _roster_settings(pairs: list[str]) -> dict:
@@ -280,6 +291,7 @@ def main() -> None:
                   f"{'' if r['bound_converged'] in (True, None) else ', not converged'}); {above} pp above the reported bound; "
                   f"safety net {'fired: ' + r['time_limit_phases'] if r['time_limit_hit'] else 'not fired'}; "
                   f"correction rounds {r['correction_rounds']}; peak RSS {r['peak_mb']} MB; validator {'clean' if r['violations'] == 0 else str(r['violations']) + ' violations'}", flush=True)
+            print("  " + shift_phase_line(r["shift_phase"], r.get("bound_status")), flush=True)
             lp = _child(["--lp-only", r["site_dir"], "--exact-lp-seconds", str(args.exact_lp_seconds)]) if args.exact_lp else None
             r["exact"] = lp
             if isinstance(lp, dict):

@@ -21,7 +21,8 @@ The LP, on T:
 Relaxed are integrality, rest, where pauses fall, and every rule of the activity phase.
 The optimum is therefore at most the roster's under-coverage on T, hence on the week.
 Solved by OR-Tools PDLP (default) on an iteration budget, and on a work budget sized to the
-LP (`work_iterations`: nonzeros x iterations, `SolveParams.bound_work_per_second`), so a large
+LP (`work_iterations`: nonzeros x iterations, `SolveParams.bound_work_per_second`; for an LP
+above `bound_work_nonzeros` grown with its nonzeros up to a ceiling, `sized_work`), so a large
 LP stops on its budget rather than on the clock; when PDLP stops before it converges, again
 exactly by HiGHS dual simplex (through SciPy) with what that budget leaves, at most
 `SolveParams.bound_exact_iterations` iterations, keeping the better bound; or by HiGHS alone
@@ -228,13 +229,15 @@ def bound_summary(stats: dict) -> dict:
 def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None, time_limit: float = 30.0, method: str = "pdlp", threads: int = 1,
                          iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
                          mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0,
-                         work_limit: float = 0.0, shift_model: bool = False) -> tuple[float | None, dict]:
+                         work_limit: float = 0.0, shift_model: bool = False, work_nonzeros: int = 0,
+                         work_limit_max: float = 0.0) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
     valid wherever PDLP stops. `work_limit` > 0 is a deterministic work budget sized to the LP
     (`work_iterations`): PDLP and the HiGHS dual simplex after it share at most that many
     matrix nonzeros x iterations, so a large LP gets fewer iterations than a small one and
-    stops on its budget rather than on the clock. `pause_windows` adds the pause-window inequalities
+    stops on its budget rather than on the clock; with `work_nonzeros` > 0 a larger LP's
+    budget grows with its nonzeros, up to `work_limit_max` (`sized_work`). `pause_windows` adds the pause-window inequalities
     (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
     net) and the better of the two bounds is reported. When the LP has at most `mip_columns`
@@ -403,6 +406,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_nonzeros": int(A.nnz), "bound_method": method,
              "bound_pause_windows": bool(pause_windows), "bound_shift_model": bool(shift_model)}
     started = time.monotonic()
+    work_limit = sized_work(work_limit, A.nnz, work_nonzeros, work_limit_max)
     if work_limit > 0:
         by_work = work_iterations(work_limit, A.nnz)
         work_binds = iteration_limit <= 0 or by_work < iteration_limit
@@ -469,6 +473,18 @@ def _spread_minutes(p: RosterProblem, T: np.ndarray, cols: ShiftColumns, pcol: n
     k = T[ppos] - start
     inside = (k >= 0) & (k < table.shape[1] - 1)
     return np.where(inside, table[tmpl, np.clip(k, 0, table.shape[1] - 1)], 0).astype(np.int32)
+
+
+def sized_work(work: float, nonzeros: int, reference_nonzeros: int = 0, most: float = 0.0) -> float:
+    """The bound LP's work budget sized by the site: `work` (nonzeros x iterations) for an LP
+    of at most `reference_nonzeros` nonzeros, and for a larger LP `work` x (its nonzeros /
+    `reference_nonzeros`), i.e. the iterations an LP of the reference size would get, but at
+    most `most` (never below `work`). PDLP converges in iterations, not in work, and a large
+    site's other phases leave more of its time limit (docs/roster.md "The bound's work
+    budget"). `reference_nonzeros` <= 0: `work` as it is."""
+    if work <= 0 or reference_nonzeros <= 0 or nonzeros <= reference_nonzeros:
+        return work
+    return max(work, min(work * nonzeros / reference_nonzeros, most))
 
 
 def work_iterations(work: float, nonzeros: int, cap: int = 0) -> int:

@@ -62,6 +62,8 @@ class SolveParams:
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
     bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
     bound_work_per_second: float = 30e6  # ... and after (this x time limit) / (the LP's nonzeros) iterations, shared with the HiGHS dual simplex after it: a work budget sized to the LP (bound.work_iterations); 0 = none
+    bound_work_nonzeros: int = 2_000_000  # an LP with more nonzeros gets the iterations one of this size would: its work budget grows with its nonzeros (bound.sized_work) ...; 0 = the budget above as it is
+    bound_work_max_per_second: float = 120e6  # ... up to this x time limit (the 300-agent sites, about 1 million nonzeros, keep the budget above)
     # exact activity repair (repair.py): whole shifts re-planned by one CP-SAT model
     repair: bool = True
     repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
@@ -165,6 +167,8 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "bound_widen": (-1, True, None),
     "bound_iterations": (0, True, None),
     "bound_work_per_second": (0, True, None),
+    "bound_work_nonzeros": (0, True, None),
+    "bound_work_max_per_second": (0, True, None),
     "repair_max_literals": (1, True, None),
     "repair_max_models": (0, True, None),
     "repair_dtime_per_second": (0, True, None),

@@ -253,7 +253,8 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
     return under_coverage_bound(problem, focus, time_limit=seconds, threads=params.workers, iteration_limit=params.bound_iterations,
                                 exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
                                 mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out,
-                                simplex_columns=params.bound_simplex_columns, work_limit=params.bound_work_per_second * params.time_limit_seconds)
+                                simplex_columns=params.bound_simplex_columns, work_limit=params.bound_work_per_second * params.time_limit_seconds,
+                                work_nonzeros=params.bound_work_nonzeros, work_limit_max=params.bound_work_max_per_second * params.time_limit_seconds)
 
 
 def objective(p: RosterProblem, cm: CostModel, plans: list[PlannedShift], rows: list[tuple]) -> float:
