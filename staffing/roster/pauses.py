@@ -13,7 +13,7 @@ import numpy as np
 
 from staffing.roster.interval_rules import pause_fits
 from staffing.roster.planned import PlannedShift
-from staffing.roster.problem import RosterProblem, pause_minutes
+from staffing.roster.problem import Pause, RosterProblem, pause_minutes
 
 
 def place_pauses(p: RosterProblem, shifts: list[PlannedShift], given: dict[tuple[int, int], tuple[int, ...]] | None = None) -> int:
@@ -75,7 +75,7 @@ def place_pauses(p: RosterProblem, shifts: list[PlannedShift], given: dict[tuple
     return kept
 
 
-def _take(pause, offset: int, n: int, taken: set[int], step: int) -> bool:
+def _take(pause: Pause, offset: int, n: int, taken: set[int], step: int) -> bool:
     """`pause_fits`, and if it fits mark its intervals taken."""
     if not pause_fits(pause, offset, n, taken, step):
         return False
