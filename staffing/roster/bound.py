@@ -230,16 +230,14 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
                          iteration_limit: int = 0, exact_iterations: int = 0, pause_windows: bool = False,
                          mip_columns: int = 0, mip_nodes: int = 0, shifts_out: list | None = None, simplex_columns: int = 0,
                          work_limit: float = 0.0, shift_model: bool = False, work_nonzeros: int = 0,
-                         work_limit_max: float = 0.0, time_limit_max: float = 0.0) -> tuple[float | None, dict]:
+                         work_limit_max: float = 0.0) -> tuple[float | None, dict]:
     """(bound in agent-intervals or None, stats). `focus`: intervals T (default: all). `iteration_limit` > 0 stops
     PDLP on a deterministic budget of iterations (the time limit is then only a safety net); the bound is
     valid wherever PDLP stops. `work_limit` > 0 is a deterministic work budget sized to the LP
     (`work_iterations`): PDLP and the HiGHS dual simplex after it share at most that many
     matrix nonzeros x iterations, so a large LP gets fewer iterations than a small one and
     stops on its budget rather than on the clock; with `work_nonzeros` > 0 a larger LP's
-    budget grows with its nonzeros, up to `work_limit_max` (`sized_work`), and its safety net
-    `time_limit` grows in the same ratio, up to `time_limit_max` (> 0): a budget four times as
-    large needs four times the clock before the net may cut it. `pause_windows` adds the pause-window inequalities
+    budget grows with its nonzeros, up to `work_limit_max` (`sized_work`). `pause_windows` adds the pause-window inequalities
     (`_pause_window_rows`). When PDLP stops before it converges and `exact_iterations` > 0, the LP is
     solved again exactly by HiGHS dual simplex (at most that many iterations; the time left is a safety
     net) and the better of the two bounds is reported. When the LP has at most `mip_columns`
@@ -408,11 +406,7 @@ def under_coverage_bound(problem: RosterProblem, focus: np.ndarray | None = None
     stats = {"bound_intervals": int(len(T)), "bound_rows": int(nrow), "bound_columns": int(ncol), "bound_nonzeros": int(A.nnz), "bound_method": method,
              "bound_pause_windows": bool(pause_windows), "bound_shift_model": bool(shift_model)}
     started = time.monotonic()
-    plain = work_limit
     work_limit = sized_work(work_limit, A.nnz, work_nonzeros, work_limit_max)
-    if plain > 0 and work_limit > plain and time_limit_max > time_limit:  # a larger budget: a net as much wider
-        time_limit = min(time_limit * work_limit / plain, time_limit_max)
-        stats["bound_net_seconds"] = round(float(time_limit), 3)
     if work_limit > 0:
         by_work = work_iterations(work_limit, A.nnz)
         work_binds = iteration_limit <= 0 or by_work < iteration_limit

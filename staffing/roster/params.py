@@ -58,7 +58,6 @@ class SolveParams:
     # bound
     bound: bool = True
     bound_share: float = 0.25  # the whole-week bound LP's wall-clock safety net, as a share of the solve's (its work budget, below, needs about a third of it on a quiet machine); with bound_widen >= 0, the share kept at the end for the focused LP
-    bound_share_max: float = 0.6  # ... widened in the ratio the site's bound budget grows (bound_work_nonzeros below), up to this share
     bound_min_seconds: float = 5.0  # the bound LP gets at least this long, even past the limit
     bound_widen: int = -1  # < 0: the LP covers the whole week; else only short intervals widened by this many
     bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
@@ -164,7 +163,6 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "activity_share": (0, True, 0.9),
     "activity_dtime_per_agent": (0, False, None),
     "bound_share": (0, True, 0.9),
-    "bound_share_max": (0, True, 0.9),
     "bound_min_seconds": (0, True, None),
     "bound_widen": (-1, True, None),
     "bound_iterations": (0, True, None),

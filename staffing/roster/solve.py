@@ -130,8 +130,7 @@ def solve(problem: RosterProblem, params: SolveParams | None = None, progress: C
     elif early:
         if notify:
             notify(phase="bound")
-        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net), lp_shifts if params.dive else None,
-                                     most_seconds=params.bound_share_max * net)
+        bound_short, bstats = _bound(problem, params, None, max(1.0, params.bound_share * net), lp_shifts if params.dive else None)
         if stopped_on_time(bstats):  # PDLP, HiGHS or the MIP stopped on the clock, not on its deterministic budget
             cut.append("bound")
         if notify:
@@ -246,10 +245,8 @@ def _shift_fields(fields: dict) -> dict:
     return out
 
 
-def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None, seconds: float, shifts_out: list | None = None,
-           most_seconds: float = 0.0) -> tuple[float | None, dict]:
-    """The LP lower bound (bound.py) with the deterministic iteration budget; `seconds` is its safety net,
-    widened up to `most_seconds` as far as the site's budget is (`bound.sized_work`).
+def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None, seconds: float, shifts_out: list | None = None) -> tuple[float | None, dict]:
+    """The LP lower bound (bound.py) with the deterministic iteration budget; `seconds` is its safety net.
     `shifts_out`, when given, receives the LP's shift values (whole-week LP only)."""
     from staffing.roster.bound import under_coverage_bound
 
@@ -257,8 +254,7 @@ def _bound(problem: RosterProblem, params: SolveParams, focus: np.ndarray | None
                                 exact_iterations=params.bound_exact_iterations, pause_windows=params.bound_pause_windows,
                                 mip_columns=params.bound_mip_columns, mip_nodes=params.bound_mip_nodes, shifts_out=shifts_out,
                                 simplex_columns=params.bound_simplex_columns, work_limit=params.bound_work_per_second * params.time_limit_seconds,
-                                work_nonzeros=params.bound_work_nonzeros, work_limit_max=params.bound_work_max_per_second * params.time_limit_seconds,
-                                time_limit_max=most_seconds)
+                                work_nonzeros=params.bound_work_nonzeros, work_limit_max=params.bound_work_max_per_second * params.time_limit_seconds)
 
 
 def objective(p: RosterProblem, cm: CostModel, plans: list[PlannedShift], rows: list[tuple]) -> float:
