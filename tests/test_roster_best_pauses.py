@@ -101,7 +101,7 @@ def test_a_week_goes_in_with_the_pauses_it_was_priced_with_and_comes_out_whole()
     before = state.cap.copy()
     reach = state.reach[list(p.agents[0].queues)].max(axis=0)
     values = option_values(p, state, 0, costs)
-    offsets = state.priced[2]
+    offsets = {key: sh.offsets for key, sh in state.priced[2].items()}
     week = _first_week(0)
     apply_week(p, state, 0, week, +1)
     k = state.agent_type[0]

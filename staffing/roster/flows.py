@@ -159,7 +159,6 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
                     cost[q] = cm.unit_cost(cm.serve(f, cp)) + scaled((rc - base) / units)
                 options[i], costs[i] = opts, cost
             before = [shifts[i].queue[t - shifts[i].t0] for i in working]
-            old_cost = _interval_cost(p, rs, shifts, working, t, need, served)
             for i in working:
                 served[shifts[i].queue[t - shifts[i].t0], t] -= shifts[i].work[t - shifts[i].t0]
             rest = np.maximum(need[:, t] - served[:, t], 0)
@@ -171,17 +170,17 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
                 q = max(sorted(got), key=lambda q: got[q]) if got else sh.queue[k]
                 sh.queue[k] = q
                 served[q, t] += sh.work[k]
-            moved = sum(shifts[i].queue[t - shifts[i].t0] != q for i, q in zip(working, before))
-            if moved and _interval_cost(p, rs, shifts, working, t, need, served) >= old_cost - REFLOW_GAIN:
+            moved = [(i, q) for i, q in zip(working, before) if shifts[i].queue[t - shifts[i].t0] != q]
+            if moved:
                 # undoing the flow's splits can make it worse than what it started from: keep that
-                for i, q in zip(working, before):
-                    sh = shifts[i]
-                    k = t - sh.t0
-                    served[sh.queue[k], t] -= sh.work[k]
-                    sh.queue[k] = q
-                    served[q, t] += sh.work[k]
-                moved = 0
-            changed_now += moved
+                new = [shifts[i].queue[t - shifts[i].t0] for i, _q in moved]
+                new_cost = _interval_cost(p, rs, shifts, [i for i, _q in moved], t, need, served)
+                _set_queues(shifts, moved, t, served)
+                if new_cost < _interval_cost(p, rs, shifts, [i for i, _q in moved], t, need, served) - REFLOW_GAIN:
+                    _set_queues(shifts, [(i, q) for (i, _q), q in zip(moved, new)], t, served)
+                else:
+                    moved = []
+            changed_now += len(moved)
         changed += changed_now
         if not changed_now or hit:
             break
@@ -191,10 +190,21 @@ def reflow_short_intervals(p: RosterProblem, rs: SequenceRules, shifts: list[Pla
 REFLOW_GAIN = 1e-9  # objective units a reflow must gain to be kept (guards against float ties)
 
 
+def _set_queues(shifts: list[PlannedShift], queues: list[tuple[int, int]], t: int, served: np.ndarray) -> None:
+    """Put each shift of (shift index, queue) `queues` on that queue at interval t, `served` kept up to date."""
+    for i, q in queues:
+        sh = shifts[i]
+        k = t - sh.t0
+        served[sh.queue[k], t] -= sh.work[k]
+        sh.queue[k] = q
+        served[q, t] += sh.work[k]
+
+
 def _interval_cost(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], working: list[int], t: int, need: np.ndarray, served: np.ndarray) -> float:
     """The objective on what a reflow of interval t changes (objective units): coverage under
     and over of every queue at t (`need`, `served` in minutes), and the `working` shifts'
-    serving costs at t and interval rules' costs (their whole sequences)."""
+    serving costs at t and interval rules' costs (their whole sequences; the reflow passes
+    the shifts it moved, the others' costs being the same either way)."""
     cm = rs.costs
     gap = need[:, t] - served[:, t]
     cost = (cm.under * float(np.maximum(gap, 0).sum()) + cm.over * float(np.maximum(-gap, 0).sum())) / cm.step

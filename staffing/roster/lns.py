@@ -68,18 +68,13 @@ def shift_objective(problem: RosterProblem, choice: list[list[int | None]], pen:
     `pauses` says, `shifts.option_work`, plus every week rule's penalty rows), computed from
     scratch. Where the shift phase places pauses ("best") the score depends on where they
     went: `offsets` (per agent and day, `choose_shifts`' stats["pause_offsets"]) says."""
-    from staffing.roster.shifts import CoverageState, Placed, apply_week, offsets_work
+    from staffing.roster.shifts import CoverageState, apply_week, placed_at
 
     if pauses == "best" and offsets is None:
         raise ValueError('the "best" pause model scores a week only with its pause offsets')
     state = CoverageState(problem, pauses)
-    step = problem.interval_minutes
     for ai, week in enumerate(choice):
-        placed = {}
-        for d, k in enumerate(week):
-            if k is not None and pauses == "best":
-                o = problem.agents[ai].options[d][k]
-                placed[d] = Placed(k, o.start_minute // step, np.asarray(offsets_work(problem.templates[o.template], offsets[ai, d], step), dtype=np.int64), offsets[ai, d])
+        placed = {d: placed_at(problem, ai, d, k, offsets[ai, d]) for d, k in enumerate(week) if k is not None and pauses == "best"}
         apply_week(problem, state, ai, week, +1, placed)
     state.refresh()
     return coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)

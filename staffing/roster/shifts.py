@@ -71,7 +71,7 @@ class CoverageState:
         self._memo: dict[int, dict[bytes, tuple]] = {}  # t -> the last solved answers there, by working minutes per type
         self.flows_solved = 0  # max flows solved (the work `refresh` did), for the benchmarks
         self.placed: dict[tuple[int, int], Placed] = {}  # (agent, day) -> the shift `apply_week` put in, as it put it in
-        self.priced: tuple[int, int, dict] | None = None  # (agent, version, {(day, option): offsets}): `option_values`' pause offsets ("best")
+        self.priced: tuple[int, int, dict] | None = None  # (agent, version, {(day, option): Placed}): `option_values`' priced shifts ("best")
         self.version = 0  # changes of working minutes so far (a pricing is good only for the state it was made in)
         # (type, t) True where none of the type's queues is open: paid time that can serve nobody
         self.closed = ~((self.elig.astype(np.int64) @ p.open.astype(np.int64)) > 0)
@@ -314,7 +314,7 @@ def best_offsets(template: TemplateInfo, step: int, t0s: np.ndarray, reach: np.n
         keys = []
         cells_of = []
         for off in pause.offsets:
-            cells = [(k, mins) for k, mins in pause_minutes(pause, off, step)]
+            cells = pause_minutes(pause, off, step)
             if any(k >= n for k, _ in cells):
                 keys.append(np.full(m, np.iinfo(np.int64).max))
                 cells_of.append(cells)
@@ -354,39 +354,32 @@ def _idle_of(state: CoverageState, ai: int) -> np.ndarray:
     return np.maximum(state.cap[k] - state.out[k], 0)
 
 
-def priced_options(problem: RosterProblem, state: CoverageState, ai: int, days: set[int] | None = None, r: np.ndarray | None = None) -> dict[tuple[int, int], Placed]:
-    """Each option of agent `ai` (on `days`, default every day) as a `Placed` shift with its
-    pauses where they cost least against `state` as it is (`best_offsets`, options of one
-    template at once); `r`: the agent's reach when the caller has it."""
+def placed_at(problem: RosterProblem, ai: int, d: int, k: int, offsets: tuple[int, ...]) -> Placed:
+    """Agent `ai`'s option `k` of day `d` as a `Placed` shift with its pauses at `offsets`."""
+    o = problem.agents[ai].options[d][k]
+    step = problem.interval_minutes
+    return Placed(k, o.start_minute // step, np.asarray(offsets_work(problem.templates[o.template], offsets, step), dtype=np.int64), offsets)
+
+
+def priced_options(problem: RosterProblem, state: CoverageState, ai: int, pairs: list[tuple[int, int]] | None = None,
+                   r: np.ndarray | None = None) -> dict[tuple[int, int], Placed]:
+    """Agent `ai`'s options (`pairs` of day and option, default all) as `Placed` shifts with
+    their pauses where they cost least against `state` as it is (`best_offsets`, options of
+    one template at once); `r`: the agent's reach when the caller has it."""
     a = problem.agents[ai]
     step = problem.interval_minutes
     r = _reach_of(problem, state, ai) if r is None else r
     idle = _idle_of(state, ai)
+    if pairs is None:
+        pairs = [(d, k) for d in range(DAYS) for k in range(len(a.options[d]))]
     groups: dict[int, list[tuple[int, int]]] = {}
-    for d in range(DAYS):
-        if days is None or d in days:
-            for k, o in enumerate(a.options[d]):
-                groups.setdefault(o.template, []).append((d, k))
+    for d, k in pairs:
+        groups.setdefault(a.options[d][k].template, []).append((d, k))
     out: dict[tuple[int, int], Placed] = {}
     for tmpl, dks in groups.items():
         t0s = np.array([a.options[d][k].start_minute // step for d, k in dks], dtype=np.int64)
-        for (d, k), t0, row in zip(dks, t0s.tolist(), best_offsets(problem.templates[tmpl], step, t0s, r, idle).tolist()):
-            offs = tuple(row)
-            out[d, k] = Placed(k, t0, np.asarray(offsets_work(problem.templates[tmpl], offs, step), dtype=np.int64), offs)
-    return out
-
-
-def place_best(problem: RosterProblem, state: CoverageState, ai: int, week: list[int | None]) -> dict[int, tuple[int, ...]]:
-    """Pause offsets per working day of agent `ai`'s `week`, placed where they cost the least
-    against `state` as it is now (`best_offsets`; the state is brought up to date first)."""
-    state.refresh()
-    r, idle = _reach_of(problem, state, ai), _idle_of(state, ai)
-    out = {}
-    for d, k in enumerate(week):
-        if k is not None:
-            o = problem.agents[ai].options[d][k]
-            t0 = o.start_minute // problem.interval_minutes
-            out[d] = tuple(int(v) for v in best_offsets(problem.templates[o.template], problem.interval_minutes, np.array([t0]), r, idle)[0])
+        for (d, k), row in zip(dks, best_offsets(problem.templates[tmpl], step, t0s, r, idle).tolist()):
+            out[d, k] = placed_at(problem, ai, d, k, tuple(row))
     return out
 
 
@@ -406,7 +399,7 @@ def option_values(problem: RosterProblem, state: CoverageState, ai: int, costs: 
     best = state.pauses == "best"
     if best:
         priced = priced_options(problem, state, ai, r=r)
-        state.priced = (ai, state.version, {key: sh.offsets for key, sh in priced.items()})
+        state.priced = (ai, state.version, priced)
     out = []
     for d in range(DAYS):
         vals = []
@@ -475,7 +468,7 @@ def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list
     a removal returned: the state as it was comes back), else the option's working minutes
     (`option_work`); where the state places pauses ("best") those are at the offsets
     `option_values` priced them at for this state, or else where they cost least now
-    (`place_best`)."""
+    (`priced_options`)."""
     done: dict[int, Placed] = {}
     if sign < 0:
         for d, k in enumerate(week):
@@ -486,24 +479,23 @@ def apply_week(problem: RosterProblem, state: CoverageState, ai: int, week: list
                 state.add(ai, sh.t0, sh.work, -1)
                 done[d] = sh
         return done
-    offsets: dict[int, tuple[int, ...]] = {}
+    priced: dict[tuple[int, int], Placed] = {}
     if state.pauses == "best":
-        todo = [d for d, k in enumerate(week) if k is not None and not (placed and d in placed)]
+        todo = [(d, k) for d, k in enumerate(week) if k is not None and not (placed and d in placed)]
         pr = state.priced
         if pr is not None and pr[0] == ai and pr[1] == state.version:
-            offsets = {d: pr[2][d, week[d]] for d in todo}
+            priced = pr[2]
         elif todo:
-            offsets = place_best(problem, state, ai, [k if d in todo else None for d, k in enumerate(week)])
+            state.refresh()
+            priced = priced_options(problem, state, ai, todo)
         state.priced = None
     for d, k in enumerate(week):
         if k is None:
             continue
         if placed and d in placed:
             sh = placed[d]
-        elif d in offsets:
-            o = problem.agents[ai].options[d][k]
-            work = np.asarray(offsets_work(problem.templates[o.template], offsets[d], problem.interval_minutes), dtype=np.int64)
-            sh = Placed(k, o.start_minute // problem.interval_minutes, work, offsets[d])
+        elif (d, k) in priced:
+            sh = priced[d, k]
         else:
             t0, work = option_work(problem, problem.agents[ai].options[d][k], state.pauses)
             sh = Placed(k, t0, work)
