@@ -78,10 +78,10 @@ def test_the_dive_gives_every_agent_a_valid_week_and_reports_its_own_score():
     assert st["dive_polished_short"] <= st["dive_short"]  # the polishing pass only takes improvements
 
 
-def test_the_shift_phase_keeps_the_better_start_so_the_dive_never_loses():
+def test_with_both_starts_the_shift_phase_keeps_the_better_so_the_dive_never_loses():
     p = _tight(14, seed=5)
     costs = CostModel.of(p)
-    params = SolveParams(time_limit_seconds=6, lns_dtime_per_second=0.0)
+    params = SolveParams(time_limit_seconds=6, lns_dtime_per_second=0.0, shift_starts="both")
     plain, pen0, st0 = choose_shifts(p, params, 1e18, costs=costs, clock=FROZEN)
     lp = _lp(p)
     dived, pen1, st1 = choose_shifts(p, params, 1e18, costs=costs, clock=FROZEN, lp_shifts=lp)
@@ -97,6 +97,35 @@ def test_the_shift_phase_keeps_the_better_start_so_the_dive_never_loses():
     kept2, pen2, st2 = choose_shifts(p, params.replace(dive_lp_bonus=50.0, dive_polish_passes=0), 1e18, costs=costs, clock=FROZEN, lp_shifts=wrong)
     assert st2["dive_score"] > st2["best_response_score"] + 1 and st2["start"] == "best response"
     assert kept2 == plain and pen2 == pen0
+
+
+def test_by_default_the_dive_alone_builds_the_start_and_always_completes():
+    p = _tight(14, seed=5)
+    costs = CostModel.of(p)
+    lp = _lp(p)
+    base = SolveParams(time_limit_seconds=6, lns_dtime_per_second=0.0)
+    assert base.shift_starts == "dive"
+    both, pen_both, st_both = choose_shifts(p, base.replace(shift_starts="both"), 1e18, costs=costs, clock=FROZEN, lp_shifts=lp)
+    alone, pen_alone, st = choose_shifts(p, base, 1e18, costs=costs, clock=FROZEN, lp_shifts=lp)
+    # no greedy pass from empty: no agent update, no best-response figure; the dive's weeks as such
+    assert st["start"] == "lp dive" and st["agent_updates"] == 0 and "best_response_short" not in st
+    _s, dive_choice, dive_pen, dst = lp_dive(p, base, lp, costs, 1e18, clock=FROZEN)
+    assert alone == dive_choice and pen_alone == dive_pen and st["dive_short"] == dst["dive_short"] == st["shift_phase_short"]
+    # where the dive is the better start (here), "both" ends with the same weeks, one pass later
+    assert st_both["start"] == "lp dive" and both == alone and pen_both == pen_alone
+    # the safety net already passed: the dive still gives every agent a valid week (the only
+    # start there is), and says the net fired
+    late, _pen, st_late = choose_shifts(p, base, FROZEN() - 1, costs=costs, clock=FROZEN, lp_shifts=lp)
+    assert st_late["dive_complete"] and st_late["dive_agents_fixed"] == len(p.agents) and st_late["time_limit_hit"]
+    assert late == alone and all(_week_is_valid(p, ai, late[ai]) for ai in range(len(p.agents)))
+    # without an LP the best response builds it, as before
+    plain, _pen, st_plain = choose_shifts(p, base, 1e18, costs=costs, clock=FROZEN)
+    assert st_plain["start"] == "best response" and st_plain["agent_updates"] == len(p.agents)
+
+
+def test_shift_starts_is_checked_like_every_roster_key():
+    with pytest.raises(ParamError, match=r"shift_starts: expected one of dive, both, got 'greedy'"):
+        SolveParams.from_mapping({"shift_starts": "greedy"})
 
 
 def test_the_dive_is_deterministic_and_stops_cleanly_at_the_safety_net():
@@ -117,8 +146,9 @@ def test_the_dive_is_deterministic_and_stops_cleanly_at_the_safety_net():
 def test_solve_runs_the_dive_from_the_whole_week_bound_and_says_which_start_it_kept():
     p = _tight(10, seed=2)
     params = SolveParams(time_limit_seconds=6, safety_net_factor=20.0)
-    r = solve(p, params, clock=Frozen())
-    sp = r.summary["shift_phase"]
+    sp = solve(p, params, clock=Frozen()).summary["shift_phase"]
+    assert sp["start"] == "lp dive" and sp["dive_complete"] is True and sp["agent_updates"] == 0
+    sp = solve(p, params.replace(shift_starts="both"), clock=Frozen()).summary["shift_phase"]
     assert sp["start"] in ("lp dive", "best response") and sp["dive_complete"] is True
     assert sp["start"] == ("lp dive" if sp["dive_score"] < sp["best_response_score"] else "best response")
     off = solve(p, params.replace(dive=False), clock=Frozen()).summary["shift_phase"]

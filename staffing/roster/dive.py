@@ -61,11 +61,13 @@ def _fractional(problem: RosterProblem, ai: int, x: list[np.ndarray], pauses: st
 
 
 def lp_dive(problem: RosterProblem, params: SolveParams, lp_shifts: list[list[np.ndarray]], costs: CostModel, deadline: float,
-            progress: Callable[..., None] | None = None, clock: Callable[[], float] = time.monotonic
+            progress: Callable[..., None] | None = None, clock: Callable[[], float] = time.monotonic, complete: bool = False
             ) -> tuple[CoverageState, list[list[int | None]], list[list[tuple]], dict]:
     """(coverage state, choice per agent and day, penalty rows per agent, stats) of the LP dive
     from `lp_shifts` (LP value per agent, day and option). `stats["dive_complete"]` is False
-    when the safety net (`deadline` on `clock`) stopped it before every agent was fixed."""
+    when the safety net (`deadline` on `clock`) stopped it before every agent was fixed; with
+    `complete` (the dive is the only start) every agent is fixed whatever the clock says, as
+    the best response's first pass from empty does."""
     p = problem
     n = len(p.agents)
     state = CoverageState(p, params.shift_pauses)
@@ -79,7 +81,7 @@ def lp_dive(problem: RosterProblem, params: SolveParams, lp_shifts: list[list[np
     bonus = params.dive_lp_bonus * costs.under * COST_SCALE / p.interval_minutes  # per working minute at LP value 1
     fixed = 0
     for ai in order:
-        if clock() > deadline:
+        if clock() > deadline and not complete:
             break
         for t0, part in frac[ai]:
             state.add(ai, t0, part, -1)

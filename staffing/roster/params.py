@@ -85,6 +85,7 @@ class SolveParams:
     dive: bool = True  # needs the whole-week bound (bound = true, bound_widen < 0); the better start of the two is kept
     correction_keep: float = 0.5  # in a correction round, what changing one day of an agent's week must gain, in agent-intervals of under-coverage (shift phase's score)
     dive_lp_bonus: float = 0.05  # bonus of an option at LP value 1, as a share of its working minutes' under-coverage weight
+    shift_starts: str = "dive"  # with the whole-week LP: "dive" builds the start by the LP dive alone (the best response's pass from empty only without an LP), "both" builds both and keeps the better
     dive_polish_passes: int = 0  # best-response passes over the agents after the dive (at most this x agents updates; 2-5 agent-intervals in the shift score measured, for one more update per agent)
     shift_pauses: str = "best"  # how the shift phase counts pauses: "best" where they cost least (`shifts.best_offsets`), "spread" evenly over their windows, or at their "nominal" offsets
     closed_paid_charge: float = 0.0  # shift phase: charge per paid interval while none of the agent's queues is open, as a share of the under-coverage weight
@@ -190,6 +191,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
 }
 ACTIVITY_METHODS = ("flow", "cpsat")
 SHIFT_PAUSES = ("spread", "nominal", "best")  # SolveParams.shift_pauses (shifts.option_work)
+SHIFT_STARTS = ("dive", "both")  # SolveParams.shift_starts (shifts.choose_shifts)
 
 
 def _number(x: float) -> str:
@@ -206,6 +208,8 @@ def _invalid(key: str, kind: object, value: object) -> str | None:
             return f"expected one of {', '.join(ACTIVITY_METHODS)}, got {value!r}"
         if key == "shift_pauses" and value not in SHIFT_PAUSES:
             return f"expected one of {', '.join(SHIFT_PAUSES)}, got {value!r}"
+        if key == "shift_starts" and value not in SHIFT_STARTS:
+            return f"expected one of {', '.join(SHIFT_STARTS)}, got {value!r}"
         return None if isinstance(value, str) else f"expected a text, got {value!r}"
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "int" and not (number and float(value).is_integer()):

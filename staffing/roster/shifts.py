@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow
 from ortools.sat.python import cp_model
+from scipy import sparse
 
 from staffing.errors import ContradictionError
 from staffing.roster.costs import COST_SCALE, CostModel, Term
@@ -215,10 +216,12 @@ def reach_closure(deficit: np.ndarray, arc_interval: np.ndarray, arc_type: np.nd
     can end up on q' (q itself, or a type serving q in the flow is eligible, `elig`, for a
     queue from which q' can be reached: the transitive closure), and `reach[j, q]` is the
     largest deficit among the queues q can reach (what a displaced agent could fill elsewhere)."""
-    n, nq = deficit.shape
-    step = np.zeros((n * nq, nq), dtype=np.float32)
-    np.add.at(step, arc_interval * nq + arc_queue, elig[arc_type].astype(np.float32))
-    step = (step.reshape(n, nq, nq)[rows] > 0) | np.eye(nq, dtype=bool)
+    nq = deficit.shape[1]
+    m = int(rows.sum())
+    keep = rows[arc_interval]  # the used arcs of the intervals asked for, each row q of its interval's step matrix
+    at = (np.cumsum(rows) - 1)[arc_interval[keep]] * nq + arc_queue[keep]
+    serves = sparse.csr_matrix((np.ones(len(at), dtype=np.float32), (at, arc_type[keep])), shape=(m * nq, elig.shape[0]))
+    step = (np.asarray(serves @ elig.astype(np.float32)).reshape(m, nq, nq) > 0) | np.eye(nq, dtype=bool)
     while True:  # square the reachability matrices until they stop growing
         f = step.astype(np.float32)
         wider = (f @ f) > 0
@@ -619,12 +622,21 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
         if raised is not None:
             reach = set(reaching_agents(p, raised))
             order = [ai for ai in order if ai in reach]
-    passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=start is None,
-                                              keep=int(round(params.correction_keep * costs.under * COST_SCALE)) if start is not None else 0)
-    stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
+    guided = start is None and lp_shifts is not None and params.dive
+    if guided and params.shift_starts == "dive":  # the dive alone builds the start, and always completes (every agent needs a week)
+        from staffing.roster.dive import lp_dive
+
+        state, choice, pen, dstats = lp_dive(p, params, lp_shifts, costs, deadline, progress, clock=clock, complete=True)
+        stats = {"passes": 0, "agent_updates": 0, "start": "lp dive", **dstats}
+        hit_time = clock() > deadline
+        guided = False
+    else:
+        passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=start is None,
+                                                  keep=int(round(params.correction_keep * costs.under * COST_SCALE)) if start is not None else 0)
+        stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
     if start is not None:
         stats.update({"start": "previous round's shifts", "start_short": warm_short, "first_pass_agents": len(order)})
-    elif lp_shifts is not None and params.dive and not hit_time:
+    elif guided and not hit_time:
         from staffing.roster.dive import lp_dive
 
         score = coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
