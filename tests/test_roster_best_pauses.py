@@ -191,22 +191,25 @@ def test_a_best_model_score_from_scratch_needs_the_pause_offsets():
     assert shift_objective(p, choice, pen, costs, "best", offsets) == pytest.approx(coverage_cost(state, costs))
 
 
-def _first_roster_cost(p, choice, offsets):
-    """The objective of the activity phase's first roster from the placement's own pauses (None) or from `offsets`."""
+def _first_roster_cost(p, choice, offsets, passes=1):
+    """The objective of the activity phase's first roster from the placement's own pauses
+    (None) or from `offsets`, after `passes` passes of queue re-choices."""
     from staffing.roster.flows import assign_queues
     from staffing.roster.interval_rules import SequenceRules
     from staffing.roster.planned import served_minutes
     from staffing.roster.repair import plan_cost
+    from staffing.roster.sequence import improve_queues
 
     rs = SequenceRules.of(p)
     shifts = planned_shifts(p, choice)
     place_pauses(p, shifts, offsets)
     assign_queues(p, rs, shifts)
+    improve_queues(p, rs, shifts, passes=passes)
     unit = rs.costs.unit
     return plan_cost(p, rs, shifts, list(range(len(shifts))), served_minutes(p, shifts, unit), (p.required * p.interval_minutes) // unit)
 
 
-def test_the_activity_phase_goes_on_from_the_cheaper_of_the_two_first_rosters():
+def test_the_activity_phase_goes_on_from_the_first_roster_cheaper_after_one_pass_of_queue_choices():
     from staffing.roster.assign import plan_activities_flow
 
     p = _site()
@@ -226,4 +229,5 @@ def test_the_activity_phase_goes_on_from_the_cheaper_of_the_two_first_rosters():
         _plans, _rows, st = plan_activities_flow(p, choice, params, pause_offsets=given)
         assert st["shift_phase_pauses_kept"] == (kept if alt < own else 0)
     assert _first_roster_cost(p, choice, late) > own  # the poor start loses to the placement's own
+    assert _first_roster_cost(p, choice, late, passes=0) > _first_roster_cost(p, choice, None, passes=0)
     assert kept <= n
