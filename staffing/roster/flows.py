@@ -246,24 +246,34 @@ def _flow(p: RosterProblem, t: int, working: list[int], shifts: list[PlannedShif
     smcf = min_cost_flow.SimpleMinCostFlow()
     na = len(working)
     sink = na + nq
-    total = 0
+    units = [int(shifts[i].work[t - shifts[i].t0] // unit) for i in working]
+    total = sum(units)
+    tails, heads, caps, unit_costs = [], [], [], []  # the arcs in the order they are numbered: agents' (agent order, then option order), then each queue's
     for j, i in enumerate(working):
-        units = int(shifts[i].work[t - shifts[i].t0] // unit)
-        total += units
-        smcf.set_node_supply(j, units)
         for q in options[i]:
-            smcf.add_arc_with_capacity_and_unit_cost(j, na + q, units, costs[i][q])
+            tails.append(j)
+            heads.append(na + q)
+            caps.append(units[j])
+            unit_costs.append(costs[i][q])
+    n_agent_arcs = len(tails)
     for q in range(nq):
         r = int(rest[q] // unit)
         if r:
-            smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, r, -w_under)
-        smcf.add_arc_with_capacity_and_unit_cost(na + q, sink, total, w_over)
-    smcf.set_node_supply(sink, -total)
+            tails.append(na + q)
+            heads.append(sink)
+            caps.append(r)
+            unit_costs.append(-w_under)
+        tails.append(na + q)
+        heads.append(sink)
+        caps.append(total)
+        unit_costs.append(w_over)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
+                                                     np.array(caps, dtype=np.int64), np.array(unit_costs, dtype=np.int64))
+    smcf.set_nodes_supplies(np.array([*range(na), sink], dtype=np.int32), np.array(units + [-total], dtype=np.int64))
     if smcf.solve() != smcf.OPTIMAL:  # cannot happen: every agent has an arc and the sink takes all
         raise RuntimeError(f"min-cost flow failed at interval {t}")
+    flow = smcf.flows(arcs[:n_agent_arcs]) if n_agent_arcs else np.zeros(0, dtype=np.int64)
     flows: Flows = {}
-    for arc in range(smcf.num_arcs()):
-        tail = smcf.tail(arc)
-        if tail < na and smcf.flow(arc) > 0:
-            flows.setdefault(working[tail], {})[smcf.head(arc) - na] = smcf.flow(arc)
+    for arc in np.flatnonzero(flow > 0).tolist():
+        flows.setdefault(working[tails[arc]], {})[heads[arc] - na] = int(flow[arc])
     return flows
