@@ -26,6 +26,8 @@ at the safety net (`budget.Deadline`), keeping what they have (never worse).
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
@@ -227,53 +229,55 @@ def _unsplit_flow(p: RosterProblem, t: int, working: list[int], shifts: list[Pla
     Returns the flows per agent and the number of splits undone. `options` is narrowed."""
     splits = 0
     flows: Flows = {}
+    units = np.array([int(shifts[i].work[t - shifts[i].t0] // unit) for i in working], dtype=np.int64)
+    arc_costs = {i: [costs[i][q] for q in options[i]] for i in working}  # each agent's arc costs, in its options' order
     for _round in range(len(working) + 1):
-        flows = _flow(p, t, working, shifts, options, costs, rest, unit, w_under, w_over)
+        flows = _flow(p, working, units, options, arc_costs, rest, unit, w_under, w_over, t)
         split = [i for i in working if len(flows.get(i, {})) > 1]
         if not split:
             break
         splits += len(split)
         for i in split:
             got = flows[i]
-            options[i] = [max(sorted(got), key=lambda q: got[q])]
+            q = max(sorted(got), key=lambda q: got[q])
+            options[i], arc_costs[i] = [q], [costs[i][q]]
     return flows, splits
 
 
-def _flow(p: RosterProblem, t: int, working: list[int], shifts: list[PlannedShift], options: dict[int, list[int]], costs: dict[int, dict[int, int]], rest: np.ndarray, unit: int, w_under: int, w_over: int) -> Flows:
-    """One min-cost flow: on-duty agents -> allowed queues -> the queue's remaining
-    requirement `rest` (minutes; earning) or surplus (charged)."""
+def _flow(p: RosterProblem, working: list[int], units: np.ndarray, options: dict[int, list[int]], arc_costs: dict[int, list[int]], rest: np.ndarray,
+          unit: int, w_under: int, w_over: int, t: int) -> Flows:
+    """One min-cost flow: on-duty agents (`units` each) -> allowed queues (`options`, at
+    `arc_costs`) -> the queue's remaining requirement `rest` (minutes; earning) or surplus
+    (charged). Arcs are numbered agents' first (agent order, then option order), then each
+    queue's (its earning arc where it needs anyone, then its surplus arc)."""
     nq = len(p.queues)
     smcf = min_cost_flow.SimpleMinCostFlow()
     na = len(working)
     sink = na + nq
-    units = [int(shifts[i].work[t - shifts[i].t0] // unit) for i in working]
-    total = sum(units)
-    tails, heads, caps, unit_costs = [], [], [], []  # the arcs in the order they are numbered: agents' (agent order, then option order), then each queue's
-    for j, i in enumerate(working):
-        for q in options[i]:
-            tails.append(j)
-            heads.append(na + q)
-            caps.append(units[j])
-            unit_costs.append(costs[i][q])
-    n_agent_arcs = len(tails)
+    total = int(units.sum())
+    lens = np.fromiter(map(len, (options[i] for i in working)), dtype=np.int64, count=na)
+    n_agent_arcs = int(lens.sum())
+    heads = np.fromiter(chain.from_iterable(options[i] for i in working), dtype=np.int32, count=n_agent_arcs) + na
+    tails = np.repeat(np.arange(na, dtype=np.int32), lens)
+    q_tails, q_caps, q_costs = [], [], []
     for q in range(nq):
         r = int(rest[q] // unit)
         if r:
-            tails.append(na + q)
-            heads.append(sink)
-            caps.append(r)
-            unit_costs.append(-w_under)
-        tails.append(na + q)
-        heads.append(sink)
-        caps.append(total)
-        unit_costs.append(w_over)
-    arcs = smcf.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-                                                     np.array(caps, dtype=np.int64), np.array(unit_costs, dtype=np.int64))
-    smcf.set_nodes_supplies(np.array([*range(na), sink], dtype=np.int32), np.array(units + [-total], dtype=np.int64))
+            q_tails.append(na + q)
+            q_caps.append(r)
+            q_costs.append(-w_under)
+        q_tails.append(na + q)
+        q_caps.append(total)
+        q_costs.append(w_over)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([tails, np.array(q_tails, dtype=np.int32)]), np.concatenate([heads, np.full(len(q_tails), sink, dtype=np.int32)]),
+        np.concatenate([np.repeat(units, lens), np.array(q_caps, dtype=np.int64)]),
+        np.concatenate([np.fromiter(chain.from_iterable(arc_costs[i] for i in working), dtype=np.int64, count=n_agent_arcs), np.array(q_costs, dtype=np.int64)]))
+    smcf.set_nodes_supplies(np.array([*range(na), sink], dtype=np.int32), np.append(units, -total))
     if smcf.solve() != smcf.OPTIMAL:  # cannot happen: every agent has an arc and the sink takes all
         raise RuntimeError(f"min-cost flow failed at interval {t}")
     flow = smcf.flows(arcs[:n_agent_arcs]) if n_agent_arcs else np.zeros(0, dtype=np.int64)
     flows: Flows = {}
     for arc in np.flatnonzero(flow > 0).tolist():
-        flows.setdefault(working[tails[arc]], {})[heads[arc] - na] = int(flow[arc])
+        flows.setdefault(working[int(tails[arc])], {})[int(heads[arc]) - na] = int(flow[arc])
     return flows
