@@ -58,7 +58,7 @@ def test_the_300_agent_sites_keep_their_budget_by_default():
     # the 300-agent demo sites' LPs have 0.95-1.04 million nonzeros (docs/roster.md): below the
     # reference, so their 60-second budget is the one per second of limit, unchanged
     d = SolveParams()
-    assert d.bound_work_nonzeros == 2_000_000 and d.bound_work_max_per_second == 4 * d.bound_work_per_second
+    assert d.bound_work_nonzeros == 2_000_000 and d.bound_work_max_per_second == 2.5 * d.bound_work_per_second
     base = d.bound_work_per_second * 60
     assert sized_work(base, 1_036_653, d.bound_work_nonzeros, d.bound_work_max_per_second * 60) == base
 

@@ -63,7 +63,7 @@ class SolveParams:
     bound_iterations: int = 100_000  # PDLP stops after this many iterations (a deterministic budget; the time is a safety net); 0 = no limit
     bound_work_per_second: float = 30e6  # ... and after (this x time limit) / (the LP's nonzeros) iterations, shared with the HiGHS dual simplex after it: a work budget sized to the LP (bound.work_iterations); 0 = none
     bound_work_nonzeros: int = 2_000_000  # an LP with more nonzeros gets the iterations one of this size would: its work budget grows with its nonzeros (bound.sized_work) ...; 0 = the budget above as it is
-    bound_work_max_per_second: float = 120e6  # ... up to this x time limit (the 300-agent sites, about 1 million nonzeros, keep the budget above)
+    bound_work_max_per_second: float = 75e6  # ... up to this x time limit (the 300-agent sites, about 1 million nonzeros, keep the budget above; 3,000 agents reach it: 2.5x, about 107 s of a quiet machine, inside the bound's net at the default safety-net factor)
     # exact activity repair (repair.py): whole shifts re-planned by one CP-SAT model
     repair: bool = True
     repair_max_literals: int = 800  # size limit of one model (queue choices): a whole day up to this, else the shifts that can reach a short spot
