@@ -172,3 +172,61 @@ def test_a_reflow_never_makes_the_roster_worse(n, seed):
     assert float(np.maximum(p.required - _served(p, shifts), 0).sum()) <= before_short
     for sh in shifts:
         assert sequence_rule_cost(rs, sh.queue, sh.work) is not None
+
+
+def test_a_window_frees_every_multi_queue_shift_working_there_up_to_the_cap_short_queues_first():
+    from types import SimpleNamespace as NS
+
+    from staffing.roster.polish import window_members
+
+    # queues 0 (short at interval 5), 1 and 2 (covered); agent k may serve the queues listed
+    agents = [NS(queues=(1, 2)), NS(queues=(0, 1)), NS(queues=(0,)), NS(queues=(1, 2)), NS(queues=(0, 2)), NS(queues=(1, 2))]
+    p = NS(agents=agents)
+    # shift i is agent i's, from t0 for n intervals; shift 5 ends before the window [4, 7)
+    shifts = [NS(agent=i, t0=t0, n=n) for i, (t0, n) in enumerate([(0, 8), (2, 8), (4, 4), (6, 4), (5, 2), (0, 4)])]
+    need = np.zeros((3, 10), dtype=np.int64)
+    served = np.zeros((3, 10), dtype=np.int64)
+    need[0, 5] = 2
+    served[0, 5] = 1
+    need[1, 4], served[1, 4] = 1, 1
+    everyone = [0, 1, 3, 4]  # 2 serves one queue only, 5 does not work in the window
+    assert window_members(p, shifts, served, need, 4, 7, None) == everyone
+    assert window_members(p, shifts, served, need, 4, 7, 4) == everyone
+    # capped: those who may serve the short queue 0 (1 and 4) first, then in shift order
+    assert window_members(p, shifts, served, need, 4, 7, 3) == [0, 1, 4]
+    assert window_members(p, shifts, served, need, 4, 7, 2) == [1, 4]
+    assert window_members(p, shifts, served, need, 4, 7, 1) == [1]
+
+
+def test_capped_windows_keep_the_rules_never_lose_coverage_and_leave_the_others_alone():
+    import time
+
+    p = _two_queue_problem(n_agents=6)
+    rs = SequenceRules.of(p)
+    choice = _solved_activities(p)
+    shifts = planned_shifts(p, choice)
+    place_pauses(p, shifts)
+    assign_queues(p, rs, shifts)
+    # a poor start: everyone on their first queue wherever they work, so windows have work to do
+    for sh in shifts:
+        first = sh.queue[next(k for k, q in enumerate(sh.queue) if q is not None)]
+        sh.queue = [None if q is None else first for q in sh.queue]
+    assert all(sequence_rule_cost(rs, sh.queue, sh.work) is not None for sh in shifts)
+    before = [list(sh.queue) for sh in shifts]
+    short0 = np.maximum(p.required - _served(p, shifts), 0).sum()
+    out = polish_windows(p, rs, shifts, deadline=time.monotonic() + 60, half_width=0, max_windows=50, dtime_per_window=0.5, max_members=2)
+    short1 = np.maximum(p.required - _served(p, shifts), 0).sum()
+    assert short1 <= short0 and out["polish_windows"] >= 1
+    changed = [i for i, (sh, old) in enumerate(zip(shifts, before)) if sh.queue != old]
+    assert changed and out["polish_improved"] >= 1
+    for sh in shifts:
+        assert sequence_rule_cost(rs, sh.queue, sh.work) is not None
+        assert all(q is None or q in p.agents[sh.agent].queues for q in sh.queue)
+    # each window changed at most its two free shifts at the window's interval
+    per_t: dict[int, set[int]] = {}
+    for i in changed:
+        sh = shifts[i]
+        for k, (q, old) in enumerate(zip(sh.queue, before[i])):
+            if q != old:
+                per_t.setdefault(sh.t0 + k, set()).add(i)
+    assert all(len(who) <= 2 for who in per_t.values())

@@ -106,7 +106,8 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
                           int(params.polish_windows_per_second * params.time_limit_seconds))
         # the wall clock is a safety net only (SolveParams.safety_net_factor widens it on a crowded machine)
         polished = polish_windows(p, rs, shifts, deadline=deadline, seed=params.seed, half_width=params.polish_half_width,
-                                  dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows, clock=clock)
+                                  dtime_per_window=params.polish_dtime_per_window, max_windows=max_windows,
+                                  max_members=params.polish_max_members or None, clock=clock)
         if polished.pop("polish_time_limit_hit"):
             cut.append("polishing")
         stats.update(polished)

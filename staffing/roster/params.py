@@ -53,6 +53,7 @@ class SolveParams:
     polish_shifts_per_window: int = 10  # ... and otherwise one window per this many shifts (deterministic budget)
     polish_half_width: int = 1  # intervals on each side of a short spot in its window
     polish_dtime_per_window: float = 0.2  # CP-SAT deterministic time per window
+    polish_max_members: int = 400  # shifts free in one window at most (polish.window_members; 0 = every shift working there)
     activity_share: float = 0.35  # share of the time limit kept for the activity phase and its polishing
     activity_dtime_per_agent: float = 0.02  # CP-SAT deterministic time per on-duty agent and day
     # bound
@@ -161,6 +162,7 @@ LIMITS: dict[str, tuple[float, bool, float | None]] = {
     "polish_shifts_per_window": (1, True, None),
     "polish_half_width": (0, True, None),
     "polish_dtime_per_window": (0, False, None),
+    "polish_max_members": (0, True, None),
     "activity_share": (0, True, 0.9),
     "activity_dtime_per_agent": (0, False, None),
     "bound_share": (0, True, 0.9),
