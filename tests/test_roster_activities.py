@@ -62,13 +62,18 @@ def _solved_activities(p, time_limit=3.0):
     return choice
 
 
-def test_flow_assignment_keeps_rules_and_improvements_never_lose_coverage():
-    p = _two_queue_problem(n_agents=5)
+def _first_roster(p):
+    """(rules, planned shifts) of the first roster the construction builds on a solved week."""
     rs = SequenceRules.of(p)
-    choice = _solved_activities(p)
-    shifts = planned_shifts(p, choice)
+    shifts = planned_shifts(p, _solved_activities(p))
     place_pauses(p, shifts)
     assign_queues(p, rs, shifts)
+    return rs, shifts
+
+
+def test_flow_assignment_keeps_rules_and_improvements_never_lose_coverage():
+    p = _two_queue_problem(n_agents=5)
+    rs, shifts = _first_roster(p)
     short0 = np.maximum(p.required - _served(p, shifts), 0).sum()
     improve_queues(p, rs, shifts)
     short1 = np.maximum(p.required - _served(p, shifts), 0).sum()
@@ -202,11 +207,7 @@ def test_capped_windows_keep_the_rules_never_lose_coverage_and_leave_the_others_
     import time
 
     p = _two_queue_problem(n_agents=6)
-    rs = SequenceRules.of(p)
-    choice = _solved_activities(p)
-    shifts = planned_shifts(p, choice)
-    place_pauses(p, shifts)
-    assign_queues(p, rs, shifts)
+    rs, shifts = _first_roster(p)
     # a poor start: everyone on their first queue wherever they work, so windows have work to do
     for sh in shifts:
         first = sh.queue[next(k for k, q in enumerate(sh.queue) if q is not None)]
