@@ -130,7 +130,7 @@ def _first_pass(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift],
     """One pass of queue re-choices on a first roster (in place), on what is left of the stage
     budget `dp` without spending it: (dynamic programmes it used, its stats). Two first rosters
     are compared after it: their order after the construction alone can turn (3,000 agents:
-    the placement's own was 210 agent-intervals ahead and ended 167 behind)."""
+    the placement's own was 201.5 agent-intervals ahead and ended 167.5 behind)."""
     trial = WorkBudget(None if dp.units is None else dp.units - dp.used)
     out = improve_queues(p, rs, shifts, passes=1, budget=trial, stop=stop)
     return trial.used, out

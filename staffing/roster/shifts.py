@@ -629,14 +629,13 @@ def choose_shifts(problem: RosterProblem, params: SolveParams, deadline: float, 
         state, choice, pen, dstats = lp_dive(p, params, lp_shifts, costs, deadline, progress, clock=clock, complete=True)
         stats = {"passes": 0, "agent_updates": 0, "start": "lp dive", **dstats}
         hit_time = clock() > deadline
-        guided = False
     else:
         passes, updates, hit_time = best_response(p, state, choice, pen, order, budget, params, costs, deadline, clock, progress, rng, from_empty=start is None,
                                                   keep=int(round(params.correction_keep * costs.under * COST_SCALE)) if start is not None else 0)
         stats = {"passes": passes, "agent_updates": updates, "best_response_short": float(state.short.sum()) / p.interval_minutes, "start": "best response"}
     if start is not None:
         stats.update({"start": "previous round's shifts", "start_short": warm_short, "first_pass_agents": len(order)})
-    elif guided and not hit_time:
+    elif guided and params.shift_starts == "both" and not hit_time:  # the dive as a second start: the better of the two goes on
         from staffing.roster.dive import lp_dive
 
         score = coverage_cost(state, costs) + sum(rules_cost(r) for r in pen)
