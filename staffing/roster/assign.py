@@ -84,10 +84,10 @@ def plan_activities_flow(p: RosterProblem, choice: Choice, params: SolveParams |
         return shifts, stats
 
     shifts, stats = first(None)  # the placement's own: always built
+    passes = QUEUE_PASSES
     if pause_offsets is None:
         stats.pop("shift_phase_pauses_kept")
-    passes = QUEUE_PASSES
-    if pause_offsets is not None:  # a second start from the shift phase's pauses: the better after one pass of queue re-choices goes on
+    else:  # a second start from the shift phase's pauses: the better after one pass of queue re-choices goes on
         starts = [(shifts, stats), first(pause_offsets)]
         trials = [_first_pass(p, rs, start, dp, stop) for start, _ in starts]
         kept = int(_roster_cost(p, rs, starts[1][0]) < _roster_cost(p, rs, shifts) - START_GAIN)

@@ -91,9 +91,8 @@ def window_members(p: RosterProblem, shifts: list[PlannedShift], served: np.ndar
     if cap is None or len(members) <= cap:
         return members
     short = set(np.flatnonzero((need[:, lo:hi] > served[:, lo:hi]).any(axis=1)).tolist())
-    first = [i for i in members if short.intersection(p.agents[shifts[i].agent].queues)]
-    rest = [i for i in members if not short.intersection(p.agents[shifts[i].agent].queues)]
-    return sorted((first + rest)[:cap])
+    order = sorted(members, key=lambda i: (short.isdisjoint(p.agents[shifts[i].agent].queues), i))  # short-queue shifts first, each group in shift order
+    return sorted(order[:cap])
 
 
 def _solve_window(p: RosterProblem, rs: SequenceRules, shifts: list[PlannedShift], served: np.ndarray, need: np.ndarray, lo: int, hi: int, seed: int, dtime: float,
